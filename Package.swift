@@ -1,0 +1,121 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings shared by every target: Swift 6 language mode and stricter checks.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "OpenCPS",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "opencps", targets: ["opencps"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: [
+        // Pure values and rules of the CPS domain: imports no framework.
+        .target(
+            name: "OpenCPSDomain",
+            swiftSettings: strictSettings
+        ),
+        // Certificate authorities, profiles, key stores, CRL and OCSP: imports no web framework.
+        .target(
+            name: "OpenCPSPKI",
+            dependencies: [
+                "OpenCPSDomain",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Fluent models, migrations and repositories that map rows to domain values.
+        .target(
+            name: "OpenCPSPersistence",
+            dependencies: [
+                "OpenCPSDomain",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The JSON API, the FHIR directory, PKI endpoints, health and metrics.
+        .target(
+            name: "OpenCPSHTTP",
+            dependencies: [
+                "OpenCPSDomain",
+                "OpenCPSPKI",
+                "OpenCPSPersistence",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("OpenAPI/openapi.json")],
+            swiftSettings: strictSettings
+        ),
+        // The composition root, configuration, background services and command line.
+        .target(
+            name: "OpenCPSApp",
+            dependencies: [
+                "OpenCPSDomain",
+                "OpenCPSPKI",
+                "OpenCPSPersistence",
+                "OpenCPSHTTP",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "opencps",
+            dependencies: ["OpenCPSApp"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OpenCPSDomainTests",
+            dependencies: ["OpenCPSDomain"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OpenCPSPKITests",
+            dependencies: ["OpenCPSPKI"],
+            resources: [.copy("Resources")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OpenCPSAppTests",
+            dependencies: [
+                "OpenCPSApp",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

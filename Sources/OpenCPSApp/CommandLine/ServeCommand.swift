@@ -1,0 +1,57 @@
+import ArgumentParser
+import Fluent
+import Foundation
+import OpenCPSPersistence
+import Vapor
+
+/// `opencps serve`: migrates, optionally loads the demo data, and serves HTTP.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Start the server (migrating the database first).")
+
+    @OptionGroup var options: DataOptions
+
+    @ArgumentParser.Flag(name: .long, help: "Load the demo data set (professionals, establishments) on first start.")
+    var demo = false
+
+    @ArgumentParser.Option(name: .long, help: "The address to listen on (env OPENCPS_HOSTNAME; default 127.0.0.1).")
+    var hostname: String?
+
+    @ArgumentParser.Option(name: .long, help: "The port to listen on (env OPENCPS_PORT; default 8080).")
+    var port: Int?
+
+    @ArgumentParser.Option(name: .long, help: "The URL clients reach this server at (env OPENCPS_PUBLIC_URL; default http://<hostname>:<port>).")
+    var publicURL: String?
+
+    func run() async throws {
+        let configuration = try options.configuration(hostname: hostname, port: port, publicURL: publicURL, demo: demo)
+        try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        let app = try await ApplicationRunner.makeServer(configuration)
+        do {
+            try await app.autoMigrate()
+            if configuration.demo {
+                let summary = try await DemoData(clock: SystemWallClock()).load(into: app.db)
+                app.logger.notice("\(summary)")
+            }
+            let base = configuration.publicBaseURL
+            var lines = [
+                "OpenCPS on \(base)",
+                "  data:       \(configuration.dataDirectory.path)",
+                "  database:   \(configuration.database)",
+                "  API:        \(base)/api/v1/professionals   (OpenAPI: \(base)/api/v1/openapi.json)",
+                "  FHIR:       \(base)/fhir/Practitioner",
+                "  health:     \(base)/health, \(base)/ready, \(base)/metrics",
+            ]
+            if configuration.demo {
+                lines.append("  demo operator token: \(OpenCPSConfiguration.demoOperatorToken)  (Authorization: Bearer ...)")
+            }
+            print(lines.joined(separator: "\n"))
+            // Vapor's serve command listens on the configured address and stops on SIGINT/SIGTERM.
+            try await app.execute()
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+
+/// Everything OpenCPS is configured with, read once at start-up: command-line flags first,
+/// then environment variables, then defaults. Nothing else reads the environment.
+///
+/// | setting | flag | environment | default |
+/// |---|---|---|---|
+/// | data folder | `--data` | `OPENCPS_DATA` | `./data` |
+/// | database | `--database` | `OPENCPS_DATABASE_URL` | `sqlite:<data>/opencps.sqlite` |
+/// | listen address | `--hostname` | `OPENCPS_HOSTNAME` | `127.0.0.1` |
+/// | listen port | `--port` | `OPENCPS_PORT` | `8080` |
+/// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
+/// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name=token,...`) | none (demo: `demo=demo-operator-token`) |
+/// | log level | `--log-level` | `OPENCPS_LOG_LEVEL` | `info` |
+public struct OpenCPSConfiguration: Sendable {
+    /// The folder holding the SQLite file, the key store and, in the demo, the demo cards.
+    public var dataDirectory: URL
+    /// Where the records live.
+    public var database: DatabaseLocation
+    /// The address the server listens on.
+    public var hostname: String
+    /// The port the server listens on.
+    public var port: Int
+    /// The URL clients reach the server at; certificates and FHIR bundles name it.
+    public var publicBaseURL: String
+    /// The operators allowed to change the registry: token → operator name.
+    public var operatorTokens: [String: String]
+    /// Whether to load the demo data set on start.
+    public var demo: Bool
+    /// How much to log.
+    public var logLevel: Logger.Level
+
+    /// The demo operator's token, accepted only when the server runs with `--demo`.
+    public static let demoOperatorToken = "demo-operator-token"
+
+    /// Creates a configuration from explicit values (tests and embedders).
+    public init(
+        dataDirectory: URL, database: DatabaseLocation, hostname: String = "127.0.0.1", port: Int = 8080,
+        publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
+        logLevel: Logger.Level = .info
+    ) {
+        self.dataDirectory = dataDirectory
+        self.database = database
+        self.hostname = hostname
+        self.port = port
+        self.publicBaseURL = publicBaseURL ?? "http://\(hostname):\(port)"
+        self.operatorTokens = operatorTokens
+        self.demo = demo
+        self.logLevel = logLevel
+    }
+
+    /// The values given on the command line; nil means "not given".
+    public struct Flags: Sendable {
+        /// `--data`.
+        public var data: String?
+        /// `--database`.
+        public var database: String?
+        /// `--hostname`.
+        public var hostname: String?
+        /// `--port`.
+        public var port: Int?
+        /// `--public-url`.
+        public var publicURL: String?
+        /// `--log-level`.
+        public var logLevel: String?
+        /// `--demo`.
+        public var demo: Bool
+
+        /// Creates the flags.
+        public init(
+            data: String? = nil, database: String? = nil, hostname: String? = nil, port: Int? = nil,
+            publicURL: String? = nil, logLevel: String? = nil, demo: Bool = false
+        ) {
+            self.data = data
+            self.database = database
+            self.hostname = hostname
+            self.port = port
+            self.publicURL = publicURL
+            self.logLevel = logLevel
+            self.demo = demo
+        }
+    }
+
+    /// Resolves the configuration: flags, then environment, then defaults.
+    /// - Parameters:
+    ///   - flags: what the command line said.
+    ///   - environment: the process environment (the composition root passes it in).
+    /// - Throws: ``ConfigurationError`` for a value that cannot be used.
+    public static func resolve(flags: Flags, environment: [String: String]) throws(ConfigurationError) -> OpenCPSConfiguration {
+        func value(_ flag: String?, _ variable: String) -> String? {
+            if let flag, !flag.isEmpty { return flag }
+            if let env = environment[variable], !env.isEmpty { return env }
+            return nil
+        }
+        let dataPath = value(flags.data, "OPENCPS_DATA") ?? "data"
+        let dataDirectory = URL(fileURLWithPath: dataPath, isDirectory: true).standardizedFileURL
+        let database = try DatabaseLocation(
+            url: value(flags.database, "OPENCPS_DATABASE_URL")
+                ?? "sqlite:" + dataDirectory.appendingPathComponent("opencps.sqlite").path)
+        let hostname = value(flags.hostname, "OPENCPS_HOSTNAME") ?? "127.0.0.1"
+        let port: Int
+        if let flagPort = flags.port {
+            port = flagPort
+        } else if let text = environment["OPENCPS_PORT"], !text.isEmpty {
+            guard let parsed = Int(text) else { throw ConfigurationError("port", "OPENCPS_PORT must be a number, got '\(text)'") }
+            port = parsed
+        } else {
+            port = 8080
+        }
+        guard (0...65_535).contains(port) else { throw ConfigurationError("port", "must be between 0 and 65535, got \(port)") }
+        let publicURL = value(flags.publicURL, "OPENCPS_PUBLIC_URL")
+        if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
+            throw ConfigurationError("public-url", "must start with http:// or https://, got '\(publicURL)'")
+        }
+        let levelText = value(flags.logLevel, "OPENCPS_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw ConfigurationError("log-level", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(levelText)'")
+        }
+        var tokens = try parseTokens(environment["OPENCPS_OPERATOR_TOKENS"] ?? "")
+        if flags.demo, tokens.isEmpty { tokens[demoOperatorToken] = "demo" }
+        return OpenCPSConfiguration(
+            dataDirectory: dataDirectory, database: database, hostname: hostname, port: port,
+            publicBaseURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+            operatorTokens: tokens, demo: flags.demo, logLevel: level)
+    }
+
+    /// Reads `name=token,name2=token2`.
+    static func parseTokens(_ text: String) throws(ConfigurationError) -> [String: String] {
+        var tokens: [String: String] = [:]
+        for pair in text.split(separator: ",") where !pair.trimmingCharacters(in: .whitespaces).isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 16 else {
+                throw ConfigurationError(
+                    "operator-tokens", "OPENCPS_OPERATOR_TOKENS reads name=token,... with tokens of at least 16 characters")
+            }
+            tokens[parts[1]] = parts[0]
+        }
+        return tokens
+    }
+}

@@ -1,0 +1,175 @@
+import FluentKit
+import Foundation
+import OpenCPSDomain
+import OpenCPSPersistence
+
+/// A row of the file that was not imported, and why.
+public struct RejectedRow: Sendable, Equatable {
+    /// The line number in the file (the header is line 1).
+    public var lineNumber: Int
+    /// The column at fault, when one is.
+    public var column: String?
+    /// The stable code of the refusal.
+    public var code: String
+    /// Why the row was refused.
+    public var reason: String
+
+    /// `line N: column: reason (code)`.
+    public var message: String {
+        "line \(lineNumber)\(column.map { " (\($0))" } ?? ""): \(reason) [\(code)]"
+    }
+}
+
+/// Where an import stands, for a progress display.
+public struct ImportProgress: Sendable {
+    /// Rows read so far (header excluded).
+    public var rowsRead: Int
+    /// Rows refused so far.
+    public var rowsRejected: Int
+    /// Bytes read so far.
+    public var bytesRead: Int
+    /// The file's size, when known.
+    public var totalBytes: Int?
+}
+
+/// What an import did.
+public struct ImportReport: Sendable {
+    /// Rows read (header excluded).
+    public var rowsRead = 0
+    /// Rows imported.
+    public var rowsImported = 0
+    /// Professionals written.
+    public var professionals = 0
+    /// Structures seen (existing ones are kept as they are).
+    public var structures = 0
+    /// The first refused rows, in file order (at most ``DirectoryImporter/maximumReportedRejections``).
+    public var rejected: [RejectedRow] = []
+    /// How many rows were refused in all.
+    public var rejectedCount = 0
+    /// Lines that were not UTF-8 and were read as Windows-1252.
+    public var windows1252Lines = 0
+}
+
+/// Imports the directory's public extraction file (`PS_LibreAcces_Personne_activite`):
+/// streams it, keeps the good rows, and reports each bad one by line number and reason
+/// without stopping.
+///
+/// Rows are grouped into professionals (a person's rows are consecutive in the file) and
+/// written in batches, each batch one transaction with one audit entry, so an interrupted
+/// import leaves whole batches and never a half-written professional.
+public struct DirectoryImporter: Sendable {
+    /// How many refused rows a report keeps in full; the rest are only counted.
+    public static let maximumReportedRejections = 10_000
+
+    private let writer: RegistryBulkWriter
+    private let professionalsPerBatch: Int
+
+    /// Creates an importer.
+    /// - Parameters:
+    ///   - database: where to write.
+    ///   - clock: the clock for timestamps.
+    ///   - professionalsPerBatch: how many professionals each transaction writes.
+    public init(database: any Database, clock: any WallClock, professionalsPerBatch: Int = 5_000) {
+        self.writer = RegistryBulkWriter(database: database, clock: clock)
+        self.professionalsPerBatch = max(1, professionalsPerBatch)
+    }
+
+    /// Imports a file.
+    /// - Parameters:
+    ///   - reader: the file's lines.
+    ///   - source: the file's name, for the audit log.
+    ///   - actor: who runs the import, for the audit log.
+    ///   - progress: called after every batch.
+    /// - Returns: what was imported and refused.
+    /// - Throws: ``ExtractionError`` when the header is missing or unusable (nothing is imported),
+    ///   or a database error (the batches before it stay imported).
+    public func run(
+        reader: ExtractionLineReader, source: String, actor: String,
+        progress: (ImportProgress) -> Void = { _ in }
+    ) async throws -> ImportReport {
+        guard let headerLine = try reader.nextLine() else {
+            throw ExtractionError(lineNumber: 1, code: "extraction.empty-file", message: "the file is empty: it has no header line")
+        }
+        let header = try ExtractionHeader(bytes: headerLine.bytes)
+        let parser = ExtractionRow(header: header)
+        var report = ImportReport()
+        var folder = DirectoryRecordFolder()
+        var batch = Batch()
+        var batchFirstLine = 2
+
+        func flush(lastLine: Int) async throws {
+            let structures = folder.takeStructures()
+            guard !batch.professionals.isEmpty || !structures.isEmpty else { return }
+            try await writer.write(
+                professionals: batch.professionals, structures: structures, actor: actor,
+                source: "\(source):\(batchFirstLine)-\(lastLine)")
+            report.professionals += batch.professionals.count
+            report.structures += structures.count
+            report.rowsImported += batch.rows
+            batch = Batch()
+            batchFirstLine = lastLine + 1
+            progress(ImportProgress(
+                rowsRead: report.rowsRead, rowsRejected: report.rejectedCount,
+                bytesRead: reader.bytesConsumed, totalBytes: reader.totalBytes))
+        }
+
+        var lastLine = 1
+        // Good rows read for the person not yet complete.
+        var pendingRows = 0
+        while let line = try reader.nextLine() {
+            lastLine = line.number
+            if line.bytes.isEmpty { continue }
+            report.rowsRead += 1
+            let record: DirectoryActivityRecord
+            do {
+                record = try parser.record(from: line)
+            } catch {
+                report.rejectedCount += 1
+                if report.rejected.count < Self.maximumReportedRejections {
+                    report.rejected.append(RejectedRow(
+                        lineNumber: line.number, column: error.column, code: error.causeCode ?? error.code, reason: error.reason))
+                }
+                continue
+            }
+            if let finished = folder.add(record) {
+                batch.add(finished, rows: pendingRows)
+                pendingRows = 0
+                if batch.professionals.count >= professionalsPerBatch {
+                    // The row just read belongs to the next person: it goes in the next batch.
+                    try await flush(lastLine: line.number - 1)
+                }
+            }
+            pendingRows += 1
+        }
+        if let last = folder.finish() { batch.add(last, rows: pendingRows) }
+        try await flush(lastLine: lastLine)
+        report.windows1252Lines = reader.windows1252LineCount
+        return report
+    }
+
+    /// The professionals of one transaction; a person seen twice in it is merged.
+    private struct Batch {
+        var professionals: [Professional] = []
+        var index: [IdNat: Int] = [:]
+        /// Good rows of the professionals in this batch.
+        var rows = 0
+
+        mutating func add(_ professional: Professional, rows personRows: Int) {
+            rows += personRows
+            if let existing = index[professional.idNat] {
+                for exercise in professional.exercises {
+                    if let same = professionals[existing].exercises.firstIndex(where: { $0.profession == exercise.profession }) {
+                        for activity in exercise.activities where !professionals[existing].exercises[same].activities.contains(activity) {
+                            professionals[existing].exercises[same].activities.append(activity)
+                        }
+                    } else {
+                        professionals[existing].exercises.append(exercise)
+                    }
+                }
+            } else {
+                index[professional.idNat] = professionals.count
+                professionals.append(professional)
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import OpenCPSDomain
+import OpenCPSPersistence
+import Vapor
+
+/// Turns every error into an RFC 9457 problem document, in one place: domain errors by
+/// their code, framework errors by their status, anything else into a 500 that says
+/// nothing of the internals.
+public struct ProblemMiddleware: AsyncMiddleware {
+    /// Creates the middleware.
+    public init() {}
+
+    /// Runs the rest of the chain and answers errors with a problem document.
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            let problem = Self.problem(for: error)
+            if problem.status >= 500 {
+                request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            } else {
+                request.logger.debug("request refused", metadata: ["code": "\(problem.code)"])
+            }
+            return Self.response(for: problem, request: request)
+        }
+    }
+
+    /// The problem document for an error.
+    public static func problem(for error: any Error) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let failure as ValidationFailure:
+            return Problem(status: .unprocessableEntity, code: failure.code, detail: failure.reason, errors: failure.errors)
+        case let error as any DomainError:
+            return Problem(status: status(forCode: error.code), code: error.code, detail: error.reason)
+        case let error as DecodingError:
+            return Problem(status: .badRequest, code: "request.malformed-body", detail: describe(error))
+        case let abort as any AbortError:
+            let code = abort.status == .notFound ? "route.not-found" : "http.\(abort.status.code)"
+            return Problem(status: abort.status, code: code, detail: abort.reason)
+        default:
+            return Problem(status: .internalServerError, code: "server.internal", detail: "an internal error occurred; it has been logged")
+        }
+    }
+
+    /// The HTTP status for a domain error code: the edge's one mapping table.
+    static func status(forCode code: String) -> HTTPResponseStatus {
+        switch code {
+        case "registry.not-found": .notFound
+        case "registry.duplicate": .conflict
+        case "registry.version-conflict": .preconditionFailed
+        case "storage.corrupt-row": .internalServerError
+        default: .unprocessableEntity
+        }
+    }
+
+    /// The response carrying a problem.
+    static func response(for problem: Problem, request: Request) -> Response {
+        let response = Response(status: HTTPResponseStatus(statusCode: problem.status))
+        do {
+            try response.content.encode(problem, as: .json)
+        } catch {
+            response.body = .init(string: #"{"title":"Internal Server Error","status":500}"#)
+        }
+        response.headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
+        return response
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let text = context.codingPath.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()
+            return text.hasPrefix(".") ? String(text.dropFirst()) : (text.isEmpty ? "body" : text)
+        }
+        switch error {
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty
+                ? "the body is not valid JSON" : "\(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return "\(parent == "body" ? "" : parent + ".")\(key.stringValue) is required"
+        case .typeMismatch(let type, let context):
+            return "\(path(context)) must be a \(describeType(type))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context)) must be a \(describeType(type)), not null"
+        @unknown default:
+            return "the body could not be read"
+        }
+    }
+
+    private static func describeType(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "string"
+        case is Int.Type, is Int64.Type: "integer"
+        case is Bool.Type: "boolean"
+        default: type is any Collection.Type ? "list" : "JSON object"
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Crypto
+import Foundation
+import Vapor
+
+/// The operators allowed to change the registry through the API, by bearer token.
+///
+/// Tokens are compared by their SHA-256 in constant time, so neither the token nor its
+/// length leaks through timing. Reads of the directory stay public, as the national
+/// directory's are.
+public struct OperatorTokens: Sendable {
+    private let digests: [(digest: Data, name: String)]
+
+    /// Creates the set from `token → operator name` pairs.
+    public init(_ tokens: [String: String]) {
+        digests = tokens.map { (Data(SHA256.hash(data: Data($0.key.utf8))), $0.value) }
+    }
+
+    /// The operator holding this token, if any.
+    public func operatorName(for token: String) -> String? {
+        let candidate = Data(SHA256.hash(data: Data(token.utf8)))
+        var found: String?
+        for entry in digests where constantTimeEqual(entry.digest, candidate) {
+            found = entry.name
+        }
+        return found
+    }
+
+    private func constantTimeEqual(_ lhs: Data, _ rhs: Data) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
+        return difference == 0
+    }
+}
+
+/// Refuses a request without a valid operator bearer token, and remembers who sent it.
+struct OperatorAuthenticationMiddleware: AsyncMiddleware {
+    let tokens: OperatorTokens
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let bearer = request.headers.bearerAuthorization else {
+            throw Problem(status: .unauthorized, code: "auth.missing-token", detail: "this operation needs an operator token: Authorization: Bearer <token>")
+        }
+        guard let name = tokens.operatorName(for: bearer.token) else {
+            throw Problem(status: .unauthorized, code: "auth.invalid-token", detail: "the operator token is not valid")
+        }
+        request.storage[OperatorKey.self] = name
+        return try await next.respond(to: request)
+    }
+}
+
+private enum OperatorKey: StorageKey {
+    typealias Value = String
+}
+
+extension Request {
+    /// The authenticated actor for the audit log: `operator:<name>`.
+    var auditActor: String {
+        storage[OperatorKey.self].map { "operator:\($0)" } ?? "anonymous"
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import SwiftASN1
+
+/// Conversions between `Date` and the ASN.1 time types, always in UTC and to the second.
+enum DERTime {
+    private static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
+    /// Drops the fraction of a second, as DER times here carry none.
+    static func truncated(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
+    }
+
+    static func generalizedTime(_ date: Date) throws -> GeneralizedTime {
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return try GeneralizedTime(year: c.year!, month: c.month!, day: c.day!, hours: c.hour!,
+                                   minutes: c.minute!, seconds: c.second!, fractionalSeconds: 0)
+    }
+
+    static func date(_ time: GeneralizedTime) throws -> Date {
+        let c = DateComponents(calendar: calendar, timeZone: calendar.timeZone, year: time.year, month: time.month,
+                               day: time.day, hour: time.hours, minute: time.minutes, second: time.seconds)
+        guard let date = calendar.date(from: c) else { throw PKIError.malformed("time", "invalid date") }
+        return date.addingTimeInterval(time.fractionalSeconds)
+    }
+
+    static func date(_ time: UTCTime) throws -> Date {
+        let c = DateComponents(calendar: calendar, timeZone: calendar.timeZone, year: time.year, month: time.month,
+                               day: time.day, hour: time.hours, minute: time.minutes, second: time.seconds)
+        guard let date = calendar.date(from: c) else { throw PKIError.malformed("time", "invalid date") }
+        return date
+    }
+
+    /// Serializes an RFC 5280 `Time`: UTCTime through 2049, GeneralizedTime from 2050.
+    static func serializeX509Time(_ date: Date, into coder: inout DER.Serializer) throws {
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        if c.year! < 2050 {
+            try coder.serialize(UTCTime(year: c.year!, month: c.month!, day: c.day!, hours: c.hour!,
+                                        minutes: c.minute!, seconds: c.second!))
+        } else {
+            try coder.serialize(generalizedTime(date))
+        }
+    }
+
+    /// Parses an RFC 5280 `Time` (UTCTime or GeneralizedTime).
+    static func parseX509Time(_ node: ASN1Node) throws -> Date {
+        switch node.identifier {
+        case .utcTime: return try date(UTCTime(derEncoded: node))
+        case .generalizedTime: return try date(GeneralizedTime(derEncoded: node))
+        default: throw PKIError.malformed("time", "expected UTCTime or GeneralizedTime")
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import SwiftASN1
+import X509
+
+/// An RFC 6960 OCSPRequest: the list of CertIDs and the request extensions (nonce).
+///
+/// A request signature (`optionalSignature`) and a requestor name are read and ignored:
+/// this responder answers anyone.
+public struct OCSPRequest: Sendable, Hashable {
+    /// One `Request` of the list.
+    public struct SingleRequest: Sendable, Hashable {
+        /// The certificate asked about.
+        public var certID: OCSPCertID
+        /// singleRequestExtensions, if any (ignored by the responder).
+        public var extensions: [Certificate.Extension]
+
+        /// Creates a single request.
+        public init(certID: OCSPCertID, extensions: [Certificate.Extension] = []) {
+            self.certID = certID
+            self.extensions = extensions
+        }
+    }
+
+    /// The requests, in order.
+    public var requests: [SingleRequest]
+    /// requestExtensions (e.g. the nonce), in order.
+    public var extensions: [Certificate.Extension]
+    /// Whether the request carried a requestorName.
+    public var hasRequestorName: Bool
+    /// Whether the request was signed (the signature is not checked).
+    public var isSigned: Bool
+
+    /// Creates a request.
+    /// - Parameters:
+    ///   - certIDs: The certificates to ask about.
+    ///   - nonce: A nonce (1 to 32 bytes per RFC 8954), written as an OCTET STRING in the nonce extension.
+    public init(certIDs: [OCSPCertID], nonce: [UInt8]? = nil) throws {
+        self.requests = certIDs.map { SingleRequest(certID: $0) }
+        self.extensions = []
+        self.hasRequestorName = false
+        self.isSigned = false
+        if let nonce {
+            extensions.append(Certificate.Extension(oid: PKIObjectIdentifiers.ocspNonce, critical: false,
+                                                    value: try DERHelpers.encode(ASN1OctetString(contentBytes: nonce[...]))[...]))
+        }
+    }
+
+    /// The nonce extension, if present (echoed as is in the response).
+    public var nonceExtension: Certificate.Extension? {
+        extensions.first { $0.oid == PKIObjectIdentifiers.ocspNonce }
+    }
+
+    /// The nonce bytes: the OCTET STRING inside the extension value (or the raw value if it is not one).
+    public var nonce: [UInt8]? {
+        guard let value = nonceExtension?.value else { return nil }
+        if let octets = try? ASN1OctetString(derEncoded: value) { return Array(octets.bytes) }
+        return Array(value)
+    }
+
+    /// Decodes DER.
+    /// - Parameter der: The request.
+    public init(derEncoded der: [UInt8]) throws {
+        do {
+            let root = try DER.parse(der)
+            var requests: [SingleRequest] = []
+            var extensions: [Certificate.Extension] = []
+            var hasRequestorName = false
+            var isSigned = false
+            try DER.sequence(root, identifier: .sequence) { nodes in
+                guard let tbs = nodes.next() else { throw PKIError.malformed("OCSP request", "no TBSRequest") }
+                try DER.sequence(tbs, identifier: .sequence) { nodes in
+                    let version = try DER.decodeDefaultExplicitlyTagged(&nodes, tagNumber: 0, tagClass: .contextSpecific, defaultValue: 0)
+                    guard version == 0 else { throw PKIError.malformed("OCSP request", "unsupported version") }
+                    if try DER.optionalExplicitlyTagged(&nodes, tagNumber: 1, tagClass: .contextSpecific, { $0 }) != nil {
+                        hasRequestorName = true
+                    }
+                    guard let list = nodes.next() else { throw PKIError.malformed("OCSP request", "no requestList") }
+                    requests = try DER.sequence(of: RawSingleRequest.self, identifier: .sequence, rootNode: list).map(\.value)
+                    extensions = try DER.optionalExplicitlyTagged(&nodes, tagNumber: 2, tagClass: .contextSpecific) {
+                        try DERHelpers.parseExtensions($0)
+                    } ?? []
+                    if nodes.next() != nil { throw PKIError.malformed("OCSP request", "trailing fields in TBSRequest") }
+                }
+                if try DER.optionalExplicitlyTagged(&nodes, tagNumber: 0, tagClass: .contextSpecific, { $0 }) != nil {
+                    isSigned = true
+                }
+                if nodes.next() != nil { throw PKIError.malformed("OCSP request", "trailing fields") }
+            }
+            guard !requests.isEmpty else { throw PKIError.malformed("OCSP request", "empty requestList") }
+            self.requests = requests
+            self.extensions = extensions
+            self.hasRequestorName = hasRequestorName
+            self.isSigned = isSigned
+        } catch let error as PKIError {
+            throw error
+        } catch {
+            throw PKIError.malformed("OCSP request", String(describing: error))
+        }
+    }
+
+    /// Encodes an unsigned request (version omitted as DEFAULT v1, no requestor name).
+    /// - Returns: DER bytes.
+    public func derEncoded() throws -> [UInt8] {
+        try DERHelpers.encode { coder in
+            try coder.appendConstructedNode(identifier: .sequence) { coder in
+                try coder.appendConstructedNode(identifier: .sequence) { coder in
+                    try coder.appendConstructedNode(identifier: .sequence) { coder in
+                        for request in requests {
+                            try coder.appendConstructedNode(identifier: .sequence) { coder in
+                                try coder.serialize(request.certID)
+                                if !request.extensions.isEmpty {
+                                    try coder.serialize(explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific) { coder in
+                                        try DERHelpers.serializeExtensions(request.extensions, into: &coder)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if !extensions.isEmpty {
+                        try coder.serialize(explicitlyTaggedWithTagNumber: 2, tagClass: .contextSpecific) { coder in
+                            try DERHelpers.serializeExtensions(extensions, into: &coder)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes the request of an RFC 5019 / RFC 6960 GET: the path segment after `/ocsp/<ca>/`,
+    /// percent-encoded base64 of the DER.
+    /// - Parameter pathComponent: The raw path segment (URL-decoding is done here).
+    /// - Returns: The DER bytes, or `nil` if it is not base64.
+    public static func derFromGETPathComponent(_ pathComponent: String) -> [UInt8]? {
+        let decoded = pathComponent.removingPercentEncoding ?? pathComponent
+        var base64 = decoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64.append("=") }
+        return Data(base64Encoded: base64).map { Array($0) }
+    }
+
+    private struct RawSingleRequest: DERParseable {
+        let value: SingleRequest
+        init(derEncoded node: ASN1Node) throws {
+            value = try DER.sequence(node, identifier: .sequence) { nodes in
+                let certID = try OCSPCertID(derEncoded: &nodes)
+                let extensions = try DER.optionalExplicitlyTagged(&nodes, tagNumber: 0, tagClass: .contextSpecific) {
+                    try DERHelpers.parseExtensions($0)
+                } ?? []
+                return SingleRequest(certID: certID, extensions: extensions)
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import SwiftASN1
+import X509
+import Crypto
+import _CryptoExtras
+
+/// Issues card certificates (authentication and signature profiles of DESIGN.md §2) for one issuing CA.
+///
+/// Subject: `C=FR, O=<structure>, OU=<structure id>, title=<profession>, GN+CN+SN` where the last
+/// RDN is multi-valued (DER sorts the SET OF). Extensions: keyUsage (critical), EKU and UPN for
+/// authentication, certificatePolicies (the CA's configured policy for the profile), CRL
+/// distribution point, freshest CRL, AIA (OCSP + caIssuers), SKI, AKI, and the CPS private
+/// extensions 1.2.250.1.71.1.2.2 (INTEGER card type) and 1.2.250.1.71.1.2.3 (IA5String
+/// `issuerId/cardSerial`; IA5String because the value is ASCII digits and a slash).
+public struct CertificateIssuer: Sendable {
+    /// The issuing CA.
+    public let authority: IssuingAuthority
+    /// The CA's private key.
+    public let signingKey: any PKISigningKey
+    /// The country written in subjects.
+    public let countryName: String
+
+    /// Creates an issuer.
+    /// - Parameters:
+    ///   - authority: The issuing CA (from `PKIHierarchy`).
+    ///   - signingKey: Its key (from `authority.ca.signingKey(in:)`).
+    ///   - countryName: Subject C, `FR` by default.
+    public init(authority: IssuingAuthority, signingKey: any PKISigningKey, countryName: String = "FR") throws {
+        guard signingKey.publicKey == authority.ca.certificate.publicKey else {
+            throw PKIError.invalidConfiguration("The signing key does not belong to the CA '\(authority.slug)'.")
+        }
+        self.authority = authority
+        self.signingKey = signingKey
+        self.countryName = countryName
+    }
+
+    /// Issues one certificate.
+    /// - Parameters:
+    ///   - request: Holder, structure, card and public key.
+    ///   - profile: Authentication or signature.
+    ///   - now: The time of issuance (the CA must be valid then).
+    ///   - serial: The serial number (from `SerialNumberGenerator`).
+    /// - Returns: The certificate and its encodings.
+    public func issue(_ request: CardCertificateRequest, profile: CardCertificateProfile, now: Date,
+                      serial: Certificate.SerialNumber) throws -> IssuedCertificate {
+        try validate(request, now: now)
+        let subject = try subjectName(request)
+        let certificate = try CertificateFactory.make(
+            serial: serial, publicKey: request.publicKey, notBefore: request.notBefore, notAfter: request.notAfter,
+            issuer: authority.ca.certificate.subject, subject: subject,
+            extensions: try extensions(request, profile: profile), signer: signingKey)
+        return IssuedCertificate(certificate: certificate, der: try DERHelpers.encode(certificate),
+                                 pem: try certificate.serializeAsPEM().pemString, serialNumber: serial,
+                                 profile: profile, issuerSlug: authority.slug)
+    }
+
+    /// The subject name of a card certificate.
+    /// - Parameter request: The request.
+    /// - Returns: `C, O, OU, title, GN+CN+SN`.
+    public func subjectName(_ request: CardCertificateRequest) throws -> DistinguishedName {
+        DistinguishedName([
+            RelativeDistinguishedName(try .init(type: .RDNAttributeType.countryName, printableString: countryName)),
+            RelativeDistinguishedName(.init(type: .RDNAttributeType.organizationName, utf8String: request.structureName)),
+            RelativeDistinguishedName(.init(type: .RDNAttributeType.organizationalUnitName, utf8String: request.structureIdentifier)),
+            RelativeDistinguishedName(.init(type: PKIObjectIdentifiers.title, utf8String: request.professionTitle)),
+            RelativeDistinguishedName([
+                .init(type: PKIObjectIdentifiers.givenName, utf8String: request.givenName),
+                .init(type: .RDNAttributeType.commonName, utf8String: request.idNat),
+                .init(type: PKIObjectIdentifiers.surname, utf8String: request.surname),
+            ]),
+        ])
+    }
+
+    private func extensions(_ request: CardCertificateRequest, profile: CardCertificateProfile) throws -> [Certificate.Extension] {
+        var result: [Certificate.Extension] = []
+        switch profile {
+        case .authentication:
+            result.append(try Certificate.Extension(KeyUsage(digitalSignature: true), critical: true))
+            result.append(try Certificate.Extension(
+                ExtendedKeyUsage([.clientAuth, .init(oid: PKIObjectIdentifiers.smartCardLogon)]), critical: false))
+            let upn = GeneralName.OtherName(typeID: PKIObjectIdentifiers.userPrincipalName,
+                                            value: try ASN1Any(erasing: ASN1UTF8String(request.userPrincipalName)))
+            result.append(try Certificate.Extension(SubjectAlternativeNames([.otherName(upn)]), critical: false))
+            result.append(try X509ExtensionEncoders.certificatePolicies([authority.authenticationPolicy]))
+        case .signature:
+            result.append(try Certificate.Extension(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true))
+            result.append(try X509ExtensionEncoders.certificatePolicies([authority.signaturePolicy]))
+        }
+        result.append(try Certificate.Extension(SubjectKeyIdentifier(hash: request.publicKey), critical: false))
+        result.append(try Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: authority.ca.keyIdentifier[...]), critical: false))
+        result.append(try X509ExtensionEncoders.crlDistributionPoints(authority.urls.crl))
+        result.append(try X509ExtensionEncoders.freshestCRL(authority.urls.deltaCRL))
+        result.append(try X509ExtensionEncoders.authorityInformationAccess(ocsp: authority.urls.ocsp, caIssuers: authority.urls.caIssuers))
+        result.append(try X509ExtensionEncoders.cardType(request.cardTypeCode))
+        result.append(try X509ExtensionEncoders.cardIssuerAndSerial(request.cardIssuerAndSerial))
+        return result
+    }
+
+    private func validate(_ request: CardCertificateRequest, now: Date) throws {
+        let ca = authority.ca.certificate
+        guard ca.notValidBefore <= now, now <= ca.notValidAfter else {
+            throw PKIError.invalidRequest("The CA '\(authority.slug)' is not valid at the time of issuance.")
+        }
+        guard request.notBefore < request.notAfter else {
+            throw PKIError.invalidRequest("The certificate's validity must start before it ends.")
+        }
+        guard request.notAfter <= ca.notValidAfter else {
+            throw PKIError.invalidRequest("The certificate cannot outlive its CA (\(ca.notValidAfter)).")
+        }
+        guard (0...3).contains(request.cardTypeCode) else {
+            throw PKIError.invalidRequest("The card type code must be 0 (CPS), 1 (CPF), 2 (CPE) or 3 (CPA).")
+        }
+        let bounded: [(String, String)] = [("given name", request.givenName), ("surname", request.surname),
+                                           ("idNat", request.idNat), ("profession title", request.professionTitle),
+                                           ("structure name", request.structureName),
+                                           ("structure identifier", request.structureIdentifier)]
+        for (field, value) in bounded where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 64 {
+            throw PKIError.invalidRequest("The \(field) must have 1 to 64 characters.")
+        }
+        let ascii = request.cardIssuerAndSerial + request.cardDomain
+        guard !request.cardDomain.isEmpty, !request.cardIssuerIdentifier.isEmpty, !request.cardSerialNumber.isEmpty,
+              ascii.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x21 && $0.value < 0x7F }),
+              !request.idNat.contains("@") else {
+            throw PKIError.invalidRequest("The card issuer, card serial and card domain must be non-empty printable ASCII.")
+        }
+        if let rsa = _RSA.Signing.PublicKey(request.publicKey) {
+            guard rsa.keySizeInBits >= 2048 else {
+                throw PKIError.unsupportedKey("RSA keys must have at least 2048 bits (got \(rsa.keySizeInBits)).")
+            }
+        } else if P256.Signing.PublicKey(request.publicKey) == nil {
+            throw PKIError.unsupportedKey("Card certificates take RSA (2048 bits or more) or ECDSA P-256 keys.")
+        }
+    }
+}

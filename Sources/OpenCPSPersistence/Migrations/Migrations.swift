@@ -1,0 +1,13 @@
+import FluentKit
+
+/// Every migration of OpenCPS, in the order they run. Shipped migrations are never edited:
+/// a change of schema is a new migration appended here.
+public enum OpenCPSMigrations {
+    /// The ordered list.
+    public static var all: [any Migration] {
+        [
+            M0001_CreateRegistry(),
+            M0002_CreateAuditLog(),
+        ]
+    }
+}

@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+import OpenCPSDomain
+
+/// The SHA-256 of a record's canonical form, which the audit log keeps before and after a change.
+enum RegistryDigest {
+    private struct ProfessionalSnapshot: Encodable {
+        var professional: ProfessionalRow
+        var exercises: [ExerciseRow]
+        var activities: [ActivityRow]
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// The digest of a professional, leaving out version and timestamp so that it only
+    /// changes when the content does.
+    static func of(_ professional: Professional) -> String {
+        var row = ProfessionalRow(professional, version: 0, updatedAt: "")
+        row.name_key = ""
+        let rows = RegistryRows(professional)
+        return digest(ProfessionalSnapshot(professional: row, exercises: rows.exercises, activities: rows.activities))
+    }
+
+    /// The digest of a structure.
+    static func of(_ structure: Structure) -> String {
+        digest(StructureRow(structure, updatedAt: ""))
+    }
+
+    private static func digest(_ value: some Encodable) -> String {
+        // Encoding plain rows of strings cannot fail.
+        let data = (try? encoder.encode(value)) ?? Data()
+        return SHA256.hash(data: data).hexString
+    }
+}
+
+/// The exercise and activity rows of a professional, with activity identifiers assigned.
+struct RegistryRows {
+    var exercises: [ExerciseRow] = []
+    var activities: [ActivityRow] = []
+
+    init(_ professional: Professional) {
+        var usedIDs: Set<String> = []
+        for exercise in professional.exercises {
+            exercises.append(ExerciseRow(exercise, idNat: professional.idNat))
+            for activity in exercise.activities {
+                let id = ActivityIdentifier.make(
+                    idNat: professional.idNat, professionCode: exercise.profession.code, activity: activity, taken: usedIDs)
+                usedIDs.insert(id)
+                activities.append(ActivityRow(activity, id: id, idNat: professional.idNat, professionCode: exercise.profession.code))
+            }
+        }
+    }
+}
+
+/// Identifiers of activities, stable for the same professional, profession, mode and structure,
+/// and valid as FHIR ids (`[A-Za-z0-9.-]{1,64}`), since each activity is a PractitionerRole.
+public enum ActivityIdentifier {
+    /// The identifier of an activity not yet in `taken`.
+    static func make(idNat: IdNat, professionCode: String, activity: Activity, taken: Set<String>) -> String {
+        let base = "\(FHIRIdentifier.of(idNat))-\(professionCode)-\(activity.mode.rawValue)-\(activity.structure?.idNatStruct ?? "0")"
+        var candidate = base
+        var index = 2
+        while taken.contains(candidate) {
+            candidate = "\(base)-\(index)"
+            index += 1
+        }
+        return candidate
+    }
+}
+
+/// The FHIR resource id of a professional: the idNat, with the `/` of establishment staff
+/// identifiers turned into `.` (a FHIR id may only hold letters, digits, `-` and `.`).
+public enum FHIRIdentifier {
+    /// The FHIR id for an idNat.
+    public static func of(_ idNat: IdNat) -> String {
+        idNat.value.replacingOccurrences(of: "/", with: ".")
+    }
+
+    /// The idNat behind a FHIR id, if it is one.
+    public static func idNat(_ fhirID: String) -> IdNat? {
+        if let idNat = try? IdNat(fhirID) { return idNat }
+        // Staff identifiers are `3` + FINESS (9) + `/` + local id.
+        guard fhirID.hasPrefix("3"), fhirID.count > 11 else { return nil }
+        let slash = fhirID.index(fhirID.startIndex, offsetBy: 10)
+        guard fhirID[slash] == "." else { return nil }
+        return try? IdNat(String(fhirID[..<slash]) + "/" + String(fhirID[fhirID.index(after: slash)...]))
+    }
+}

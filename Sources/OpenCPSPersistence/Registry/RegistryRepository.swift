@@ -1,0 +1,381 @@
+import FluentKit
+import Foundation
+import OpenCPSDomain
+import SQLKit
+
+/// A professional as stored, with the bookkeeping the API exposes.
+public struct StoredProfessional: Sendable, Equatable {
+    /// The record.
+    public var professional: Professional
+    /// Incremented by every update; clients send it back to update without losing a change.
+    public var version: Int
+    /// When the record last changed (ISO 8601, UTC).
+    public var updatedAt: String
+    /// The identifier of each activity, in the order of `professional.exercises[].activities[]`.
+    public var activityIDs: [String]
+}
+
+/// A stored activity with its owner, as the FHIR PractitionerRole shows it.
+public struct StoredActivity: Sendable, Equatable {
+    /// The activity's identifier.
+    public var id: String
+    /// The professional's idNat.
+    public var idNat: IdNat
+    /// The profession exercised.
+    public var professionCode: String
+    /// The activity.
+    public var activity: Activity
+}
+
+/// A search of professionals. Every criterion is optional; they combine with AND.
+public struct ProfessionalSearch: Sendable, Equatable {
+    /// A prefix of the name key (last name, then first name), any case or accents.
+    public var namePrefix: String?
+    /// A profession code that one of the activities has.
+    public var professionCode: String?
+    /// A department where one of the activities is.
+    public var department: DepartmentCode?
+    /// How many to return at most.
+    public var limit: Int
+    /// Where the previous page ended (see ``ProfessionalPage/nextCursor``).
+    public var after: SearchCursor?
+
+    /// Creates a search.
+    public init(namePrefix: String? = nil, professionCode: String? = nil, department: DepartmentCode? = nil, limit: Int = 20, after: SearchCursor? = nil) {
+        self.namePrefix = namePrefix
+        self.professionCode = professionCode
+        self.department = department
+        self.limit = limit
+        self.after = after
+    }
+}
+
+/// The position after which a page of results starts: the last name key and idNat seen.
+public struct SearchCursor: Sendable, Equatable, Codable {
+    /// The name key of the last result of the previous page.
+    public var nameKey: String
+    /// Its key.
+    public var id: String
+
+    /// Creates a cursor.
+    public init(nameKey: String, id: String) {
+        self.nameKey = nameKey
+        self.id = id
+    }
+
+    /// The cursor as an opaque URL-safe token.
+    public var token: String {
+        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Reads a token made by ``token``; nil when it is not one.
+    public init?(token: String) {
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Self.self, from: data) else {
+            return nil
+        }
+        self = cursor
+    }
+}
+
+/// One page of professionals.
+public struct ProfessionalPage: Sendable {
+    /// The professionals of this page, in name order.
+    public var items: [StoredProfessional]
+    /// Where the next page starts, or nil on the last page.
+    public var nextCursor: SearchCursor?
+}
+
+/// Reads and writes the registry; every change is one transaction with its audit entry.
+public struct RegistryRepository: Sendable {
+    private let database: any Database
+    private let audit: AuditLog
+    private let clock: any WallClock
+
+    /// Creates the repository.
+    /// - Parameters:
+    ///   - database: where the registry lives.
+    ///   - clock: the clock for timestamps.
+    public init(database: any Database, clock: any WallClock) {
+        self.database = database
+        self.clock = clock
+        self.audit = AuditLog(clock: clock)
+    }
+
+    // MARK: Professionals
+
+    /// Stores a new professional.
+    /// - Throws: ``PersistenceError/duplicate(_:)`` when the idNat is taken.
+    @discardableResult
+    public func create(_ professional: Professional, actor: String) async throws -> StoredProfessional {
+        let now = StoredTimestamp.string(clock.now())
+        try await database.transaction { db in
+            let sql = db.sql
+            let head = try await AuditLog.lock(sql)
+            if try await Self.professionalRow(professional.idNat.value, on: sql) != nil {
+                throw PersistenceError.duplicate("professional \(professional.idNat)")
+            }
+            try await Self.insert(professional, version: 1, updatedAt: now, on: sql)
+            try await audit.append(
+                [AuditEvent(
+                    actor: actor, action: "professional.create", entityType: "professional",
+                    entityID: professional.idNat.value, afterDigest: RegistryDigest.of(professional))],
+                after: head, on: sql)
+        }
+        return StoredProfessional(
+            professional: professional, version: 1, updatedAt: now,
+            activityIDs: RegistryRows(professional).activities.map(\.id))
+    }
+
+    /// Replaces a professional's record.
+    /// - Parameters:
+    ///   - expectedVersion: when given, the update is refused unless the stored version is this one.
+    /// - Throws: ``PersistenceError/notFound(_:)``, ``PersistenceError/versionConflict(_:expected:actual:)``.
+    @discardableResult
+    public func update(_ professional: Professional, expectedVersion: Int?, actor: String) async throws -> StoredProfessional {
+        let now = StoredTimestamp.string(clock.now())
+        let version: Int = try await database.transaction { db in
+            let sql = db.sql
+            let head = try await AuditLog.lock(sql)
+            guard let existing = try await Self.load(professional.idNat.value, on: sql) else {
+                throw PersistenceError.notFound("professional \(professional.idNat)")
+            }
+            if let expectedVersion, expectedVersion != existing.version {
+                throw PersistenceError.versionConflict(
+                    "professional \(professional.idNat)", expected: expectedVersion, actual: existing.version)
+            }
+            let before = RegistryDigest.of(existing.professional)
+            let after = RegistryDigest.of(professional)
+            guard before != after else { return existing.version }
+            try await sql.delete(from: "activities").where("id_nat", .equal, professional.idNat.value).run()
+            try await sql.delete(from: "exercises").where("id_nat", .equal, professional.idNat.value).run()
+            try await sql.delete(from: "professionals").where("id_nat", .equal, professional.idNat.value).run()
+            try await Self.insert(professional, version: existing.version + 1, updatedAt: now, on: sql)
+            try await audit.append(
+                [AuditEvent(
+                    actor: actor, action: "professional.update", entityType: "professional",
+                    entityID: professional.idNat.value, beforeDigest: before, afterDigest: after)],
+                after: head, on: sql)
+            return existing.version + 1
+        }
+        return try await self.professional(professional.idNat) ?? StoredProfessional(
+            professional: professional, version: version, updatedAt: now, activityIDs: [])
+    }
+
+    /// The professional with this idNat, if any.
+    public func professional(_ idNat: IdNat) async throws -> StoredProfessional? {
+        try await Self.load(idNat.value, on: database.sql)
+    }
+
+    /// Professionals matching a search, one page in name order.
+    public func search(_ search: ProfessionalSearch) async throws -> ProfessionalPage {
+        let sql = database.sql
+        let limit = max(1, min(search.limit, 200))
+        let query = sql.select().columns("*").from("professionals")
+        if let prefix = search.namePrefix.map(NameKey.normalise), !prefix.isEmpty {
+            query.where("name_key", .greaterThanOrEqual, prefix)
+                .where("name_key", .lessThan, prefix + "\u{FFFF}")
+        }
+        if search.professionCode != nil || search.department != nil {
+            var condition: SQLQueryString = "EXISTS (SELECT 1 FROM activities a WHERE a.id_nat = professionals.id_nat"
+            if let professionCode = search.professionCode {
+                condition.appendInterpolation(unsafeRaw: " AND a.profession_code = ")
+                condition.appendInterpolation(bind: professionCode)
+            }
+            if let department = search.department {
+                condition.appendInterpolation(unsafeRaw: " AND a.department = ")
+                condition.appendInterpolation(bind: department.value)
+            }
+            condition.appendInterpolation(unsafeRaw: ")")
+            query.where(condition)
+        }
+        if let after = search.after {
+            query.where(SQLQueryString(
+                "(name_key > \(bind: after.nameKey) OR (name_key = \(bind: after.nameKey) AND id_nat > \(bind: after.id)))"))
+        }
+        let rows = try await query.orderBy("name_key").orderBy("id_nat").limit(limit + 1)
+            .all(decoding: ProfessionalRow.self)
+        let pageRows = rows.prefix(limit)
+        let details = try await Self.details(of: pageRows.map(\.id_nat), on: sql)
+        let items = try pageRows.map { row in try Self.assemble(row, details: details) }
+        let next = rows.count > limit ? pageRows.last.map { SearchCursor(nameKey: $0.name_key, id: $0.id_nat) } : nil
+        return ProfessionalPage(items: items, nextCursor: next)
+    }
+
+    /// Professionals whose given or family name starts with a text, for directory search.
+    public func professionals(idNats: [String]) async throws -> [StoredProfessional] {
+        guard !idNats.isEmpty else { return [] }
+        let sql = database.sql
+        let rows = try await sql.select().columns("*").from("professionals")
+            .where("id_nat", .in, idNats).orderBy("name_key").orderBy("id_nat")
+            .all(decoding: ProfessionalRow.self)
+        let details = try await Self.details(of: rows.map(\.id_nat), on: sql)
+        return try rows.map { try Self.assemble($0, details: details) }
+    }
+
+    /// The professionals registered with an identifier: an RPPS or ADELI number, or an idNat.
+    public func professionals(identifier: String) async throws -> [StoredProfessional] {
+        let candidates = ["8" + identifier, "0" + identifier, identifier]
+        return try await professionals(idNats: candidates)
+    }
+
+    // MARK: Activities
+
+    /// The activity with this identifier, with its owner.
+    public func activity(id: String) async throws -> StoredActivity? {
+        guard let row = try await database.sql.select().columns("*").from("activities").where("id", .equal, id)
+            .first(decoding: ActivityRow.self)
+        else { return nil }
+        return try Self.storedActivity(row)
+    }
+
+    /// The activities of a professional, or of those at a structure.
+    public func activities(idNat: IdNat? = nil, structureID: String? = nil, limit: Int = 100) async throws -> [StoredActivity] {
+        let query = database.sql.select().columns("*").from("activities")
+        if let idNat { query.where("id_nat", .equal, idNat.value) }
+        if let structureID { query.where("structure_id", .equal, structureID) }
+        return try await query.orderBy("id").limit(limit).all(decoding: ActivityRow.self).map(Self.storedActivity)
+    }
+
+    // MARK: Structures
+
+    /// Stores a new structure.
+    /// - Throws: ``PersistenceError/duplicate(_:)`` when it exists.
+    public func create(_ structure: Structure, actor: String) async throws {
+        let now = StoredTimestamp.string(clock.now())
+        try await database.transaction { db in
+            let sql = db.sql
+            let head = try await AuditLog.lock(sql)
+            if try await Self.structureRow(structure.identifier.idNatStruct, on: sql) != nil {
+                throw PersistenceError.duplicate("structure \(structure.identifier)")
+            }
+            try await sql.insert(into: "structures").model(StructureRow(structure, updatedAt: now)).run()
+            try await audit.append(
+                [AuditEvent(
+                    actor: actor, action: "structure.create", entityType: "structure",
+                    entityID: structure.identifier.idNatStruct, afterDigest: RegistryDigest.of(structure))],
+                after: head, on: sql)
+        }
+    }
+
+    /// Replaces a structure's record.
+    /// - Throws: ``PersistenceError/notFound(_:)``.
+    public func update(_ structure: Structure, actor: String) async throws {
+        let now = StoredTimestamp.string(clock.now())
+        try await database.transaction { db in
+            let sql = db.sql
+            let head = try await AuditLog.lock(sql)
+            guard let existing = try await Self.structureRow(structure.identifier.idNatStruct, on: sql) else {
+                throw PersistenceError.notFound("structure \(structure.identifier)")
+            }
+            let before = RegistryDigest.of(try existing.structure())
+            let after = RegistryDigest.of(structure)
+            guard before != after else { return }
+            try await sql.delete(from: "structures").where("id", .equal, structure.identifier.idNatStruct).run()
+            try await sql.insert(into: "structures").model(StructureRow(structure, updatedAt: now)).run()
+            try await audit.append(
+                [AuditEvent(
+                    actor: actor, action: "structure.update", entityType: "structure",
+                    entityID: structure.identifier.idNatStruct, beforeDigest: before, afterDigest: after)],
+                after: head, on: sql)
+        }
+    }
+
+    /// The structure with this idNatStruct (`1`+FINESS or `3`+SIRET), if any.
+    public func structure(id: String) async throws -> Structure? {
+        try await Self.structureRow(id, on: database.sql)?.structure()
+    }
+
+    /// Structures whose name starts with a prefix, in name order.
+    public func structures(namePrefix: String?, limit: Int) async throws -> [Structure] {
+        let query = database.sql.select().columns("*").from("structures")
+        if let prefix = namePrefix.map(NameKey.normalise), !prefix.isEmpty {
+            query.where("name_key", .greaterThanOrEqual, prefix).where("name_key", .lessThan, prefix + "\u{FFFF}")
+        }
+        return try await query.orderBy("name_key").orderBy("id").limit(max(1, min(limit, 200)))
+            .all(decoding: StructureRow.self).map { try $0.structure() }
+    }
+
+    /// The structures with a FINESS, SIRET or idNatStruct equal to `identifier`.
+    public func structures(identifier: String) async throws -> [Structure] {
+        try await database.sql.select().columns("*").from("structures")
+            .where("id", .in, [identifier, "1" + identifier, "3" + identifier]).orderBy("id")
+            .all(decoding: StructureRow.self).map { try $0.structure() }
+    }
+
+    /// How many professionals, activities and structures are stored.
+    public func counts() async throws -> (professionals: Int, activities: Int, structures: Int) {
+        let sql = database.sql
+        func count(_ table: String) async throws -> Int {
+            try await sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+        return (try await count("professionals"), try await count("activities"), try await count("structures"))
+    }
+
+    // MARK: Row plumbing
+
+    private static func insert(_ professional: Professional, version: Int, updatedAt: String, on sql: any SQLDatabase) async throws {
+        try await sql.insert(into: "professionals").model(ProfessionalRow(professional, version: version, updatedAt: updatedAt)).run()
+        let rows = RegistryRows(professional)
+        if !rows.exercises.isEmpty {
+            try await sql.insert(into: "exercises").models(rows.exercises).run()
+        }
+        if !rows.activities.isEmpty {
+            try await sql.insert(into: "activities").models(rows.activities).run()
+        }
+    }
+
+    private static func professionalRow(_ idNat: String, on sql: any SQLDatabase) async throws -> ProfessionalRow? {
+        try await sql.select().columns("*").from("professionals").where("id_nat", .equal, idNat)
+            .first(decoding: ProfessionalRow.self)
+    }
+
+    private static func structureRow(_ id: String, on sql: any SQLDatabase) async throws -> StructureRow? {
+        try await sql.select().columns("*").from("structures").where("id", .equal, id).first(decoding: StructureRow.self)
+    }
+
+    private static func load(_ idNat: String, on sql: any SQLDatabase) async throws -> StoredProfessional? {
+        guard let row = try await professionalRow(idNat, on: sql) else { return nil }
+        return try assemble(row, details: try await details(of: [idNat], on: sql))
+    }
+
+    private struct Details {
+        var exercises: [String: [ExerciseRow]] = [:]
+        var activities: [String: [ActivityRow]] = [:]
+    }
+
+    private static func details(of idNats: [String], on sql: any SQLDatabase) async throws -> Details {
+        guard !idNats.isEmpty else { return Details() }
+        var details = Details()
+        let exercises = try await sql.select().columns("*").from("exercises").where("id_nat", .in, idNats)
+            .orderBy("id_nat").orderBy("profession_code").all(decoding: ExerciseRow.self)
+        for row in exercises { details.exercises[row.id_nat, default: []].append(row) }
+        let activities = try await sql.select().columns("*").from("activities").where("id_nat", .in, idNats)
+            .orderBy("id").all(decoding: ActivityRow.self)
+        for row in activities { details.activities[row.id_nat, default: []].append(row) }
+        return details
+    }
+
+    private static func assemble(_ row: ProfessionalRow, details: Details) throws -> StoredProfessional {
+        let idNat = try decodeField("professional \(row.id_nat)") { try IdNat(row.id_nat) }
+        let activityRows = details.activities[row.id_nat] ?? []
+        var activityIDs: [String] = []
+        let exercises = try (details.exercises[row.id_nat] ?? []).map { exerciseRow in
+            let mine = activityRows.filter { $0.profession_code == exerciseRow.profession_code }
+            activityIDs += mine.map(\.id)
+            return try exerciseRow.exercise(activities: mine.map { try $0.activity() })
+        }
+        let professional = Professional(
+            idNat: idNat, civilite: row.civilite, lastName: row.last_name, firstName: row.first_name, exercises: exercises)
+        return StoredProfessional(professional: professional, version: row.version, updatedAt: row.updated_at, activityIDs: activityIDs)
+    }
+
+    private static func storedActivity(_ row: ActivityRow) throws -> StoredActivity {
+        let idNat = try decodeField("activity \(row.id)") { try IdNat(row.id_nat) }
+        return StoredActivity(id: row.id, idNat: idNat, professionCode: row.profession_code, activity: try row.activity())
+    }
+}
+

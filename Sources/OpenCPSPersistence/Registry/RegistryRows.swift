@@ -1,0 +1,159 @@
+import Foundation
+import OpenCPSDomain
+import SQLKit
+
+/// A row of `professionals`.
+struct ProfessionalRow: Codable, Sendable {
+    var id_nat: String
+    var id_type: String
+    var civilite: String?
+    var last_name: String
+    var first_name: String
+    var name_key: String
+    var version: Int
+    var updated_at: String
+}
+
+/// A row of `exercises`.
+struct ExerciseRow: Codable, Sendable {
+    var id_nat: String
+    var profession_code: String
+    var category_code: String
+    var civilite_exercice: String?
+    var savoir_faire_type: String?
+    var savoir_faire_code: String?
+    var savoir_faire_label: String?
+    var ordre: String?
+    var registered_on: String?
+    var registration_number: String?
+}
+
+/// A row of `activities`.
+struct ActivityRow: Codable, Sendable {
+    var id: String
+    var id_nat: String
+    var profession_code: String
+    var mode_code: String
+    var structure_id: String?
+    var structure_name: String?
+    var sector_code: String?
+    var department: String?
+    var address_line: String?
+    var postal_code: String?
+    var city: String?
+}
+
+/// A row of `structures`.
+struct StructureRow: Codable, Sendable {
+    var id: String
+    var kind: String
+    var number: String
+    var name: String
+    var name_key: String
+    var sector_code: String?
+    var department: String?
+    var address_line: String?
+    var postal_code: String?
+    var city: String?
+    var legal_entity_finess: String?
+    var updated_at: String
+}
+
+extension ProfessionalRow {
+    init(_ professional: Professional, version: Int, updatedAt: String) {
+        self.init(
+            id_nat: professional.idNat.value, id_type: professional.idNat.typeCode, civilite: professional.civilite,
+            last_name: professional.lastName, first_name: professional.firstName, name_key: professional.nameKey,
+            version: version, updated_at: updatedAt)
+    }
+}
+
+extension ExerciseRow {
+    init(_ exercise: Exercise, idNat: IdNat) {
+        self.init(
+            id_nat: idNat.value, profession_code: exercise.profession.code, category_code: exercise.categoryCode,
+            civilite_exercice: exercise.civiliteExercice, savoir_faire_type: exercise.savoirFaire?.typeCode,
+            savoir_faire_code: exercise.savoirFaire?.code, savoir_faire_label: exercise.savoirFaire?.label,
+            ordre: exercise.registration?.ordre.rawValue, registered_on: exercise.registration?.registeredOn.description,
+            registration_number: exercise.registration?.number)
+    }
+
+    func exercise(activities: [Activity]) throws -> Exercise {
+        let profession = try decodeField("profession of \(id_nat)") { try Profession(code: profession_code) }
+        var registration: OrderRegistration?
+        if let ordre, let registered_on {
+            guard let ordre = Ordre(rawValue: ordre) else {
+                throw PersistenceError.corrupt("the registration of \(id_nat)", "unknown order \(ordre)")
+            }
+            let date = try decodeField("the registration date of \(id_nat)") { try CivilDate(registered_on) }
+            registration = OrderRegistration(ordre: ordre, registeredOn: date, number: registration_number)
+        }
+        let savoirFaire = savoir_faire_code.map {
+            SavoirFaire(typeCode: savoir_faire_type ?? "", code: $0, label: savoir_faire_label)
+        }
+        return Exercise(
+            profession: profession, categoryCode: category_code, civiliteExercice: civilite_exercice,
+            savoirFaire: savoirFaire, registration: registration, activities: activities)
+    }
+}
+
+extension ActivityRow {
+    init(_ activity: Activity, id: String, idNat: IdNat, professionCode: String) {
+        self.init(
+            id: id, id_nat: idNat.value, profession_code: professionCode, mode_code: activity.mode.rawValue,
+            structure_id: activity.structure?.idNatStruct, structure_name: activity.structureName,
+            sector_code: activity.sectorCode, department: activity.department?.value,
+            address_line: activity.address?.line, postal_code: activity.address?.postalCode, city: activity.address?.city)
+    }
+
+    func activity() throws -> Activity {
+        guard let mode = ModeOfActivity(rawValue: mode_code) else {
+            throw PersistenceError.corrupt("activity \(id)", "unknown mode \(mode_code)")
+        }
+        let structure = try structure_id.map { text in
+            try decodeField("the structure of activity \(id)") { try StructureIdentifier(idNatStruct: text) }
+        }
+        let department = try department.map { text in
+            try decodeField("the department of activity \(id)") { try DepartmentCode(text) }
+        }
+        let address = PostalAddress(line: address_line, postalCode: postal_code, city: city)
+        return Activity(
+            mode: mode, structure: structure, structureName: structure_name, sectorCode: sector_code,
+            department: department, address: address.isEmpty ? nil : address)
+    }
+}
+
+extension StructureRow {
+    init(_ structure: Structure, updatedAt: String) {
+        let kind: String
+        switch structure.identifier {
+        case .finess: kind = "finess"
+        case .siret: kind = "siret"
+        }
+        self.init(
+            id: structure.identifier.idNatStruct, kind: kind, number: structure.identifier.number, name: structure.name,
+            name_key: NameKey.normalise(structure.name), sector_code: structure.sectorCode,
+            department: structure.department?.value, address_line: structure.address?.line,
+            postal_code: structure.address?.postalCode, city: structure.address?.city,
+            legal_entity_finess: structure.legalEntity?.value, updated_at: updatedAt)
+    }
+
+    func structure() throws -> Structure {
+        let identifier = try decodeField("structure \(id)") { try StructureIdentifier(idNatStruct: id) }
+        let department = try department.map { text in try decodeField("structure \(id)") { try DepartmentCode(text) } }
+        let legalEntity = try legal_entity_finess.map { text in try decodeField("structure \(id)") { try FINESS(text) } }
+        let address = PostalAddress(line: address_line, postalCode: postal_code, city: city)
+        return Structure(
+            identifier: identifier, name: name, sectorCode: sector_code, department: department,
+            address: address.isEmpty ? nil : address, legalEntity: legalEntity)
+    }
+}
+
+/// Reads a stored field back into a domain value, turning a refusal into a corrupt-row error.
+func decodeField<T>(_ what: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as any DomainError {
+        throw PersistenceError.corrupt(what, error.reason)
+    }
+}

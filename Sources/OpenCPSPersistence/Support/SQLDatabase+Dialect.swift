@@ -1,0 +1,27 @@
+import FluentKit
+import SQLKit
+
+/// The SQL engines OpenCPS stores its data in.
+public enum SQLEngine: String, Sendable {
+    /// SQLite, the embedded default.
+    case sqlite
+    /// PostgreSQL, for production.
+    case postgres
+
+    /// The engine behind a SQLKit database.
+    public init(_ database: any SQLDatabase) {
+        self = database.dialect.name == "postgresql" ? .postgres : .sqlite
+    }
+}
+
+extension Database {
+    /// This Fluent database seen as a SQL database.
+    ///
+    /// Both drivers OpenCPS uses are SQL drivers, so a failure here is a wiring error.
+    var sql: any SQLDatabase {
+        guard let sql = self as? any SQLDatabase else {
+            preconditionFailure("OpenCPS needs a SQL database driver (SQLite or PostgreSQL)")
+        }
+        return sql
+    }
+}

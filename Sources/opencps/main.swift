@@ -1,0 +1,3 @@
+import OpenCPSApp
+
+await OpenCPSCommand.runAndExit()

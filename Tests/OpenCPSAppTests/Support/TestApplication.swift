@@ -1,0 +1,81 @@
+import Fluent
+import Foundation
+import OpenCPSApp
+import OpenCPSPersistence
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+/// The database the suite runs on: in-memory SQLite by default, or the PostgreSQL server
+/// named by `OPENCPS_TEST_DATABASE_URL` (each test then gets a schema of its own).
+enum TestDatabase {
+    static let url: String? = ProcessInfo.processInfo.environment["OPENCPS_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    static var location: DatabaseLocation {
+        guard let url else { return .sqliteMemory }
+        return try! DatabaseLocation(url: url)
+    }
+
+    static var isPostgres: Bool { location.isPostgres }
+}
+
+/// The operator token the test applications accept.
+let testOperatorToken = "test-operator-token-0123456789"
+
+/// A fixed instant for tests: 2026-11-24T09:00:00Z.
+let testNow = Date(timeIntervalSince1970: 1_795_510_800)
+
+/// Runs `body` with a fresh, migrated application on a fresh database.
+func withTestApp(
+    clock: FixedWallClock = FixedWallClock(testNow),
+    _ body: (Application) async throws -> Void
+) async throws {
+    let app = try await Application.make(.testing)
+    let schema = TestDatabase.isPostgres ? "t_\(UUID().uuidString.prefix(8).lowercased())" : nil
+    do {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("opencps-test-\(UUID().uuidString)")
+        let configuration = OpenCPSConfiguration(
+            dataDirectory: data, database: TestDatabase.location, publicBaseURL: "http://opencps.test",
+            operatorTokens: [testOperatorToken: "tester"], logLevel: .warning)
+        try await configure(
+            app, configuration: configuration,
+            dependencies: OpenCPSDependencies(clock: clock, postgresSearchPath: schema.map { [$0] }))
+        if let schema {
+            try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(ident: schema)").run()
+        }
+        try await app.autoMigrate()
+        try await body(app)
+        if let schema {
+            try await (app.db as! any SQLDatabase).raw("DROP SCHEMA \(ident: schema) CASCADE").run()
+        }
+    } catch {
+        if let schema {
+            try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA \(ident: schema) CASCADE").run()
+        }
+        try? await app.asyncShutdown()
+        throw error
+    }
+    try await app.asyncShutdown()
+}
+
+extension HTTPHeaders {
+    /// Headers carrying the test operator's token.
+    static var operatorHeaders: HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.bearerAuthorization = BearerAuthorization(token: testOperatorToken)
+        headers.contentType = .json
+        return headers
+    }
+}
+
+/// A JSON body.
+func jsonBody(_ text: String) -> ByteBuffer {
+    ByteBuffer(string: text)
+}
+
+/// Decodes a response body as a JSON object.
+func jsonObject(_ response: TestingHTTPResponse) throws -> [String: Any] {
+    let data = Data(buffer: response.body)
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "not a JSON object: \(response.body.string)")
+}

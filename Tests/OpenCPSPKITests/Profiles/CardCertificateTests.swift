@@ -1,0 +1,114 @@
+import Foundation
+import OpenCPSPKI
+import SwiftASN1
+import Testing
+import X509
+
+@Suite("Card certificate profiles")
+struct CardCertificateTests {
+    let pki = TestPKI.shared
+
+    @Test("serial numbers are 16 bytes, positive, non-zero-led and reproducible with a seed")
+    func serials() {
+        let a = SerialNumberGenerator(random: .seeded(42)).next()
+        let b = SerialNumberGenerator(random: .seeded(42)).next()
+        #expect(a == b)
+        #expect(a.bytes.count == 16)
+        #expect((1...0x7F).contains(a.bytes.first!))
+        let generator = SerialNumberGenerator(random: .seeded(43))
+        #expect(generator.next() != generator.next())
+        #expect(Certificate.SerialNumber(hex: a.hex) == a)
+    }
+
+    @Test("the authentication certificate carries every field of the profile (RSA-2048)")
+    func authenticationProfile() throws {
+        let issued = try pki.issue(.authentication, key: pki.rsaCardKey, seed: 100)
+        let file = try pki.write("auth-rsa.pem", issued.pem)
+        let text = try openssl("x509", "-in", file.path, "-text", "-noout", "-nameopt", "RFC2253").output
+        #expect(text.contains("sha256WithRSAEncryption"))
+        #expect(text.contains("Public-Key: (2048 bit)"))
+        #expect(text.contains("GN=Jeanne+CN=810002345678+SN=Dupont-Martin") || text.contains("CN=810002345678+GN=Jeanne+SN=Dupont-Martin")
+            || text.contains("SN=Dupont-Martin+CN=810002345678+GN=Jeanne") || text.contains("CN=810002345678+SN=Dupont-Martin+GN=Jeanne"),
+            "\(text)")
+        #expect(text.contains("title=M\\C3\\A9decin") || text.contains("title=Médecin"))
+        #expect(text.contains("OU=R10000123456"))
+        #expect(text.contains("O=Cabinet du Dr Dupont"))
+        #expect(text.contains("C=FR"))
+        #expect(text.contains("X509v3 Key Usage: critical\n                Digital Signature\n"))
+        #expect(text.contains("TLS Web Client Authentication, Microsoft Smartcard Login"))
+        #expect(text.contains("othername: UPN::810002345678@cps.opencps.example"), "\(text)")
+        #expect(text.contains("Policy: \(PKIConfiguration.placeholderAuthenticationPolicyOID)"))
+        #expect(text.contains("X509v3 CRL Distribution Points"))
+        #expect(text.contains("URI:http://127.0.0.1:8080/crl/forte-personnes.crl"))
+        #expect(text.contains("X509v3 Freshest CRL"))
+        #expect(text.contains("URI:http://127.0.0.1:8080/crl/forte-personnes-delta.crl"))
+        #expect(text.contains("OCSP - URI:http://127.0.0.1:8080/ocsp/forte-personnes"))
+        #expect(text.contains("CA Issuers - URI:http://127.0.0.1:8080/pki/forte-personnes.crt"))
+        #expect(text.contains("1.2.250.1.71.1.2.2:"))
+        #expect(text.contains("1.2.250.1.71.1.2.3:"))
+        #expect(text.contains("80276/0123456789"))
+        #expect(text.contains("X509v3 Subject Key Identifier"))
+        #expect(text.contains("X509v3 Authority Key Identifier"))
+    }
+
+    @Test("the private extensions hold the card type INTEGER and the IA5String issuer/serial")
+    func privateExtensions() throws {
+        let issued = try pki.issue(.signature, key: pki.p256CardKey, seed: 101)
+        let cardType = try #require(issued.certificate.extensions.first { $0.oid == PKIObjectIdentifiers.cpsCardType })
+        #expect(Array(cardType.value) == [0x02, 0x01, 0x00])
+        let serial = try #require(issued.certificate.extensions.first { $0.oid == PKIObjectIdentifiers.cpsCardIssuerAndSerial })
+        #expect(try ASN1IA5String(derEncoded: serial.value) == ASN1IA5String("80276/0123456789"))
+    }
+
+    @Test("the signature certificate has nonRepudiation + digitalSignature and its own policy (P-256)")
+    func signatureProfile() throws {
+        let issued = try pki.issue(.signature, key: pki.p256CardKey, seed: 102)
+        let file = try pki.write("sign-p256.pem", issued.pem)
+        let text = try openssl("x509", "-in", file.path, "-text", "-noout").output
+        #expect(text.contains("Digital Signature, Non Repudiation"))
+        #expect(text.contains("ASN1 OID: prime256v1"))
+        #expect(text.contains("Policy: \(PKIConfiguration.placeholderSignaturePolicyOID)"))
+        #expect(!text.contains("Smartcard"))
+        #expect(issued.serialHex.count == 32)
+    }
+
+    @Test("a PKCS#10 request gives its key once its signature verifies; a forged one is refused")
+    func csr() throws {
+        let csr = try CertificateSigningRequest(version: .v1, subject: DistinguishedName { CommonName("ignored") },
+                                                privateKey: pki.p256CardKey.certificatePrivateKey, attributes: .init())
+        var der = DER.Serializer()
+        try der.serialize(csr)
+        #expect(try CardCertificateRequest.publicKey(fromCSR: der.serializedBytes) == pki.p256CardKey.publicKey)
+        let pem = try csr.serializeAsPEM().pemString
+        #expect(try CardCertificateRequest.publicKey(fromCSR: Array(pem.utf8)) == pki.p256CardKey.publicKey)
+
+        var forged = der.serializedBytes
+        forged[forged.count - 5] ^= 0x01
+        #expect(throws: PKIError.self) { try CardCertificateRequest.publicKey(fromCSR: forged) }
+        #expect(throws: PKIError.invalidCSR("")) { try CardCertificateRequest.publicKey(fromCSR: [1, 2, 3]) }
+    }
+
+    @Test("requests outside the profile are refused with a stable code")
+    func validation() throws {
+        var request = pki.request(key: pki.p256CardKey)
+        request.cardTypeCode = 7
+        #expect(throws: PKIError.invalidRequest("")) {
+            try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
+        }
+        request = pki.request(key: pki.p256CardKey)
+        request.notAfter = pki.now.addingTimeInterval(40 * 365 * 86_400)
+        #expect(throws: PKIError.invalidRequest("")) {
+            try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
+        }
+    }
+
+    @Test("OpenSSL verifies issued certificates up to the root")
+    func chain() throws {
+        let issued = try pki.issue(.authentication, key: pki.p256CardKey, seed: 103)
+        let root = try pki.write("root-c.pem", pki.hierarchy.root.pem)
+        let ca = try pki.write("forte-c.pem", pki.hierarchy.fortePersonnes.ca.pem)
+        let leaf = try pki.write("leaf-c.pem", issued.pem)
+        let result = try openssl("verify", "-CAfile", root.path, "-untrusted", ca.path, leaf.path)
+        #expect(result.status == 0, "\(result.output)")
+    }
+}
