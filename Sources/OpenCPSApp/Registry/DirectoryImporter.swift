@@ -40,7 +40,7 @@ public struct ImportReport: Sendable {
     public var rowsImported = 0
     /// Professionals written.
     public var professionals = 0
-    /// Structures seen (existing ones are kept as they are).
+    /// Distinct structures the file names (those already stored are kept as they are).
     public var structures = 0
     /// The first refused rows, in file order (at most ``DirectoryImporter/maximumReportedRejections``).
     public var rejected: [RejectedRow] = []
@@ -96,9 +96,11 @@ public struct DirectoryImporter: Sendable {
         var folder = DirectoryRecordFolder()
         var batch = Batch()
         var batchFirstLine = 2
+        var seenStructures: Set<String> = []
 
         func flush(lastLine: Int) async throws {
-            let structures = folder.takeStructures()
+            // A structure is written once per import, with the first rows that name it.
+            let structures = folder.takeStructures().filter { seenStructures.insert($0.identifier.idNatStruct).inserted }
             guard !batch.professionals.isEmpty || !structures.isEmpty else { return }
             try await writer.write(
                 professionals: batch.professionals, structures: structures, actor: actor,

@@ -1,0 +1,215 @@
+/// Who acts on a card.
+public enum CardActor: Hashable, Sendable, CustomStringConvertible {
+    /// The card's holder, or a professional ordering their own card.
+    case holder(IdNat)
+    /// A professional order, the instance for its profession's cards.
+    case ordre(Ordre)
+    /// A regional health agency (ARS), the instance for non-ordinal professions' cards.
+    case agenceRegionale
+    /// The manager (CDE or CDA holder) of a structure, the instance for its staff's cards.
+    case establishmentManager(StructureIdentifier)
+    /// An operator of the single help desk (*guichet unique*).
+    case helpDesk
+    /// An operator of the agency that runs the card programme, in one role.
+    case agencyOperator(AgencyOperatorRole)
+    /// The platform itself: scheduled jobs and automatic consequences (expiry, supersession).
+    case platform
+
+    /// The actor in English, for reasons and logs, such as `order CNOM`.
+    public var description: String {
+        switch self {
+        case .holder(let idNat): "holder \(idNat)"
+        case .ordre(let ordre): "order \(ordre.abbreviation)"
+        case .agenceRegionale: "regional health agency"
+        case .establishmentManager(let structure): "manager of structure \(structure)"
+        case .helpDesk: "help desk"
+        case .agencyOperator(let role): "agency operator (\(role.rawValue))"
+        case .platform: "platform"
+        }
+    }
+}
+
+/// The roles of the card agency's operators.
+public enum AgencyOperatorRole: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Personalisation and dispatch: starts manufacture, records failures, ships, records delivery.
+    case production
+    /// Security: suspends, reinstates, declares opposition, revokes.
+    case security
+    /// Registration: the instance for managers' cards (CDE, CDA; see ``ValidatingInstance/cardAgency``).
+    case registration
+}
+
+/// What an actor wants to do with a card.
+public enum CardAction: Hashable, Sendable, CustomStringConvertible {
+    /// See the card and its order file.
+    case view
+    /// Order a card (first card, renewal or replacement).
+    case order
+    /// Move an order to the express path.
+    case moveToExpress
+    /// Apply a lifecycle transition.
+    case transition(CardTransition)
+
+    /// Declare the card lost or stolen: the `oppose` transition.
+    public static let declareOpposition = CardAction.transition(.oppose)
+
+    /// The action's stable name: `view`, `order`, `move_to_express`, or the transition's name.
+    public var description: String {
+        switch self {
+        case .view: "view"
+        case .order: "order"
+        case .moveToExpress: "move_to_express"
+        case .transition(let transition): transition.rawValue
+        }
+    }
+}
+
+/// What the authorisation rules need to know about a card (or a card about to be ordered).
+public struct CardContext: Hashable, Sendable {
+    /// The holder's national identifier.
+    public let holder: IdNat
+    /// The card's kind.
+    public let kind: CardKind
+    /// The instance competent for the card's order.
+    public let instance: ValidatingInstance
+
+    /// Creates a context from its parts.
+    public init(holder: IdNat, kind: CardKind, instance: ValidatingInstance) {
+        self.holder = holder
+        self.kind = kind
+        self.instance = instance
+    }
+
+    /// Creates a context, finding the competent instance with
+    /// ``ValidatingInstance/competent(for:profession:structure:)``.
+    /// - Throws: ``CardLifecycleError`` with code `card.instance-undetermined`.
+    public init(holder: IdNat, kind: CardKind, profession: Profession?, structure: StructureIdentifier?) throws(CardLifecycleError) {
+        self.init(holder: holder, kind: kind, instance: try .competent(for: kind, profession: profession, structure: structure))
+    }
+}
+
+/// The authorisation rules of cards, as pure functions.
+///
+/// - A holder acts only on their own cards: sees them, orders their CPS, CPF, CDE or CDA,
+///   provides documents and resubmits that file, activates a card and declares its opposition.
+/// - An instance (order, ARS, structure manager, or the registration operators for managers'
+///   cards) acts only on the cards it is competent for: sees them, asks for documents,
+///   validates, rejects and revokes; an order also places the automatic orders, and a
+///   manager also orders its staff's cards, provides their documents and declares their
+///   opposition (the authorised person for a non-nominative CPE).
+/// - The help desk sees every file, declares oppositions and moves orders to the express path.
+/// - Production operators make, ship and deliver; security operators suspend, reinstate,
+///   declare oppositions and revoke; both see every card.
+/// - The platform sees every card, expires cards and supersedes replaced ones.
+///
+/// Whether the card's state allows a transition is a separate question, answered by
+/// ``CardState/applying(_:)``.
+public enum CardAuthorization {
+    /// Refuses an action the actor may not take on the card.
+    /// - Parameters:
+    ///   - actor: who acts.
+    ///   - action: what they want to do.
+    ///   - card: the card, or the card about to be ordered.
+    /// - Throws: ``CardLifecycleError`` with code `card.forbidden`, saying who, what and why.
+    public static func check(_ actor: CardActor, _ action: CardAction, on card: CardContext) throws(CardLifecycleError) {
+        if let why = refusal(actor, action, on: card) {
+            throw CardLifecycleError(
+                code: "card.forbidden", reason: "\(actor) may not perform \"\(action)\" on a \(card.kind.code) card: \(why)")
+        }
+    }
+
+    /// Whether the actor may take the action on the card (to show or hide it in a portal).
+    public static func isAllowed(_ actor: CardActor, _ action: CardAction, on card: CardContext) -> Bool {
+        refusal(actor, action, on: card) == nil
+    }
+
+    /// Why the action is refused, or `nil` when it is allowed.
+    private static func refusal(_ actor: CardActor, _ action: CardAction, on card: CardContext) -> String? {
+        let notARight = "this is not a right of the \(actor.roleName)"
+        switch actor {
+        case .holder(let idNat):
+            guard idNat == card.holder else { return "a holder acts only on their own cards" }
+            return holderMay(action, kind: card.kind) ? nil : notARight
+        case .ordre, .agenceRegionale, .establishmentManager, .agencyOperator(.registration):
+            guard let instance = actor.instance, instance == card.instance else {
+                return "the card is outside its scope (its instance is \(card.instance))"
+            }
+            return instanceMay(action, instance: instance) ? nil : notARight
+        case .helpDesk:
+            switch action {
+            case .view, .moveToExpress, .transition(.oppose): return nil
+            default: return notARight
+            }
+        case .agencyOperator(.production):
+            switch action {
+            case .view, .transition(.startManufacture), .transition(.failManufacture), .transition(.ship), .transition(.deliver):
+                return nil
+            default: return notARight
+            }
+        case .agencyOperator(.security):
+            switch action {
+            case .view, .transition(.suspend), .transition(.reinstate), .transition(.oppose), .transition(.revoke): return nil
+            default: return notARight
+            }
+        case .platform:
+            switch action {
+            case .view, .transition(.expire), .transition(.supersede): return nil
+            default: return notARight
+            }
+        }
+    }
+
+    private static func holderMay(_ action: CardAction, kind: CardKind) -> Bool {
+        // Staff cards (CPE, CPA) are ordered and documented by the structure's manager.
+        let ownsTheFile = kind != .cpe && kind != .cpa
+        switch action {
+        case .view, .transition(.activate), .transition(.oppose): return true
+        case .order, .transition(.submitDocuments), .transition(.submitForValidation), .transition(.resubmit): return ownsTheFile
+        default: return false
+        }
+    }
+
+    private static func instanceMay(_ action: CardAction, instance: ValidatingInstance) -> Bool {
+        switch action {
+        case .view, .transition(.requestDocuments), .transition(.validate), .transition(.reject), .transition(.revoke):
+            return true
+        case .order, .transition(.submitForValidation):
+            // Orders place automatic orders; managers order for their staff.
+            switch instance {
+            case .ordre, .establishmentManager: return true
+            case .agenceRegionale, .cardAgency: return false
+            }
+        case .transition(.submitDocuments), .transition(.resubmit), .transition(.oppose):
+            if case .establishmentManager = instance { return true }
+            return false
+        default:
+            return false
+        }
+    }
+}
+
+extension CardActor {
+    /// The instance the actor stands for, if it is one.
+    var instance: ValidatingInstance? {
+        switch self {
+        case .ordre(let ordre): .ordre(ordre)
+        case .agenceRegionale: .agenceRegionale
+        case .establishmentManager(let structure): .establishmentManager(structure)
+        case .agencyOperator(.registration): .cardAgency
+        case .holder, .helpDesk, .agencyOperator, .platform: nil
+        }
+    }
+
+    /// The role's name in reasons, without identifiers.
+    var roleName: String {
+        switch self {
+        case .holder: "holder"
+        case .ordre: "order"
+        case .agenceRegionale: "regional health agency"
+        case .establishmentManager: "structure manager"
+        case .helpDesk: "help desk"
+        case .agencyOperator(let role): "\(role.rawValue) operators"
+        case .platform: "platform"
+        }
+    }
+}
