@@ -41,6 +41,7 @@ public func configure(
     app.routes.defaultMaxBodySize = "1mb"
 
     app.middleware = Middlewares()
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(RequestIDMiddleware())
     app.middleware.use(HTTPMetricsMiddleware(registry: dependencies.metrics))
     app.middleware.use(ProblemMiddleware())

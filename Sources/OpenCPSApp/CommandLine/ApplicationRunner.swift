@@ -6,20 +6,30 @@ import Vapor
 
 /// Makes Vapor applications for the commands, bootstrapping logging once per process.
 enum ApplicationRunner {
-    private static let bootstrap: Void = {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
+    private static let bootstrapLock = NSLock()
+    // Guarded by bootstrapLock.
+    nonisolated(unsafe) private static var bootstrapped = false
+
+    /// Sends logs to standard error, one line per event with its metadata (the request id
+    /// among them), at the configured level. The logging system can be set up once per process.
+    private static func bootstrapLogging(_ level: Logger.Level) {
+        bootstrapLock.withLock {
+            guard !bootstrapped else { return }
+            bootstrapped = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
-    }()
+    }
 
     /// An application on the configured database, migrated, for a command that does not serve.
     static func withDatabase<T>(
         _ configuration: OpenCPSConfiguration, migrate: Bool = true, freshPostgresSchema: String? = nil,
         _ body: (Application) async throws -> T
     ) async throws -> T {
-        _ = bootstrap
+        bootstrapLogging(configuration.logLevel)
         let app = try await Application.make(Environment(name: "production", arguments: ["opencps"]))
         do {
             try app.useDatabase(configuration.database, postgresSearchPath: freshPostgresSchema.map { [$0] })
@@ -39,9 +49,9 @@ enum ApplicationRunner {
 
     /// An application configured to serve, not yet started.
     static func makeServer(_ configuration: OpenCPSConfiguration) async throws -> Application {
-        _ = bootstrap
+        bootstrapLogging(configuration.logLevel)
         let app = try await Application.make(
-            Environment(name: configuration.demo ? "development" : "production", arguments: ["opencps", "serve"]))
+            Environment(name: "production", arguments: ["opencps", "serve"]))
         do {
             try await configure(app, configuration: configuration)
         } catch {

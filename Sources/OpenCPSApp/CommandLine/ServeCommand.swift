@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
             if configuration.demo {
                 lines.append("  demo operator token: \(OpenCPSConfiguration.demoOperatorToken)  (Authorization: Bearer ...)")
             }
-            print(lines.joined(separator: "\n"))
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
             // Vapor's serve command listens on the configured address and stops on SIGINT/SIGTERM.
             try await app.execute()
         } catch {
