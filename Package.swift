@@ -57,6 +57,20 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Application services that combine the PKI and persistence: issuance, revocation,
+        // OCSP answers, CRL publication, and the card lifecycle. Imports no web framework.
+        .target(
+            name: "OpenCPSServices",
+            dependencies: [
+                "OpenCPSDomain",
+                "OpenCPSPKI",
+                "OpenCPSPersistence",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The JSON API, the FHIR directory, PKI endpoints, health and metrics.
         .target(
             name: "OpenCPSHTTP",
@@ -64,8 +78,10 @@ let package = Package(
                 "OpenCPSDomain",
                 "OpenCPSPKI",
                 "OpenCPSPersistence",
+                "OpenCPSServices",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -80,6 +96,7 @@ let package = Package(
                 "OpenCPSPKI",
                 "OpenCPSPersistence",
                 "OpenCPSHTTP",
+                "OpenCPSServices",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),

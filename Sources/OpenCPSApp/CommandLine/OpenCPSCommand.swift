@@ -8,7 +8,7 @@ public struct OpenCPSCommand: AsyncParsableCommand {
         commandName: "opencps",
         abstract: "OpenCPS: the French health-professional card system (registry, cards, PKI, OCSP/CRL).",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, RegistryCommand.self, AuditCommand.self, BenchCommand.self,
+            ServeCommand.self, MigrateCommand.self, PKICommand.self, RegistryCommand.self, AuditCommand.self, BenchCommand.self,
         ])
 
     /// Creates the command (ArgumentParser).

@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.configuration(hostname: hostname, port: port, publicURL: publicURL, demo: demo)
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        if configuration.demo, !PKIMaterial.exists(configuration) {
+            try DemoData.createPKI(configuration)
+        }
         let app = try await ApplicationRunner.makeServer(configuration)
         do {
             try await app.autoMigrate()

@@ -13,6 +13,7 @@ import Logging
 /// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
 /// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name=token,...`) | none (demo: `demo=demo-operator-token`) |
 /// | log level | `--log-level` | `OPENCPS_LOG_LEVEL` | `info` |
+/// | key-store passphrase | | `OPENCPS_KEYSTORE_PASSPHRASE_FILE` or `OPENCPS_KEYSTORE_PASSPHRASE` | none (demo: a random one kept in `<data>/keystore-passphrase`) |
 public struct OpenCPSConfiguration: Sendable {
     /// The folder holding the SQLite file, the key store and, in the demo, the demo cards.
     public var dataDirectory: URL
@@ -30,6 +31,8 @@ public struct OpenCPSConfiguration: Sendable {
     public var demo: Bool
     /// How much to log.
     public var logLevel: Logger.Level
+    /// Where the key-store passphrase comes from.
+    public var keyStorePassphrase: KeyStorePassphraseSource
 
     /// The demo operator's token, accepted only when the server runs with `--demo`.
     public static let demoOperatorToken = "demo-operator-token"
@@ -38,7 +41,7 @@ public struct OpenCPSConfiguration: Sendable {
     public init(
         dataDirectory: URL, database: DatabaseLocation, hostname: String = "127.0.0.1", port: Int = 8080,
         publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info, keyStorePassphrase: KeyStorePassphraseSource = .none
     ) {
         self.dataDirectory = dataDirectory
         self.database = database
@@ -48,6 +51,7 @@ public struct OpenCPSConfiguration: Sendable {
         self.operatorTokens = operatorTokens
         self.demo = demo
         self.logLevel = logLevel
+        self.keyStorePassphrase = keyStorePassphrase
     }
 
     /// The values given on the command line; nil means "not given".
@@ -119,10 +123,18 @@ public struct OpenCPSConfiguration: Sendable {
         }
         var tokens = try parseTokens(environment["OPENCPS_OPERATOR_TOKENS"] ?? "")
         if flags.demo, tokens.isEmpty { tokens[demoOperatorToken] = "demo" }
+        var passphrase = KeyStorePassphraseSource.none
+        if let file = environment["OPENCPS_KEYSTORE_PASSPHRASE_FILE"], !file.isEmpty {
+            passphrase = .file(URL(fileURLWithPath: file))
+        } else if let value = environment["OPENCPS_KEYSTORE_PASSPHRASE"], !value.isEmpty {
+            passphrase = .environment(value)
+        } else if flags.demo {
+            passphrase = .file(dataDirectory.appendingPathComponent("keystore-passphrase"))
+        }
         return OpenCPSConfiguration(
             dataDirectory: dataDirectory, database: database, hostname: hostname, port: port,
             publicBaseURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-            operatorTokens: tokens, demo: flags.demo, logLevel: level)
+            operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase)
     }
 
     /// Reads `name=token,name2=token2`.

@@ -1,6 +1,7 @@
 import FluentKit
 import Foundation
 import OpenCPSDomain
+import OpenCPSPKI
 import OpenCPSPersistence
 
 /// The demo data set: three establishments with valid FINESS numbers, a handful of named
@@ -85,5 +86,23 @@ public struct DemoData: Sendable {
             exercises: [Exercise(
                 profession: profession, categoryCode: "C", civiliteExercice: civiliteExercice, savoirFaire: savoirFaire,
                 registration: registration, activities: [activity])])
+    }
+
+    /// Creates the demo's PKI: a random key-store passphrase kept in the data folder (mode
+    /// 0600; a demo convenience, never for production) and a hierarchy whose URLs are the
+    /// server's own address.
+    static func createPKI(_ configuration: OpenCPSConfiguration) throws {
+        if case .file(let url) = configuration.keyStorePassphrase, !FileManager.default.fileExists(atPath: url.path) {
+            var bytes = [UInt8](repeating: 0, count: 24)
+            var generator = SystemRandomNumberGenerator()
+            for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+            let passphrase = Data(bytes).base64EncodedString()
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: url.path, contents: Data(passphrase.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw PKIError.hierarchyStorage("cannot write the demo passphrase to \(url.path)")
+            }
+        }
+        _ = try PKIMaterial.initialize(
+            configuration, pkiConfiguration: PKIConfiguration(publicBaseURL: configuration.publicBaseURL), now: Date())
     }
 }

@@ -8,6 +8,7 @@ public enum OpenCPSMigrations {
         [
             M0001_CreateRegistry(),
             M0002_CreateAuditLog(),
+            M0003_CreateCertificates(),
         ]
     }
 }

@@ -28,7 +28,7 @@ let testNow = Date(timeIntervalSince1970: 1_795_510_800)
 
 /// Runs `body` with a fresh, migrated application on a fresh database.
 func withTestApp(
-    clock: FixedWallClock = FixedWallClock(testNow),
+    clock: any WallClock = FixedWallClock(testNow), pki: PKIMaterial? = nil,
     _ body: (Application) async throws -> Void
 ) async throws {
     let app = try await Application.make(.testing)
@@ -40,7 +40,7 @@ func withTestApp(
             operatorTokens: [testOperatorToken: "tester"], logLevel: .warning)
         try await configure(
             app, configuration: configuration,
-            dependencies: OpenCPSDependencies(clock: clock, postgresSearchPath: schema.map { [$0] }))
+            dependencies: OpenCPSDependencies(clock: clock, postgresSearchPath: schema.map { [$0] }, pki: pki))
         if let schema {
             try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(ident: schema)").run()
         }

@@ -1,0 +1,217 @@
+import Fluent
+import Foundation
+import OpenCPSDomain
+import OpenCPSPKI
+import X509
+import OpenCPSPersistence
+import OpenCPSServices
+import Vapor
+
+/// The certificates API under `/api/v1/certificates`, for operators: issue from a CSR, read,
+/// revoke, hold and release.
+public struct CertificateController: Sendable {
+    private let pki: PKIService
+    private let tokens: OperatorTokens
+    private let clock: any WallClock
+
+    /// Creates the controller.
+    public init(pki: PKIService, tokens: OperatorTokens, clock: any WallClock) {
+        self.pki = pki
+        self.tokens = tokens
+        self.clock = clock
+    }
+
+    /// Registers the routes under `api`.
+    public func register(on api: any RoutesBuilder) {
+        let operators = api.grouped("certificates").grouped(OperatorAuthenticationMiddleware(tokens: tokens))
+        operators.post(use: issue)
+        operators.get(":issuer", ":serial", use: read)
+        operators.post(":issuer", ":serial", "revocation", use: revoke)
+        operators.post(":issuer", ":serial", "hold", use: hold)
+        operators.post(":issuer", ":serial", "release", use: release)
+    }
+
+    @Sendable
+    func issue(_ request: Request) async throws -> Response {
+        let body = try request.content.decode(IssueCertificateBody.self)
+        var validator = FieldValidator()
+        let profile = validator.read("profile") { () throws -> CardCertificateProfile in
+            guard let profile = CardCertificateProfile(rawValue: body.profile) else {
+                throw Problem(status: .unprocessableEntity, code: "field.unknown-code", detail: "must be one of \(CardCertificateProfile.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return profile
+        }
+        let role = validator.read("issuer") { () throws -> IssuingCARole in
+            guard let role = IssuingCARole(rawValue: body.issuer ?? IssuingCARole.fortePersonnes.rawValue) else {
+                throw Problem(status: .unprocessableEntity, code: "field.unknown-code", detail: "must be one of \(IssuingCARole.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return role
+        }
+        let publicKey = validator.read("csr") { try CardCertificateRequest.publicKey(fromCSR: Self.derFromPEM(body.csr)) }
+        _ = validator.read("idNat") { try IdNat(body.idNat) }
+        if !(1...10).contains(body.validityYears ?? 3) {
+            validator.refuse("validityYears", code: "field.out-of-range", reason: "must be between 1 and 10")
+        }
+        try validator.finish()
+        let now = clock.now()
+        let certificateRequest = CardCertificateRequest(
+            givenName: body.givenName, surname: body.surname, idNat: body.idNat, professionTitle: body.professionTitle,
+            structureName: body.structureName, structureIdentifier: body.structureIdentifier, cardTypeCode: body.cardTypeCode ?? 0,
+            cardIssuerIdentifier: body.cardIssuerIdentifier ?? "80276", cardSerialNumber: body.cardSerialNumber,
+            cardDomain: body.cardDomain ?? "cps.opencps.invalid", publicKey: publicKey!,
+            notBefore: now, notAfter: now.addingTimeInterval(Double(body.validityYears ?? 3) * 365 * 86_400))
+        let issued = try await pki.issue(
+            [.init(request: certificateRequest, profile: profile!, authority: role!)], actor: request.auditActor, on: request.db)
+        let certificate = issued[0]
+        let response = try await CertificateBody(
+            issuer: certificate.issuerSlug, serial: certificate.serialHex, profile: certificate.profile.rawValue,
+            subject: certificate.subject, notBefore: certificate.notBefore, notAfter: certificate.notAfter,
+            pem: certificate.pem, status: "good", revokedAt: nil, reason: nil
+        ).encodeResponse(status: .created, for: request)
+        response.headers.replaceOrAdd(name: .location, value: "/api/v1/certificates/\(certificate.issuerSlug)/\(certificate.serialHex)")
+        return response
+    }
+
+    @Sendable
+    func read(_ request: Request) async throws -> CertificateBody {
+        let (issuer, serial) = try Self.key(request)
+        guard let stored = try await CertificateRepository(database: request.db, clock: clock).certificate(issuer: issuer, serial: serial) else {
+            throw PersistenceError.notFound("certificate \(issuer)/\(serial)")
+        }
+        return CertificateBody(stored)
+    }
+
+    @Sendable
+    func revoke(_ request: Request) async throws -> CertificateBody {
+        let (issuer, serial) = try Self.key(request)
+        let body = try request.content.decode(RevocationBody.self)
+        guard let reason = RevocationReason.named(body.reason), reason != .removeFromCRL, reason != .certificateHold else {
+            throw ValidationFailure([FieldProblem(
+                field: "reason", code: "field.unknown-code",
+                reason: "must be one of \(RevocationReason.allCases.filter { $0 != .removeFromCRL && $0 != .certificateHold }.map(\.name).joined(separator: ", ")) (use /hold for a suspension)")])
+        }
+        return CertificateBody(try await pki.revoke(issuer: issuer, serialHex: serial, reason: reason, actor: request.auditActor, detail: body.detail, on: request.db))
+    }
+
+    @Sendable
+    func hold(_ request: Request) async throws -> CertificateBody {
+        let (issuer, serial) = try Self.key(request)
+        let body = try? request.content.decode(RevocationBody.self)
+        return CertificateBody(try await pki.revoke(issuer: issuer, serialHex: serial, reason: .certificateHold, actor: request.auditActor, detail: body?.detail, on: request.db))
+    }
+
+    @Sendable
+    func release(_ request: Request) async throws -> CertificateBody {
+        let (issuer, serial) = try Self.key(request)
+        let body = try? request.content.decode(RevocationBody.self)
+        return CertificateBody(try await pki.releaseHold(issuer: issuer, serialHex: serial, actor: request.auditActor, detail: body?.detail, on: request.db))
+    }
+
+    private static func key(_ request: Request) throws -> (String, String) {
+        let issuer = try request.parameters.require("issuer")
+        let serialText = try request.parameters.require("serial")
+        guard let serial = Certificate.SerialNumber(hex: serialText) else {
+            throw ValidationFailure([FieldProblem(field: "serial", code: "field.not-hex", reason: "a serial number is written in hexadecimal")])
+        }
+        return (issuer, serial.hex)
+    }
+
+    static func derFromPEM(_ text: String) throws -> [UInt8] {
+        let lines = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }
+        guard let data = Data(base64Encoded: lines.joined()), !data.isEmpty else {
+            throw Problem(status: .unprocessableEntity, code: "pki.invalid-csr", detail: "the CSR must be PEM (-----BEGIN CERTIFICATE REQUEST-----)")
+        }
+        return Array(data)
+    }
+}
+
+/// A request to issue a card certificate from a CSR.
+public struct IssueCertificateBody: Content {
+    /// `authentication` or `signature`.
+    public var profile: String
+    /// `forte-personnes` (default) or `elementaire-personnes`.
+    public var issuer: String?
+    /// The PKCS#10 request, PEM.
+    public var csr: String
+    /// Holder's given name.
+    public var givenName: String
+    /// Holder's surname.
+    public var surname: String
+    /// Holder's idNat (CN).
+    public var idNat: String
+    /// Profession label (title).
+    public var professionTitle: String
+    /// Structure name (O).
+    public var structureName: String
+    /// Structure identifier (OU).
+    public var structureIdentifier: String
+    /// Card type code (0 CPS, 1 CPF, 2 CPE, 3 CPA).
+    public var cardTypeCode: Int?
+    /// Card issuer identifier.
+    public var cardIssuerIdentifier: String?
+    /// Card serial number.
+    public var cardSerialNumber: String
+    /// The UPN domain.
+    public var cardDomain: String?
+    /// Validity in years (1–10, default 3).
+    public var validityYears: Int?
+}
+
+/// A revocation request.
+public struct RevocationBody: Content {
+    /// The RFC 5280 reason name (`keyCompromise`, `superseded`, ...).
+    public var reason: String
+    /// A note for the audit log.
+    public var detail: String?
+}
+
+/// A certificate in the API.
+public struct CertificateBody: Content {
+    /// Issuing CA slug.
+    public var issuer: String
+    /// Serial, hex.
+    public var serial: String
+    /// Profile.
+    public var profile: String
+    /// Subject.
+    public var subject: String
+    /// Validity start.
+    public var notBefore: Date
+    /// Validity end.
+    public var notAfter: Date
+    /// The certificate, PEM.
+    public var pem: String
+    /// `good`, `revoked` or `on-hold`.
+    public var status: String
+    /// When revoked or held.
+    public var revokedAt: Date?
+    /// The reason name.
+    public var reason: String?
+
+    init(issuer: String, serial: String, profile: String, subject: String, notBefore: Date, notAfter: Date, pem: String, status: String, revokedAt: Date?, reason: String?) {
+        self.issuer = issuer
+        self.serial = serial
+        self.profile = profile
+        self.subject = subject
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+        self.pem = pem
+        self.status = status
+        self.revokedAt = revokedAt
+        self.reason = reason
+    }
+
+    init(_ stored: StoredCertificate) {
+        let revoked = stored.revokedAt != nil && stored.releasedAt == nil
+        let held = revoked && stored.reason == CertificateRepository.holdReason
+        let der = stored.derBytes
+        let pem = "-----BEGIN CERTIFICATE-----\n" + Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]) + "\n-----END CERTIFICATE-----\n"
+        self.init(
+            issuer: stored.issuer, serial: stored.serial, profile: stored.profile, subject: stored.subject,
+            notBefore: stored.notBeforeDate, notAfter: stored.notAfterDate,
+            pem: pem, status: held ? "on-hold" : (revoked ? "revoked" : "good"),
+            revokedAt: revoked ? stored.revokedDate : nil,
+            reason: revoked ? stored.reason.flatMap(RevocationReason.init(rawValue:))?.name : nil)
+    }
+}
+

@@ -1,0 +1,66 @@
+import Foundation
+import OpenCPSPKI
+import X509
+
+/// Signed OCSP responses kept for requests without a nonce (RFC 5019), so that a repeated
+/// question costs a dictionary look-up instead of a signature.
+///
+/// Entries are keyed by the request's DER bytes and indexed by the serial numbers they
+/// answer: a revocation drops every entry naming the serial before it is acknowledged, so the
+/// very next response is signed afresh. Entries also expire, well before their `nextUpdate`.
+final class OCSPResponseCache: @unchecked Sendable {
+    private struct Entry {
+        var result: OCSPResponderResult
+        var expires: Date
+        var serialKeys: [String]
+    }
+
+    private let lock = NSLock()
+    // Guarded by lock.
+    private var entries: [[UInt8]: Entry] = [:]
+    private var bySerial: [String: Set<[UInt8]>] = [:]
+    private let capacity: Int
+
+    /// Creates a cache holding at most `capacity` responses.
+    init(capacity: Int = 200_000) {
+        self.capacity = capacity
+    }
+
+    /// The cached response to this request, if one is fresh at `now`.
+    func response(for request: [UInt8], now: Date) -> OCSPResponderResult? {
+        lock.withLock {
+            guard let entry = entries[request], entry.expires > now else { return nil }
+            return entry.result
+        }
+    }
+
+    /// Keeps a response until `expires`.
+    func store(_ result: OCSPResponderResult, for request: [UInt8], issuer: String, expires: Date) {
+        let keys = result.serialNumbers.map { Self.key(issuer, $0.hex) }
+        lock.withLock {
+            if entries.count >= capacity { dropAll() }
+            entries[request] = Entry(result: result, expires: expires, serialKeys: keys)
+            for key in keys { bySerial[key, default: []].insert(request) }
+        }
+    }
+
+    /// Forgets every response that names this serial number.
+    func invalidate(issuer: String, serialHex: String) {
+        lock.withLock {
+            guard let requests = bySerial.removeValue(forKey: Self.key(issuer, serialHex)) else { return }
+            for request in requests { entries.removeValue(forKey: request) }
+        }
+    }
+
+    /// Forgets everything.
+    func removeAll() {
+        lock.withLock { dropAll() }
+    }
+
+    private func dropAll() {
+        entries.removeAll(keepingCapacity: true)
+        bySerial.removeAll(keepingCapacity: true)
+    }
+
+    private static func key(_ issuer: String, _ serialHex: String) -> String { "\(issuer)/\(serialHex)" }
+}

@@ -1,0 +1,283 @@
+import FluentKit
+import Foundation
+import OpenCPSDomain
+import OpenCPSPKI
+import OpenCPSPersistence
+import X509
+
+/// How the PKI publishes revocation information.
+public struct RevocationPublishing: Sendable {
+    /// How long a full or delta CRL is valid (its `nextUpdate`).
+    public var crlValidity: TimeInterval
+    /// How often a new base CRL is cut for delta CRLs.
+    public var deltaBaseInterval: TimeInterval
+    /// How long a signed OCSP response is valid (its `nextUpdate`).
+    public var ocspValidity: TimeInterval
+    /// How long this server reuses a signed response to the same request without a nonce.
+    public var ocspReuse: TimeInterval
+    /// The `max-age` given to HTTP caches for OCSP responses and CRLs; it always ends before `nextUpdate`.
+    public var httpMaxAge: TimeInterval
+
+    /// Creates the settings; the defaults are OpenCPS's own choices, not official figures.
+    public init(
+        crlValidity: TimeInterval = 6 * 3600, deltaBaseInterval: TimeInterval = 24 * 3600,
+        ocspValidity: TimeInterval = 3600, ocspReuse: TimeInterval = 300, httpMaxAge: TimeInterval = 60
+    ) {
+        self.crlValidity = crlValidity
+        self.deltaBaseInterval = deltaBaseInterval
+        self.ocspValidity = ocspValidity
+        self.ocspReuse = ocspReuse
+        self.httpMaxAge = httpMaxAge
+    }
+}
+
+/// A CRL as published: its DER and validity.
+public struct PublishedCRL: Sendable {
+    /// The DER encoding.
+    public let der: [UInt8]
+    /// Its CRL number.
+    public let number: Int
+    /// When it was issued.
+    public let thisUpdate: Date
+    /// When the next one is due at the latest.
+    public let nextUpdate: Date
+}
+
+/// The PKI as the rest of the platform uses it: issues certificates (stored and audited),
+/// revokes and holds them, answers OCSP and publishes full and delta CRLs.
+///
+/// A revocation reaches OCSP at once: the cached responses naming the serial are dropped
+/// before `revoke` returns, and the CRLs are re-issued.
+public final class PKIService: Sendable {
+    /// The hierarchy served.
+    public let hierarchy: PKIHierarchy
+    /// The publishing settings.
+    public let publishing: RevocationPublishing
+    private let issuers: [String: CertificateIssuer]
+    private let responders: [String: OCSPResponder]
+    private let crlBuilders: [String: CRLBuilder]
+    private let clock: any WallClock
+    private let serials: SerialNumberGenerator
+    private let cache = OCSPResponseCache()
+    private let published = PublishedCRLs()
+
+    /// Creates the service.
+    /// - Parameters:
+    ///   - hierarchy: the CAs.
+    ///   - keyStore: where their keys are.
+    ///   - clock: the clock for issuance, responses and CRLs.
+    ///   - random: the source of serial numbers.
+    ///   - publishing: CRL and OCSP validity settings.
+    public init(
+        hierarchy: PKIHierarchy, keyStore: any KeyStore, clock: any WallClock, random: RandomBytes = .system,
+        publishing: RevocationPublishing = RevocationPublishing()
+    ) throws {
+        self.hierarchy = hierarchy
+        self.clock = clock
+        self.publishing = publishing
+        self.serials = SerialNumberGenerator(random: random)
+        var issuers: [String: CertificateIssuer] = [:]
+        var responders: [String: OCSPResponder] = [:]
+        var builders: [String: CRLBuilder] = [:]
+        for authority in hierarchy.issuingAuthorities {
+            issuers[authority.slug] = try CertificateIssuer(
+                authority: authority, signingKey: authority.ca.signingKey(in: keyStore),
+                countryName: hierarchy.configuration.countryName)
+            responders[authority.slug] = try OCSPResponder(
+                authority: authority, keyStore: keyStore, validity: publishing.ocspValidity)
+            builders[authority.slug] = try CRLBuilder(issuer: authority.ca, signingKey: authority.ca.signingKey(in: keyStore))
+        }
+        builders[hierarchy.root.slug] = try CRLBuilder(issuer: hierarchy.root, signingKey: hierarchy.root.signingKey(in: keyStore))
+        self.issuers = issuers
+        self.responders = responders
+        self.crlBuilders = builders
+    }
+
+    // MARK: Issuance
+
+    /// One certificate to issue.
+    public struct IssuanceRequest: Sendable {
+        /// The holder, card and key.
+        public var request: CardCertificateRequest
+        /// Authentication or signature.
+        public var profile: CardCertificateProfile
+        /// Which issuing CA.
+        public var authority: IssuingCARole
+
+        /// Creates a request.
+        public init(request: CardCertificateRequest, profile: CardCertificateProfile, authority: IssuingCARole = .fortePersonnes) {
+            self.request = request
+            self.profile = profile
+            self.authority = authority
+        }
+    }
+
+    /// Issues certificates, stores them and audits each issuance, all in one transaction:
+    /// either every certificate is recorded or none is.
+    /// - Returns: the certificates, in the order asked.
+    public func issue(_ requests: [IssuanceRequest], actor: String, on database: any Database) async throws -> [IssuedCertificate] {
+        let now = clock.now()
+        let repository = CertificateRepository(database: database, clock: clock)
+        var issued: [IssuedCertificate] = []
+        var stored: [StoredCertificate] = []
+        for item in requests {
+            guard let issuer = issuers[item.authority.slug] else {
+                throw PKIError.invalidConfiguration("no issuing CA \(item.authority.slug)")
+            }
+            var serial = serials.next()
+            // 159 random bits make a collision all but impossible; the check makes it impossible.
+            while try await repository.isSerialTaken(issuer: item.authority.slug, serial: serial.hex) { serial = serials.next() }
+            let certificate = try issuer.issue(item.request, profile: item.profile, now: now, serial: serial)
+            issued.append(certificate)
+            stored.append(StoredCertificate(
+                issuer: item.authority.slug, serial: serial.hex, profile: item.profile.rawValue,
+                subject: certificate.subject, idNat: item.request.idNat, cardSerial: item.request.cardSerialNumber,
+                notBefore: certificate.notBefore, notAfter: certificate.notAfter, issuedAt: now, der: certificate.der))
+        }
+        try await repository.insert(stored, actor: actor)
+        return issued
+    }
+
+    // MARK: Revocation
+
+    /// Revokes a certificate (or holds it, with `.certificateHold`), then re-publishes the CRLs.
+    /// When this returns, OCSP answers with the new status.
+    public func revoke(
+        issuer slug: String, serialHex: String, reason: RevocationReason, actor: String, detail: String? = nil,
+        on database: any Database
+    ) async throws -> StoredCertificate {
+        guard reason != .removeFromCRL else {
+            throw PKIError(code: "pki.revocation-reason", reason: "removeFromCRL is not a revocation reason; release the hold instead")
+        }
+        let repository = CertificateRepository(database: database, clock: clock)
+        let certificate = try await repository.revoke(
+            issuer: slug, serial: serialHex, reason: reason.rawValue, at: clock.now(), actor: actor, detail: detail)
+        cache.invalidate(issuer: slug, serialHex: serialHex)
+        try await publishCRL(slug, on: database)
+        return certificate
+    }
+
+    /// Releases a hold, then re-publishes the CRLs.
+    public func releaseHold(
+        issuer slug: String, serialHex: String, actor: String, detail: String? = nil, on database: any Database
+    ) async throws -> StoredCertificate {
+        let repository = CertificateRepository(database: database, clock: clock)
+        let certificate = try await repository.releaseHold(issuer: slug, serial: serialHex, at: clock.now(), actor: actor, detail: detail)
+        cache.invalidate(issuer: slug, serialHex: serialHex)
+        try await publishCRL(slug, on: database)
+        return certificate
+    }
+
+    // MARK: OCSP
+
+    /// Whether this server answers OCSP for a CA slug.
+    public func servesOCSP(_ slug: String) -> Bool { responders[slug] != nil }
+
+    /// Answers an OCSP request for the CA `slug`; nil when no such CA is served here.
+    public func answerOCSP(slug: String, request: [UInt8], on database: any Database) async -> OCSPResponderResult? {
+        guard let responder = responders[slug] else { return nil }
+        let now = clock.now()
+        if let cached = cache.response(for: request, now: now) { return cached }
+        let repository = CertificateRepository(database: database, clock: clock)
+        let result = await responder.respond(to: request, now: now) { serial in
+            let state = try await repository.status(issuer: slug, serial: serial.hex)
+            guard state.issued else { return .unknown }
+            let record = state.revocation.flatMap { revocation in
+                RevocationReason(rawValue: revocation.reason).map {
+                    RevocationRecord(serialNumber: serial, revokedAt: revocation.revokedAt, reason: $0, releasedAt: revocation.releasedAt)
+                }
+            }
+            return OCSPCertificateStatus.from(record, at: now)
+        }
+        if result.status == .successful, !result.hasNonce, let nextUpdate = result.nextUpdate {
+            cache.store(result, for: request, issuer: slug, expires: min(nextUpdate, now.addingTimeInterval(publishing.ocspReuse)))
+        }
+        return result
+    }
+
+    // MARK: CRLs
+
+    /// The current full or delta CRL of a CA (the root publishes a full CRL only), issuing a
+    /// new one first when none was published yet or the current one is past half its validity.
+    /// - Returns: nil when the CA is not served here (or, for `delta`, is the root).
+    public func currentCRL(slug: String, delta: Bool, on database: any Database) async throws -> PublishedCRL? {
+        guard crlBuilders[slug] != nil else { return nil }
+        let now = clock.now()
+        if let current = published.get(slug, delta: false),
+           now.timeIntervalSince(current.thisUpdate) < publishing.crlValidity / 2 {
+            return published.get(slug, delta: delta)
+        }
+        try await publishCRL(slug, on: database)
+        return published.get(slug, delta: delta)
+    }
+
+    /// Issues new CRLs for every CA: what the schedule and start-up call.
+    public func publishAllCRLs(on database: any Database) async throws {
+        for slug in crlBuilders.keys.sorted() {
+            try await publishCRL(slug, on: database)
+        }
+    }
+
+    /// Issues a new full CRL for a CA and, for an issuing CA, a delta CRL against the current
+    /// base (a new base is cut when the last one is older than `deltaBaseInterval`).
+    public func publishCRL(_ slug: String, on database: any Database) async throws {
+        guard let builder = crlBuilders[slug] else { return }
+        let now = clock.now()
+        let repository = CertificateRepository(database: database, clock: clock)
+        let records = try await repository.revocations(issuer: slug).compactMap { stored -> RevocationRecord? in
+            guard let serial = Certificate.SerialNumber(hex: stored.serial), let reason = RevocationReason(rawValue: stored.reason) else {
+                return nil
+            }
+            return RevocationRecord(serialNumber: serial, revokedAt: stored.revokedAt, reason: reason, releasedAt: stored.releasedAt)
+        }
+        let nextUpdate = now.addingTimeInterval(publishing.crlValidity)
+        let isRoot = slug == hierarchy.root.slug
+        let fullNumber = try await repository.nextCRLNumber(issuer: slug)
+        let full = try builder.fullCRL(
+            entries: RevocationRecord.fullCRLEntries(records, at: now), crlNumber: fullNumber, thisUpdate: now,
+            nextUpdate: nextUpdate, freshestCRLURL: isRoot ? nil : hierarchy.configuration.urls(for: slug).deltaCRL)
+        let fullCRL = PublishedCRL(der: full, number: fullNumber, thisUpdate: now, nextUpdate: nextUpdate)
+        guard !isRoot else {
+            published.set(slug, full: fullCRL, delta: nil, base: nil)
+            return
+        }
+        var base = published.base(slug)
+        if base == nil || now.timeIntervalSince(base!.thisUpdate) >= publishing.deltaBaseInterval {
+            base = fullCRL
+        }
+        let deltaNumber = try await repository.nextCRLNumber(issuer: slug)
+        let delta = try builder.deltaCRL(
+            entries: RevocationRecord.deltaCRLEntries(records, since: base!.thisUpdate, at: now), crlNumber: deltaNumber,
+            baseCRLNumber: base!.number, thisUpdate: now, nextUpdate: nextUpdate)
+        published.set(
+            slug, full: fullCRL, delta: PublishedCRL(der: delta, number: deltaNumber, thisUpdate: now, nextUpdate: nextUpdate),
+            base: base)
+    }
+}
+
+/// The CRLs currently published, per CA.
+private final class PublishedCRLs: @unchecked Sendable {
+    private let lock = NSLock()
+    // Guarded by lock.
+    private var full: [String: PublishedCRL] = [:]
+    private var delta: [String: PublishedCRL] = [:]
+    private var bases: [String: PublishedCRL] = [:]
+
+    func get(_ slug: String, delta isDelta: Bool) -> PublishedCRL? {
+        lock.withLock { isDelta ? delta[slug] : full[slug] }
+    }
+
+    func base(_ slug: String) -> PublishedCRL? {
+        lock.withLock { bases[slug] }
+    }
+
+    func set(_ slug: String, full newFull: PublishedCRL, delta newDelta: PublishedCRL?, base: PublishedCRL?) {
+        lock.withLock {
+            // Two publications may race; the higher CRL number wins.
+            if let current = full[slug], current.number > newFull.number { return }
+            full[slug] = newFull
+            delta[slug] = newDelta
+            bases[slug] = base
+        }
+    }
+}

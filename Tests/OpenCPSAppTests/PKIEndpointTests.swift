@@ -1,0 +1,210 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import OpenCPSApp
+import OpenCPSPersistence
+import Testing
+import Vapor
+
+/// The PKI over real HTTP, checked by OpenSSL: certificates issued through the API, OCSP
+/// answers before and right after a revocation, CRLs and delta CRLs with `openssl verify`,
+/// and bad requests that get the right OCSP status or HTTP error.
+@Suite("PKI endpoints", .serialized)
+struct PKIEndpointTests {
+    /// Runs `body` with a server listening on 127.0.0.1 at a free port.
+    func withServer(_ body: (Application, String, URL) async throws -> Void) async throws {
+        try await withTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app in
+            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+            let port = try #require(app.http.server.shared.localAddress?.port)
+            let folder = try ExternalTool.temporaryFolder("pki-http")
+            do {
+                try await body(app, "http://127.0.0.1:\(port)", folder)
+            } catch {
+                await app.server.shutdown()
+                throw error
+            }
+            await app.server.shutdown()
+        }
+    }
+
+    func fetch(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil) async throws -> (Int, Data, [AnyHashable: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.httpBody = body
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        return (http.statusCode, data, http.allHeaderFields)
+    }
+
+    /// Issues a certificate for a fresh OpenSSL key through the API; returns its serial and PEM file.
+    func issue(_ base: String, folder: URL, name: String, profile: String = "authentication") async throws -> (serial: String, file: URL) {
+        let key = folder.appendingPathComponent("\(name).key").path
+        let csr = folder.appendingPathComponent("\(name).csr").path
+        let generated = try ExternalTool.run("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-subj", "/CN=ignored", "-out", csr])
+        #expect(generated.status == 0, "\(generated.output)")
+        let body: [String: Any] = [
+            "profile": profile, "csr": try String(contentsOfFile: csr, encoding: .utf8), "givenName": "CLAIRE", "surname": "LAMBERT",
+            "idNat": "810099990011", "professionTitle": "Médecin", "structureName": "CH DEMO", "structureIdentifier": "1250999018",
+            "cardSerialNumber": "1000000001",
+        ]
+        let (status, data, _) = try await fetch(
+            "\(base)/api/v1/certificates", method: "POST",
+            headers: ["Authorization": "Bearer \(testOperatorToken)", "Content-Type": "application/json"],
+            body: try JSONSerialization.data(withJSONObject: body))
+        #expect(status == 201, "\(String(decoding: data, as: UTF8.self))")
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let file = folder.appendingPathComponent("\(name).pem")
+        try (json["pem"] as? String ?? "").write(to: file, atomically: true, encoding: .utf8)
+        return (try #require(json["serial"] as? String), file)
+    }
+
+    func operatorPost(_ url: String, _ json: String) async throws -> Int {
+        try await fetch(url, method: "POST", headers: ["Authorization": "Bearer \(testOperatorToken)", "Content-Type": "application/json"], body: Data(json.utf8)).0
+    }
+
+    func download(_ url: String, to file: URL) async throws {
+        let (status, data, _) = try await fetch(url)
+        #expect(status == 200, "\(url)")
+        try data.write(to: file)
+    }
+
+    @Test("openssl ocsp says good, then revoked right after a revocation through the API; openssl verify agrees with the CRLs")
+    func revocationReachesOCSPAndCRLs() async throws {
+        try await withServer { _, base, folder in
+            let root = folder.appendingPathComponent("root.pem")
+            let ca = folder.appendingPathComponent("ca.pem")
+            try await download("\(base)/pki/root.pem", to: root)
+            try await download("\(base)/pki/forte-personnes.pem", to: ca)
+            let leaf = try await issue(base, folder: folder, name: "leaf")
+            let ocspURL = "\(base)/ocsp/forte-personnes"
+            func ocsp(_ extra: [String] = []) throws -> String {
+                let result = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", leaf.file.path, "-url", ocspURL, "-CAfile", root.path] + extra)
+                return result.output
+            }
+            let before = try ocsp()
+            #expect(before.contains("Response verify OK"), "\(before)")
+            #expect(before.contains("\(leaf.file.path): good"), "\(before)")
+            // A GET (RFC 5019) without nonce, answered from the cache the second time.
+            _ = try ocsp(["-no_nonce", "-method", "GET"])
+            // Clients hold a base CRL from before the revocation; the delta lists what changed since.
+            try await download("\(base)/crl/forte-personnes.crl", to: folder.appendingPathComponent("base.crl"))
+
+            #expect(try await operatorPost("\(base)/api/v1/certificates/forte-personnes/\(leaf.serial)/revocation", #"{"reason": "keyCompromise"}"#) == 200)
+            let after = try ocsp(["-no_nonce"])
+            #expect(after.contains("\(leaf.file.path): revoked"), "\(after)")
+            #expect(after.contains("Reason: keyCompromise"), "\(after)")
+
+            let full = folder.appendingPathComponent("full.crl")
+            let delta = folder.appendingPathComponent("delta.crl")
+            let rootCRL = folder.appendingPathComponent("root.crl")
+            try await download("\(base)/crl/forte-personnes.crl", to: full)
+            try await download("\(base)/crl/forte-personnes-delta.crl", to: delta)
+            try await download("\(base)/crl/root.crl", to: rootCRL)
+            let fullPEM = folder.appendingPathComponent("full-crl.pem")
+            let deltaPEM = folder.appendingPathComponent("delta-crl.pem")
+            let rootPEM = folder.appendingPathComponent("root-crl.pem")
+            for (der, pem) in [(full, fullPEM), (delta, deltaPEM), (rootCRL, rootPEM)] {
+                let converted = try ExternalTool.run("openssl", ["crl", "-inform", "DER", "-in", der.path, "-out", pem.path])
+                #expect(converted.status == 0, "\(converted.output)")
+            }
+            let checked = try ExternalTool.run("openssl", ["verify", "-crl_check", "-CAfile", root.path, "-untrusted", ca.path, "-CRLfile", fullPEM.path, leaf.file.path])
+            #expect(checked.output.contains("certificate revoked"), "\(checked.output)")
+            let checkedAll = try ExternalTool.run("openssl", ["verify", "-crl_check_all", "-use_deltas", "-CAfile", root.path, "-untrusted", ca.path,
+                                                              "-CRLfile", fullPEM.path, "-CRLfile", deltaPEM.path, "-CRLfile", rootPEM.path, leaf.file.path])
+            #expect(checkedAll.output.contains("certificate revoked"), "\(checkedAll.output)")
+            let deltaText = try ExternalTool.run("openssl", ["crl", "-in", deltaPEM.path, "-noout", "-text"]).output
+            #expect(deltaText.contains("Delta CRL Indicator"), "\(deltaText)")
+            let printedSerial = String(leaf.serial.uppercased().drop { $0 == "0" })
+            #expect(deltaText.uppercased().contains(printedSerial), "\(leaf.serial) in \(deltaText)")
+            #expect(deltaText.contains("Key Compromise"), "\(deltaText)")
+
+            let good = try await issue(base, folder: folder, name: "good", profile: "signature")
+            let goodChecked = try ExternalTool.run("openssl", ["verify", "-crl_check_all", "-use_deltas", "-CAfile", root.path, "-untrusted", ca.path,
+                                                               "-CRLfile", fullPEM.path, "-CRLfile", deltaPEM.path, "-CRLfile", rootPEM.path, good.file.path])
+            #expect(goodChecked.output.contains("\(good.file.path): OK"), "\(goodChecked.output)")
+            let cacheHeaders = try await fetch("\(base)/crl/forte-personnes.crl").2
+            #expect((cacheHeaders["Cache-Control"] as? String)?.contains("max-age=") == true)
+        }
+    }
+
+    @Test("a hold shows as certificateHold on OCSP and its release makes the certificate good again; several certificates in one request")
+    func holdAndRelease() async throws {
+        try await withServer { _, base, folder in
+            let root = folder.appendingPathComponent("root.pem")
+            let ca = folder.appendingPathComponent("ca.pem")
+            try await download("\(base)/pki/root.pem", to: root)
+            try await download("\(base)/pki/forte-personnes.pem", to: ca)
+            let first = try await issue(base, folder: folder, name: "first")
+            let second = try await issue(base, folder: folder, name: "second")
+            let certificates = "/api/v1/certificates/forte-personnes"
+            #expect(try await operatorPost("\(base)\(certificates)/\(first.serial)/hold", #"{"reason": "certificateHold", "detail": "suspected misuse"}"#) == 200)
+            let held = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", first.file.path, "-cert", second.file.path,
+                                                        "-url", "\(base)/ocsp/forte-personnes", "-CAfile", root.path]).output
+            #expect(held.contains("\(first.file.path): revoked"), "\(held)")
+            #expect(held.contains("certificateHold"), "\(held)")
+            #expect(held.contains("\(second.file.path): good"), "\(held)")
+            #expect(try await operatorPost("\(base)\(certificates)/\(first.serial)/release", "{}") == 200)
+            let released = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", first.file.path,
+                                                            "-url", "\(base)/ocsp/forte-personnes", "-CAfile", root.path]).output
+            #expect(released.contains("\(first.file.path): good"), "\(released)")
+            // Refusals: releasing twice, revoking a revoked certificate, an unknown serial, a bad reason.
+            #expect(try await operatorPost("\(base)\(certificates)/\(first.serial)/release", "{}") == 422)
+            #expect(try await operatorPost("\(base)\(certificates)/\(second.serial)/revocation", #"{"reason": "superseded"}"#) == 200)
+            #expect(try await operatorPost("\(base)\(certificates)/\(second.serial)/revocation", #"{"reason": "superseded"}"#) == 422)
+            #expect(try await operatorPost("\(base)\(certificates)/0abc/revocation", #"{"reason": "superseded"}"#) == 404)
+            #expect(try await operatorPost("\(base)\(certificates)/\(first.serial)/revocation", #"{"reason": "because"}"#) == 422)
+        }
+    }
+
+    @Test("garbage, truncated DER, wrong content type, oversized bodies and foreign CAs get the right answer, and the server keeps serving")
+    func badRequests() async throws {
+        try await withServer { _, base, folder in
+            let ocspURL = "\(base)/ocsp/forte-personnes"
+            let ocspHeaders = ["Content-Type": "application/ocsp-request"]
+            func responseStatus(_ data: Data) throws -> String {
+                let file = folder.appendingPathComponent("response-\(UUID().uuidString).der")
+                try data.write(to: file)
+                return try ExternalTool.run("openssl", ["ocsp", "-respin", file.path, "-resp_text", "-noverify"]).output
+            }
+            var random = SystemRandomNumberGenerator()
+            let garbage = Data((0..<300).map { _ in UInt8.random(in: 0...255, using: &random) })
+            let (garbageStatus, garbageBody, _) = try await fetch(ocspURL, method: "POST", headers: ocspHeaders, body: garbage)
+            #expect(garbageStatus == 200)
+            #expect(try responseStatus(garbageBody).contains("malformedrequest"))
+
+            // A real request cut short.
+            let root = folder.appendingPathComponent("root.pem")
+            let ca = folder.appendingPathComponent("ca.pem")
+            try await download("\(base)/pki/root.pem", to: root)
+            try await download("\(base)/pki/forte-personnes.pem", to: ca)
+            let leaf = try await issue(base, folder: folder, name: "leaf")
+            let requestFile = folder.appendingPathComponent("request.der")
+            _ = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", leaf.file.path, "-reqout", requestFile.path])
+            let request = try Data(contentsOf: requestFile)
+            let (_, truncatedBody, _) = try await fetch(ocspURL, method: "POST", headers: ocspHeaders, body: request.prefix(request.count - 7))
+            #expect(try responseStatus(truncatedBody).contains("malformedrequest"))
+
+            // A certificate of the other CA sent to this one.
+            let (_, foreignBody, _) = try await fetch("\(base)/ocsp/elementaire-personnes", method: "POST", headers: ocspHeaders, body: request)
+            #expect(try responseStatus(foreignBody).contains("unauthorized"))
+
+            let (wrongType, wrongTypeBody, _) = try await fetch(ocspURL, method: "POST", headers: ["Content-Type": "text/plain"], body: request)
+            #expect(wrongType == 415)
+            #expect(String(decoding: wrongTypeBody, as: UTF8.self).contains("ocsp.content-type"))
+            let (oversized, _, _) = try await fetch(ocspURL, method: "POST", headers: ocspHeaders, body: Data(count: 64 * 1024))
+            #expect(oversized == 413)
+            let (unknownCA, _, _) = try await fetch("\(base)/ocsp/nobody", method: "POST", headers: ocspHeaders, body: request)
+            #expect(unknownCA == 404)
+            let (badGET, badGETBody, _) = try await fetch("\(ocspURL)/%%%not-base64")
+            #expect(badGET == 200 || badGET == 400)
+            if badGET == 200 { #expect(try responseStatus(badGETBody).contains("malformedrequest")) }
+
+            let (health, _, _) = try await fetch("\(base)/health")
+            #expect(health == 200)
+            let good = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", leaf.file.path, "-url", ocspURL, "-CAfile", root.path]).output
+            #expect(good.contains("\(leaf.file.path): good"), "\(good)")
+        }
+    }
+}
