@@ -8,7 +8,7 @@ import SQLKit
 /// `opencps bench ...`: the benchmarks recorded in docs/benchmarks.md.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure the platform's speed.", subcommands: [BenchRegistryCommand.self])
+        commandName: "bench", abstract: "Measure the platform's speed.", subcommands: [BenchRegistryCommand.self, BenchPKIFixturesCommand.self])
 }
 
 /// `opencps bench registry`: imports N generated rows into a fresh database, then times
@@ -32,7 +32,7 @@ struct BenchRegistryCommand: AsyncParsableCommand {
     var database: String?
 
     @Option(name: .long, help: "Professionals per transaction.")
-    var batchSize = 5_000
+    var batchSize = 10_000
 
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("opencps-bench-\(UUID().uuidString)")

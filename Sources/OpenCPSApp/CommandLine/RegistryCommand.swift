@@ -30,7 +30,7 @@ struct RegistryImportCommand: AsyncParsableCommand {
     var errors: String?
 
     @Option(name: .long, help: "Professionals per transaction.")
-    var batchSize = 5_000
+    var batchSize = 10_000
 
     @Flag(name: .long, help: "No progress bar.")
     var quiet = false

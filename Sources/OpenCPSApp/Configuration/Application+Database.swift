@@ -2,6 +2,7 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import OpenCPSPersistence
+import SQLKit
 import Vapor
 
 extension Application {
@@ -17,6 +18,8 @@ extension Application {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+            // Write-ahead logging lets readers go on while an import writes; it is kept in the file.
+            lifecycle.use(SQLiteJournalMode())
         case .postgres(let url):
             var configuration = try SQLPostgresConfiguration(url: url)
             configuration.searchPath = postgresSearchPath
@@ -25,6 +28,15 @@ extension Application {
         }
         for migration in OpenCPSMigrations.all {
             migrations.add(migration)
+        }
+    }
+}
+
+/// Puts an SQLite file in WAL mode when the application boots.
+private struct SQLiteJournalMode: LifecycleHandler {
+    func willBootAsync(_ application: Application) async throws {
+        if let sql = application.db as? any SQLDatabase {
+            try await sql.raw("PRAGMA journal_mode = WAL").run()
         }
     }
 }

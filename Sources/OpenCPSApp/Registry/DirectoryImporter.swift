@@ -69,7 +69,7 @@ public struct DirectoryImporter: Sendable {
     ///   - database: where to write.
     ///   - clock: the clock for timestamps.
     ///   - professionalsPerBatch: how many professionals each transaction writes.
-    public init(database: any Database, clock: any WallClock, professionalsPerBatch: Int = 5_000) {
+    public init(database: any Database, clock: any WallClock, professionalsPerBatch: Int = 10_000) {
         self.writer = RegistryBulkWriter(database: database, clock: clock)
         self.professionalsPerBatch = max(1, professionalsPerBatch)
     }
@@ -98,21 +98,33 @@ public struct DirectoryImporter: Sendable {
         var batchFirstLine = 2
         var seenStructures: Set<String> = []
 
+        // The write of one batch runs while the next is parsed: two cores, two stages.
+        var inFlight: Task<Void, any Error>?
+        func awaitInFlight() async throws {
+            guard let running = inFlight else { return }
+            inFlight = nil
+            try await running.value
+            progress(ImportProgress(
+                rowsRead: report.rowsRead, rowsRejected: report.rejectedCount,
+                bytesRead: reader.bytesConsumed, totalBytes: reader.totalBytes))
+        }
+
         func flush(lastLine: Int) async throws {
             // A structure is written once per import, with the first rows that name it.
             let structures = folder.takeStructures().filter { seenStructures.insert($0.identifier.idNatStruct).inserted }
             guard !batch.professionals.isEmpty || !structures.isEmpty else { return }
-            try await writer.write(
-                professionals: batch.professionals, structures: structures, actor: actor,
-                source: "\(source):\(batchFirstLine)-\(lastLine)")
-            report.professionals += batch.professionals.count
+            let professionals = batch.professionals
+            let label = "\(source):\(batchFirstLine)-\(lastLine)"
+            report.professionals += professionals.count
             report.structures += structures.count
             report.rowsImported += batch.rows
             batch = Batch()
             batchFirstLine = lastLine + 1
-            progress(ImportProgress(
-                rowsRead: report.rowsRead, rowsRejected: report.rejectedCount,
-                bytesRead: reader.bytesConsumed, totalBytes: reader.totalBytes))
+            try await awaitInFlight()
+            let writer = self.writer
+            inFlight = Task {
+                try await writer.write(professionals: professionals, structures: structures, actor: actor, source: label)
+            }
         }
 
         var lastLine = 1
@@ -145,6 +157,7 @@ public struct DirectoryImporter: Sendable {
         }
         if let last = folder.finish() { batch.add(last, rows: pendingRows) }
         try await flush(lastLine: lastLine)
+        try await awaitInFlight()
         report.windows1252Lines = reader.windows1252LineCount
         return report
     }

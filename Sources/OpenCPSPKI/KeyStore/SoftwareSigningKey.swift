@@ -90,3 +90,15 @@ public struct SoftwareSigningKey: PKISigningKey, CustomStringConvertible {
     /// Label and type only.
     public var description: String { "SoftwareSigningKey(\(label), \(algorithm.rawValue))" }
 }
+
+extension SoftwareSigningKey {
+    /// The private key in PEM, for the benchmark fixtures only: the peers measured beside
+    /// OpenCPS (openssl ocsp, cfssl) need the same CA and responder keys in a file. Package
+    /// access keeps it out of every public API; no command of a real deployment calls it.
+    package func pemForBenchmarkPeers() -> String {
+        switch backing {
+        case .rsa(let key): return key.pemRepresentation
+        case .p256(let key): return key.value.pemRepresentation
+        }
+    }
+}

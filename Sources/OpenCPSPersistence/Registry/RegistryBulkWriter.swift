@@ -43,10 +43,11 @@ public struct RegistryBulkWriter: Sendable {
             exerciseRowsBuilt += rows.exercises
             activityRowsBuilt += rows.activities
         }
-        let professionalRows = professionalRowsBuilt
-        let exerciseRows = exerciseRowsBuilt
-        let activityRows = activityRowsBuilt
-        let structureRows = structures.map { StructureRow($0, updatedAt: now) }
+        // Rows in key order land next to each other in the B-trees, which halves the page work.
+        let professionalRows = professionalRowsBuilt.sorted { $0.id_nat < $1.id_nat }
+        let exerciseRows = exerciseRowsBuilt.sorted { ($0.id_nat, $0.profession_code) < ($1.id_nat, $1.profession_code) }
+        let activityRows = activityRowsBuilt.sorted { $0.id < $1.id }
+        let structureRows = structures.map { StructureRow($0, updatedAt: now) }.sorted { $0.id < $1.id }
         var hasher = SHA256()
         for row in professionalRows { hasher.update(data: Data("\(row.id_nat)|\(row.name_key)\n".utf8)) }
         for row in activityRows { hasher.update(data: Data("\(row.id)|\(row.structure_id ?? "")\n".utf8)) }
@@ -55,6 +56,11 @@ public struct RegistryBulkWriter: Sendable {
 
         try await database.transaction { db in
             let sql = db.sql
+            if SQLEngine(sql) == .sqlite {
+                // The default 2 MB page cache thrashes on a million random keys; 128 MB keeps
+                // the indexes being written in memory. It is a per-connection setting.
+                try await sql.raw("PRAGMA cache_size = -131072").run()
+            }
             let head = try await AuditLog.lock(sql)
             let ids = professionalRows.map(\.id_nat)
             // An imported professional's exercises and activities are replaced by the file's.
@@ -62,74 +68,30 @@ public struct RegistryBulkWriter: Sendable {
                 try await sql.delete(from: "activities").where("id_nat", .in, Array(chunk)).run()
                 try await sql.delete(from: "exercises").where("id_nat", .in, Array(chunk)).run()
             }
-            try await Self.insert(
-                professionalRows, into: "professionals",
+            try await BulkInsert.run(
+                professionalRows.map { row in [row.id_nat, row.id_type, row.civilite, row.last_name, row.first_name, row.name_key, String(row.version), row.updated_at] }, into: "professionals",
                 columns: ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at"],
+                integerColumns: ["version"],
                 conflict: "(id_nat) DO UPDATE SET civilite = excluded.civilite, last_name = excluded.last_name, first_name = excluded.first_name, name_key = excluded.name_key, version = professionals.version + 1, updated_at = excluded.updated_at",
-                on: sql
-            ) { row in
-                [row.id_nat, row.id_type, row.civilite, row.last_name, row.first_name, row.name_key, String(row.version), row.updated_at]
-            }
-            try await Self.insert(
-                exerciseRows, into: "exercises",
+                on: db)
+            try await BulkInsert.run(
+                exerciseRows.map { row in [row.id_nat, row.profession_code, row.category_code, row.civilite_exercice, row.savoir_faire_type, row.savoir_faire_code, row.savoir_faire_label, row.ordre, row.registered_on, row.registration_number] }, into: "exercises",
                 columns: ["id_nat", "profession_code", "category_code", "civilite_exercice", "savoir_faire_type", "savoir_faire_code", "savoir_faire_label", "ordre", "registered_on", "registration_number"],
-                conflict: nil, on: sql
-            ) { row in
-                [row.id_nat, row.profession_code, row.category_code, row.civilite_exercice, row.savoir_faire_type, row.savoir_faire_code, row.savoir_faire_label, row.ordre, row.registered_on, row.registration_number]
-            }
-            try await Self.insert(
-                activityRows, into: "activities",
+                conflict: nil, on: db)
+            try await BulkInsert.run(
+                activityRows.map { row in [row.id, row.id_nat, row.profession_code, row.mode_code, row.structure_id, row.structure_name, row.sector_code, row.department, row.address_line, row.postal_code, row.city] }, into: "activities",
                 columns: ["id", "id_nat", "profession_code", "mode_code", "structure_id", "structure_name", "sector_code", "department", "address_line", "postal_code", "city"],
-                conflict: nil, on: sql
-            ) { row in
-                [row.id, row.id_nat, row.profession_code, row.mode_code, row.structure_id, row.structure_name, row.sector_code, row.department, row.address_line, row.postal_code, row.city]
-            }
-            try await Self.insert(
-                structureRows, into: "structures",
+                conflict: nil, on: db)
+            try await BulkInsert.run(
+                structureRows.map { row in [row.id, row.kind, row.number, row.name, row.name_key, row.sector_code, row.department, row.address_line, row.postal_code, row.city, row.legal_entity_finess, row.updated_at] }, into: "structures",
                 columns: ["id", "kind", "number", "name", "name_key", "sector_code", "department", "address_line", "postal_code", "city", "legal_entity_finess", "updated_at"],
-                conflict: "(id) DO NOTHING", on: sql
-            ) { row in
-                [row.id, row.kind, row.number, row.name, row.name_key, row.sector_code, row.department, row.address_line, row.postal_code, row.city, row.legal_entity_finess, row.updated_at]
-            }
+                conflict: "(id) DO NOTHING", on: db)
             try await audit.append(
                 [AuditEvent(
                     actor: actor, action: "registry.import", entityType: "import", entityID: source,
                     afterDigest: digest,
                     detail: "\(professionalRows.count) professionals, \(activityRows.count) activities, \(structureRows.count) structures")],
                 after: head, on: sql)
-        }
-    }
-
-    /// Sends rows as multi-row INSERT statements of a bounded number of parameters.
-    private static func insert<Row>(
-        _ rows: [Row], into table: String, columns: [String], conflict: String?, on sql: any SQLDatabase,
-        values: (Row) -> [String?]
-    ) async throws {
-        guard !rows.isEmpty else { return }
-        // SQLite allows 32,766 parameters and PostgreSQL 65,535 in one statement.
-        let rowsPerStatement = max(1, 30_000 / columns.count)
-        let columnList = columns.joined(separator: ", ")
-        let versionColumn = columns.firstIndex(of: "version")
-        for chunk in rows.chunked(by: rowsPerStatement) {
-            var query = SQLQueryString("INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columnList)) VALUES ")
-            var first = true
-            for row in chunk {
-                query.appendInterpolation(unsafeRaw: first ? "(" : ", (")
-                first = false
-                for (index, value) in values(row).enumerated() {
-                    if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                    if index == versionColumn, let value, let number = Int(value) {
-                        query.appendInterpolation(bind: number)
-                    } else {
-                        query.appendInterpolation(bind: value)
-                    }
-                }
-                query.appendInterpolation(unsafeRaw: ")")
-            }
-            if let conflict {
-                query.appendInterpolation(unsafeRaw: " ON CONFLICT \(conflict)")
-            }
-            try await sql.raw(query).run()
         }
     }
 }
