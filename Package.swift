@@ -61,6 +61,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Cards as tokens: software tokens today, PKCS#11 later, behind one protocol.
+        .target(
+            name: "OpenCPSTokens",
+            dependencies: [
+                "OpenCPSDomain",
+                "OpenCPSPKI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Application services that combine the PKI and persistence: issuance, revocation,
         // OCSP answers, CRL publication, and the card lifecycle. Imports no web framework.
         .target(
@@ -68,6 +80,7 @@ let package = Package(
             dependencies: [
                 "OpenCPSDomain",
                 "OpenCPSPKI",
+                "OpenCPSTokens",
                 "OpenCPSPersistence",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -83,6 +96,7 @@ let package = Package(
                 "OpenCPSPKI",
                 "OpenCPSPersistence",
                 "OpenCPSServices",
+                "OpenCPSTokens",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -134,7 +148,10 @@ let package = Package(
             name: "OpenCPSAppTests",
             dependencies: [
                 "OpenCPSApp",
+                "OpenCPSServices",
+                "OpenCPSTokens",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strictSettings
         ),

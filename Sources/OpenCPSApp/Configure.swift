@@ -2,7 +2,9 @@ import Fluent
 import Foundation
 import OpenCPSHTTP
 import OpenCPSPersistence
+import OpenCPSPKI
 import OpenCPSServices
+import OpenCPSTokens
 import Prometheus
 import Vapor
 
@@ -16,16 +18,23 @@ public struct OpenCPSDependencies: Sendable {
     public var postgresSearchPath: [String]?
     /// The PKI to serve; nil opens the one in the data folder, if `pki init` created it.
     public var pki: PKIMaterial?
+    /// The CSPRNG of card serials, PINs and PUKs (tests seed it).
+    public var random: RandomBytes
+    /// The card lifecycle's settings.
+    public var cardSettings: CardServiceSettings
 
     /// Creates the dependencies.
     public init(
         clock: any WallClock = SystemWallClock(), metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        postgresSearchPath: [String]? = nil, pki: PKIMaterial? = nil
+        postgresSearchPath: [String]? = nil, pki: PKIMaterial? = nil, random: RandomBytes = .system,
+        cardSettings: CardServiceSettings = CardServiceSettings()
     ) {
         self.clock = clock
         self.metrics = metrics
         self.postgresSearchPath = postgresSearchPath
         self.pki = pki
+        self.random = random
+        self.cardSettings = cardSettings
     }
 }
 
@@ -59,19 +68,46 @@ public func configure(
     let api = app.routes.grouped("api", "v1")
     OpenAPIController().register(on: api)
     let tokens = OperatorTokens(configuration.operatorTokens)
-    RegistryController(registry: registry, tokens: tokens).register(on: api)
-    FHIRController(registry: registry, publicBaseURL: configuration.publicBaseURL).register(on: app.routes.grouped("fhir"))
-
     let material = try dependencies.pki ?? (PKIMaterial.exists(configuration) ? PKIMaterial.open(configuration) : nil)
+    var cardService: CardService?
     if let material {
         let pki = try PKIService(hierarchy: material.hierarchy, keyStore: material.keyStore, clock: clock)
         PKIController(pki: pki).register(on: app.routes)
         CertificateController(pki: pki, tokens: tokens, clock: clock).register(on: api)
         app.lifecycle.use(CRLPublicationSchedule(pki: pki))
         app.storage[PKIServiceKey.self] = pki
+        let cards = CardService(
+            pki: pki, tokens: SoftwareTokenStore(directory: configuration.tokenDirectory, policy: dependencies.cardSettings.pinPolicy),
+            letters: configuration.letterDirectory, clock: clock, random: dependencies.random, settings: dependencies.cardSettings)
+        CardController(cards: cards, tokens: ActorTokens(configuration.actorTokens)).register(on: api)
+        app.lifecycle.use(CardMaintenanceSchedule(cards: cards))
+        app.storage[CardServiceKey.self] = cards
+        cardService = cards
     } else {
-        app.logger.notice("No PKI in \(configuration.dataDirectory.path): run `opencps pki init` to serve certificates, CRLs and OCSP.")
+        app.logger.notice("No PKI in \(configuration.dataDirectory.path): run `opencps pki init` to serve certificates, CRLs, OCSP and cards.")
     }
+    let cards = cardService
+    let onRegistryChange: @Sendable (RegistryChange, Request) async throws -> Void = { change, request in
+        guard let cardService = cards else { return }
+        switch change {
+        case .registered(let professional, let professionCode):
+            try await cardService.orderAutomatically(for: professional, professionCode: professionCode, on: request.db)
+        case .updated(let professional):
+            _ = try await cardService.reissueAfterRegistryChange(of: professional.idNat, on: request.db)
+        }
+    }
+    RegistryController(registry: registry, tokens: tokens, onChange: onRegistryChange).register(on: api)
+    FHIRController(registry: registry, publicBaseURL: configuration.publicBaseURL).register(on: app.routes.grouped("fhir"))
+}
+
+/// Where the composition root leaves the card service for commands that need it after start.
+enum CardServiceKey: StorageKey {
+    typealias Value = CardService
+}
+
+extension Application {
+    /// The card service the composition root built, if the data folder has a PKI.
+    public var cardService: CardService? { storage[CardServiceKey.self] }
 }
 
 /// Where the composition root leaves the PKI service for commands that need it after start.

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import OpenCPSDomain
+import OpenCPSServices
 
 /// Everything OpenCPS is configured with, read once at start-up: command-line flags first,
 /// then environment variables, then defaults. Nothing else reads the environment.
@@ -13,6 +15,7 @@ import Logging
 /// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
 /// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name=token,...`) | none (demo: `demo=demo-operator-token`) |
 /// | log level | `--log-level` | `OPENCPS_LOG_LEVEL` | `info` |
+/// | card actors | | `OPENCPS_ACTOR_TOKENS` (`actor=token,...`, actor as `holder:<idNat>`, `ordre:CNOM`, `ars`, `manager:<idNatStruct>`, `helpdesk`, `operator:production\|security\|registration`) | none (demo: `demo-<actor>` tokens, listed at start) |
 /// | key-store passphrase | | `OPENCPS_KEYSTORE_PASSPHRASE_FILE` or `OPENCPS_KEYSTORE_PASSPHRASE` | none (demo: a random one kept in `<data>/keystore-passphrase`) |
 public struct OpenCPSConfiguration: Sendable {
     /// The folder holding the SQLite file, the key store and, in the demo, the demo cards.
@@ -33,6 +36,13 @@ public struct OpenCPSConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Where the key-store passphrase comes from.
     public var keyStorePassphrase: KeyStorePassphraseSource
+    /// Who may act on cards: token → actor (holders, orders, ARS, managers, help desk, operators).
+    public var actorTokens: [String: CardActor]
+
+    /// Where manufactured software tokens are kept.
+    public var tokenDirectory: URL { dataDirectory.appendingPathComponent("tokens", isDirectory: true) }
+    /// Where PIN letters wait for the print service.
+    public var letterDirectory: URL { dataDirectory.appendingPathComponent("letters", isDirectory: true) }
 
     /// The demo operator's token, accepted only when the server runs with `--demo`.
     public static let demoOperatorToken = "demo-operator-token"
@@ -41,7 +51,8 @@ public struct OpenCPSConfiguration: Sendable {
     public init(
         dataDirectory: URL, database: DatabaseLocation, hostname: String = "127.0.0.1", port: Int = 8080,
         publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
-        logLevel: Logger.Level = .info, keyStorePassphrase: KeyStorePassphraseSource = .none
+        logLevel: Logger.Level = .info, keyStorePassphrase: KeyStorePassphraseSource = .none,
+        actorTokens: [String: CardActor] = [:]
     ) {
         self.dataDirectory = dataDirectory
         self.database = database
@@ -52,6 +63,7 @@ public struct OpenCPSConfiguration: Sendable {
         self.demo = demo
         self.logLevel = logLevel
         self.keyStorePassphrase = keyStorePassphrase
+        self.actorTokens = actorTokens
     }
 
     /// The values given on the command line; nil means "not given".
@@ -131,20 +143,27 @@ public struct OpenCPSConfiguration: Sendable {
         } else if flags.demo {
             passphrase = .file(dataDirectory.appendingPathComponent("keystore-passphrase"))
         }
+        var actors: [String: CardActor] = [:]
+        for (token, spec) in try parseTokens(environment["OPENCPS_ACTOR_TOKENS"] ?? "", setting: "OPENCPS_ACTOR_TOKENS") {
+            guard let actor = CardActor(auditName: spec) else {
+                throw ConfigurationError("actor-tokens", "'\(spec)' is not an actor: use holder:<idNat>, ordre:<CNOM...>, ars, manager:<idNatStruct>, helpdesk or operator:<production|security|registration>")
+            }
+            actors[token] = actor
+        }
         return OpenCPSConfiguration(
             dataDirectory: dataDirectory, database: database, hostname: hostname, port: port,
             publicBaseURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-            operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase)
+            operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors)
     }
 
     /// Reads `name=token,name2=token2`.
-    static func parseTokens(_ text: String) throws(ConfigurationError) -> [String: String] {
+    static func parseTokens(_ text: String, setting: String = "OPENCPS_OPERATOR_TOKENS") throws(ConfigurationError) -> [String: String] {
         var tokens: [String: String] = [:]
         for pair in text.split(separator: ",") where !pair.trimmingCharacters(in: .whitespaces).isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 16 else {
                 throw ConfigurationError(
-                    "operator-tokens", "OPENCPS_OPERATOR_TOKENS reads name=token,... with tokens of at least 16 characters")
+                    setting, "\(setting) reads name=token,... with tokens of at least 16 characters")
             }
             tokens[parts[1]] = parts[0]
         }

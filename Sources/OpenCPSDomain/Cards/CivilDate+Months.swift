@@ -3,7 +3,7 @@ extension CivilDate {
     /// month's last day when it has fewer days (31 May minus 3 months is 28 or 29 February).
     ///
     /// Like ``adding(days:)``, it never fails, even past the year 9999.
-    func adding(months: Int) -> CivilDate {
+    public func adding(months: Int) -> CivilDate {
         let index = year * 12 + (month - 1) + months
         let newYear = index >= 0 ? index / 12 : (index - 11) / 12
         let newMonth = index - newYear * 12 + 1

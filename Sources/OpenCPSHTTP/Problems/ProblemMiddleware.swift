@@ -50,6 +50,11 @@ public struct ProblemMiddleware: AsyncMiddleware {
         case "registry.duplicate": .conflict
         case "registry.version-conflict": .preconditionFailed
         case "storage.corrupt-row": .internalServerError
+        case "card.forbidden": .forbidden
+        case "card.transition-refused": .conflict
+        case "token.not-found": .notFound
+        case "card.letter-failed", "token.write-failed": .internalServerError
+        case "card.pin-blocked", "card.puk-exhausted": .locked
         default: .unprocessableEntity
         }
     }

@@ -6,14 +6,20 @@ import Vapor
 public struct RegistryController: Sendable {
     private let registry: @Sendable (Request) -> RegistryRepository
     private let tokens: OperatorTokens
+    private let onChange: @Sendable (RegistryChange, Request) async throws -> Void
 
     /// Creates the controller.
     /// - Parameters:
     ///   - registry: the repository to use for a request.
     ///   - tokens: the operators who may write.
-    public init(registry: @escaping @Sendable (Request) -> RegistryRepository, tokens: OperatorTokens) {
+    ///   - onChange: what follows a change (automatic card orders, reissues), after it is stored.
+    public init(
+        registry: @escaping @Sendable (Request) -> RegistryRepository, tokens: OperatorTokens,
+        onChange: @escaping @Sendable (RegistryChange, Request) async throws -> Void = { _, _ in }
+    ) {
         self.registry = registry
         self.tokens = tokens
+        self.onChange = onChange
     }
 
     /// Registers the routes under `api`.
@@ -47,6 +53,7 @@ public struct RegistryController: Sendable {
         let professional = try body.professional(idNatFromPath: pathID.value)
         let expected = try expectedVersion(request, body: body.version)
         let stored = try await registry(request).update(professional, expectedVersion: expected, actor: request.auditActor)
+        try await onChange(.updated(stored.professional), request)
         let response = try await ProfessionalBody(stored).encodeResponse(status: .ok, for: request)
         response.headers.replaceOrAdd(name: .eTag, value: "\"\(stored.version)\"")
         return response
@@ -83,6 +90,7 @@ public struct RegistryController: Sendable {
         try validator.finish()
         professional.exercises[index].registration = registration
         let updated = try await repository.update(professional, expectedVersion: stored.version, actor: request.auditActor)
+        try await onChange(.registered(updated.professional, professionCode: body.professionCode), request)
         return ProfessionalBody(updated)
     }
 
@@ -184,4 +192,12 @@ public struct RegistryController: Sendable {
         }
         return version
     }
+}
+
+/// A change of the registry that other parts of the platform follow.
+public enum RegistryChange: Sendable {
+    /// A professional order registered the professional for a profession.
+    case registered(Professional, professionCode: String)
+    /// A professional's record changed.
+    case updated(Professional)
 }

@@ -49,7 +49,7 @@ public struct SoftwareSigningKey: PKISigningKey, CustomStringConvertible {
     }
 
     /// Rebuilds a key from the DER kept inside an encrypted key file.
-    init(label: String, algorithm: KeyAlgorithm, privateDER: [UInt8]) throws {
+    package init(label: String, algorithm: KeyAlgorithm, privateDER: [UInt8]) throws {
         if algorithm.isRSA {
             let key = try _RSA.Signing.PrivateKey(derRepresentation: privateDER)
             guard key.keySizeInBits == algorithm.rsaBits else {
@@ -62,7 +62,7 @@ public struct SoftwareSigningKey: PKISigningKey, CustomStringConvertible {
     }
 
     /// The private key as DER (PKCS#1 for RSA, PKCS#8 for P-256), only for sealing into a key file.
-    var privateDER: [UInt8] {
+    package var privateDER: [UInt8] {
         switch backing {
         case .rsa(let key): return Array(key.derRepresentation)
         case .p256(let key): return Array(key.value.derRepresentation)

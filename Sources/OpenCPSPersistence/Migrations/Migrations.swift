@@ -9,6 +9,7 @@ public enum OpenCPSMigrations {
             M0001_CreateRegistry(),
             M0002_CreateAuditLog(),
             M0003_CreateCertificates(),
+            M0004_CreateCards(),
         ]
     }
 }

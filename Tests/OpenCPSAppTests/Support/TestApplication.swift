@@ -1,7 +1,10 @@
 import Fluent
 import Foundation
 import OpenCPSApp
+import OpenCPSDomain
 import OpenCPSPersistence
+import OpenCPSPKI
+import OpenCPSServices
 import SQLKit
 import Testing
 import Vapor
@@ -31,21 +34,31 @@ func withTestApp(
     clock: any WallClock = FixedWallClock(testNow), pki: PKIMaterial? = nil,
     _ body: (Application) async throws -> Void
 ) async throws {
+    try await withConfiguredTestApp(clock: clock, pki: pki) { app, _ in try await body(app) }
+}
+
+/// Runs `body` with a fresh, migrated application and its configuration (data folder, tokens).
+func withConfiguredTestApp(
+    clock: any WallClock = FixedWallClock(testNow), pki: PKIMaterial? = nil, actorTokens: [String: CardActor] = [:],
+    random: RandomBytes = .system, cardSettings: CardServiceSettings = CardServiceSettings(keyAlgorithm: .p256),
+    _ body: (Application, OpenCPSConfiguration) async throws -> Void
+) async throws {
     let app = try await Application.make(.testing)
     let schema = TestDatabase.isPostgres ? "t_\(UUID().uuidString.prefix(8).lowercased())" : nil
     do {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("opencps-test-\(UUID().uuidString)")
         let configuration = OpenCPSConfiguration(
             dataDirectory: data, database: TestDatabase.location, publicBaseURL: "http://opencps.test",
-            operatorTokens: [testOperatorToken: "tester"], logLevel: .warning)
+            operatorTokens: [testOperatorToken: "tester"], logLevel: .warning, actorTokens: actorTokens)
         try await configure(
             app, configuration: configuration,
-            dependencies: OpenCPSDependencies(clock: clock, postgresSearchPath: schema.map { [$0] }, pki: pki))
+            dependencies: OpenCPSDependencies(
+                clock: clock, postgresSearchPath: schema.map { [$0] }, pki: pki, random: random, cardSettings: cardSettings))
         if let schema {
             try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(ident: schema)").run()
         }
         try await app.autoMigrate()
-        try await body(app)
+        try await body(app, configuration)
         if let schema {
             try await (app.db as! any SQLDatabase).raw("DROP SCHEMA \(ident: schema) CASCADE").run()
         }

@@ -1,0 +1,69 @@
+import Fluent
+import Foundation
+import NIOCore
+import OpenCPSPersistence
+import OpenCPSServices
+import Vapor
+
+/// The card lifecycle's background work, started and stopped with the application, every
+/// hour: renewal reminders into the outbox, the overdue watch for the help desk, expiry, and
+/// handing the outbox to the sender (each notification once: it is marked sent when handed over).
+struct CardMaintenanceSchedule: LifecycleHandler {
+    let cards: CardService
+    private let task = RepeatedTaskBox()
+
+    init(cards: CardService) {
+        self.cards = cards
+    }
+
+    func didBootAsync(_ application: Application) async throws {
+        let cards = self.cards
+        let logger = application.logger
+        let database = application.db
+        let eventLoop = application.eventLoopGroup.next()
+        task.set(eventLoop.scheduleRepeatedAsyncTask(initialDelay: .seconds(5), delay: .hours(1)) { _ in
+            eventLoop.makeFutureWithTask {
+                do {
+                    let reminders = try await cards.enqueueRenewalReminders(on: database)
+                    let overdue = try await cards.overdueFiles(on: database)
+                    let expired = try await cards.expireCards(on: database)
+                    let sent = try await NotificationSender(logger: logger).send(on: database)
+                    logger.info("card maintenance", metadata: [
+                        "reminders": "\(reminders)", "overdue": "\(overdue.count)", "expired": "\(expired)", "sent": "\(sent)",
+                    ])
+                } catch {
+                    logger.error("card maintenance failed", metadata: ["error": "\(error)"])
+                }
+            }
+        })
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        task.cancel()
+    }
+}
+
+/// Hands the outbox to the delivery channel. Until a mail or SMS gateway is configured, the
+/// channel is the log (recipient and kind, never more), and each notification is marked sent.
+struct NotificationSender {
+    let logger: Logger
+
+    func send(on database: any Database) async throws -> Int {
+        let repository = CardRepository(database: database, clock: SystemWallClock())
+        let pending = try await repository.unsentNotifications()
+        for notification in pending {
+            logger.notice("notification", metadata: ["recipient": "\(notification.recipient)", "kind": "\(notification.kind)", "card": "\(notification.cardID)"])
+            try await repository.markSent(id: notification.id, at: Date())
+        }
+        return pending.count
+    }
+}
+
+/// A repeated task, cancelled at shutdown.
+final class RepeatedTaskBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: RepeatedTask?
+
+    func set(_ task: RepeatedTask) { lock.withLock { self.task = task } }
+    func cancel() { lock.withLock { task?.cancel() } }
+}

@@ -1,0 +1,64 @@
+import Crypto
+import Foundation
+import OpenCPSDomain
+import OpenCPSServices
+import Vapor
+
+/// Who may act on cards, by bearer token: holders, professional orders, regional agencies,
+/// establishment managers, the help desk and the agency's operators.
+///
+/// Until professionals log in through the OpenID Connect provider, each actor gets a token
+/// from the configuration (`OPENCPS_ACTOR_TOKENS`). Tokens are compared by their SHA-256 in
+/// constant time.
+public struct ActorTokens: Sendable {
+    private let entries: [(digest: Data, actor: CardActor)]
+
+    /// Creates the set from `token → actor` pairs.
+    public init(_ tokens: [String: CardActor]) {
+        entries = tokens.map { (Data(SHA256.hash(data: Data($0.key.utf8))), $0.value) }
+    }
+
+    /// The actor holding this token, if any.
+    public func actor(for token: String) -> CardActor? {
+        let candidate = Data(SHA256.hash(data: Data(token.utf8)))
+        var found: CardActor?
+        for entry in entries {
+            var difference: UInt8 = 0
+            for (left, right) in zip(entry.digest, candidate) { difference |= left ^ right }
+            if difference == 0 { found = entry.actor }
+        }
+        return found
+    }
+}
+
+/// Refuses a request without a valid actor token and remembers the actor.
+struct ActorAuthenticationMiddleware: AsyncMiddleware {
+    let tokens: ActorTokens
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let bearer = request.headers.bearerAuthorization else {
+            throw Problem(status: .unauthorized, code: "auth.missing-token", detail: "this operation needs a token: Authorization: Bearer <token>")
+        }
+        guard let actor = tokens.actor(for: bearer.token) else {
+            throw Problem(status: .unauthorized, code: "auth.invalid-token", detail: "the token is not valid")
+        }
+        request.storage[ActorKey.self] = actor
+        return try await next.respond(to: request)
+    }
+}
+
+private enum ActorKey: StorageKey {
+    typealias Value = CardActor
+}
+
+extension Request {
+    /// The authenticated card actor.
+    var cardActor: CardActor {
+        get throws {
+            guard let actor = storage[ActorKey.self] else {
+                throw Problem(status: .unauthorized, code: "auth.missing-token", detail: "no authenticated actor")
+            }
+            return actor
+        }
+    }
+}

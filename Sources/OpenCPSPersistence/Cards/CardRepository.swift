@@ -1,0 +1,421 @@
+import Crypto
+import FluentKit
+import Foundation
+import OpenCPSDomain
+import SQLKit
+
+/// A card as stored: its order file, its state, and once made, its serial and certificates.
+public struct CardRecord: Sendable, Equatable, Codable {
+    /// The identifier of the file (a UUID), stable from the order to the card's end.
+    public var id: String
+    /// The holder's idNat.
+    public var idNat: String
+    /// CPS, CPF, CPE, CPA, CDE or CDA.
+    public var kind: String
+    /// The lifecycle state (``CardState`` raw value).
+    public var state: String
+    /// `automatic` or `manual`.
+    public var orderMode: String
+    /// `first`, `renewal`, `replacement`, `reissue` or `temporary`.
+    public var orderReason: String
+    /// The competent instance (``ValidatingInstance`` code).
+    public var instance: String
+    /// The profession the card is for.
+    public var professionCode: String?
+    /// The structure (idNatStruct) for staff and managers' cards, or the activity's.
+    public var structureID: String?
+    /// Whether the file is on the express path.
+    public var express: Bool
+    /// The emergency that justified it.
+    public var expressJustification: String?
+    /// The card this one replaces or renews.
+    public var replacesCardID: String?
+    /// Why the file was last rejected.
+    public var rejectionReason: String?
+    /// When the complete file was validated (`YYYY-MM-DD`).
+    public var validatedOn: String?
+    /// When the card is due (`YYYY-MM-DD`).
+    public var dueOn: String?
+    /// The card serial, once manufactured.
+    public var serial: String?
+    /// The last day of validity, once manufactured.
+    public var expiresOn: String?
+    /// The CA that issued its certificates.
+    public var certificateIssuer: String?
+    /// The authentication certificate's serial (hex).
+    public var authenticationCertificate: String?
+    /// The signature certificate's serial (hex).
+    public var signatureCertificate: String?
+    /// Where it is shipped (one line).
+    public var shippingAddress: String?
+    /// Whether it is a temporary card for internal use.
+    public var temporary: Bool
+    /// A digest of what the card carries (name, profession, structure), to tell when a
+    /// registry change needs a new card.
+    public var contentDigest: String?
+    /// Created (ISO 8601).
+    public var createdAt: String
+    /// Last changed (ISO 8601).
+    public var updatedAt: String
+    /// Incremented by every change.
+    public var version: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, state, instance, express, serial, temporary, version
+        case idNat = "id_nat"
+        case orderMode = "order_mode"
+        case orderReason = "order_reason"
+        case professionCode = "profession_code"
+        case structureID = "structure_id"
+        case expressJustification = "express_justification"
+        case replacesCardID = "replaces_card_id"
+        case rejectionReason = "rejection_reason"
+        case validatedOn = "validated_on"
+        case dueOn = "due_on"
+        case expiresOn = "expires_on"
+        case certificateIssuer = "certificate_issuer"
+        case authenticationCertificate = "authentication_certificate"
+        case signatureCertificate = "signature_certificate"
+        case shippingAddress = "shipping_address"
+        case contentDigest = "content_digest"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    /// A new file in the `ordered` state.
+    public init(
+        id: String, idNat: String, kind: String, orderMode: String, orderReason: String, instance: String,
+        professionCode: String?, structureID: String?, replacesCardID: String? = nil, temporary: Bool = false, now: Date
+    ) {
+        self.id = id
+        self.idNat = idNat
+        self.kind = kind
+        self.state = "ordered"
+        self.orderMode = orderMode
+        self.orderReason = orderReason
+        self.instance = instance
+        self.professionCode = professionCode
+        self.structureID = structureID
+        self.express = false
+        self.replacesCardID = replacesCardID
+        self.temporary = temporary
+        self.createdAt = StoredTimestamp.string(now)
+        self.updatedAt = self.createdAt
+        self.version = 1
+    }
+
+    /// A digest of the record, for the audit log.
+    var digest: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var copy = self
+        copy.updatedAt = ""
+        copy.version = 0
+        return SHA256.hash(data: (try? encoder.encode(copy)) ?? Data()).hexString
+    }
+}
+
+/// A document of an order file.
+public struct CardDocument: Sendable, Equatable, Codable {
+    /// Its identifier.
+    public var id: String
+    /// The file it belongs to.
+    public var cardID: String
+    /// Its kind (``DocumentKind`` raw value).
+    public var kind: String
+    /// Its media type.
+    public var mediaType: String
+    /// Its size.
+    public var byteCount: Int
+    /// Its SHA-256, hex.
+    public var sha256: String
+    /// When it was uploaded.
+    public var uploadedAt: String
+    /// Who uploaded it.
+    public var uploadedBy: String
+
+    /// Creates a document record.
+    public init(id: String, cardID: String, kind: String, mediaType: String, byteCount: Int, sha256: String, uploadedAt: String, uploadedBy: String) {
+        self.id = id
+        self.cardID = cardID
+        self.kind = kind
+        self.mediaType = mediaType
+        self.byteCount = byteCount
+        self.sha256 = sha256
+        self.uploadedAt = uploadedAt
+        self.uploadedBy = uploadedBy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, sha256
+        case cardID = "card_id"
+        case mediaType = "media_type"
+        case byteCount = "byte_count"
+        case uploadedAt = "uploaded_at"
+        case uploadedBy = "uploaded_by"
+    }
+}
+
+/// A shipment: the card, or its PIN letter, each with its own tracking number.
+public struct CardShipment: Sendable, Equatable, Codable {
+    /// The carrier's tracking number.
+    public var trackingNumber: String
+    /// The card.
+    public var cardID: String
+    /// `card` or `pin_letter`.
+    public var kind: String
+    /// The postal address.
+    public var address: String
+    /// When it left.
+    public var shippedAt: String
+
+    /// Creates a shipment.
+    public init(trackingNumber: String, cardID: String, kind: String, address: String, shippedAt: Date) {
+        self.trackingNumber = trackingNumber
+        self.cardID = cardID
+        self.kind = kind
+        self.address = address
+        self.shippedAt = StoredTimestamp.string(shippedAt)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, address
+        case trackingNumber = "tracking_number"
+        case cardID = "card_id"
+        case shippedAt = "shipped_at"
+    }
+}
+
+/// A notification in the outbox.
+public struct CardNotification: Sendable, Equatable, Codable {
+    /// Its identifier.
+    public var id: String
+    /// The card it is about.
+    public var cardID: String
+    /// Its kind (`renewal-m3`, `renewal-m1`, `renewal-w1`, `overdue`...): one per card and kind, ever.
+    public var kind: String
+    /// The idNat it is for.
+    public var recipient: String
+    /// The message, in French.
+    public var message: String
+    /// When it was put in the outbox.
+    public var createdAt: String
+    /// When it was handed to the sender.
+    public var sentAt: String?
+
+    /// Creates a notification.
+    public init(id: String, cardID: String, kind: String, recipient: String, message: String, createdAt: String, sentAt: String?) {
+        self.id = id
+        self.cardID = cardID
+        self.kind = kind
+        self.recipient = recipient
+        self.message = message
+        self.createdAt = createdAt
+        self.sentAt = sentAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, recipient, message
+        case cardID = "card_id"
+        case createdAt = "created_at"
+        case sentAt = "sent_at"
+    }
+}
+
+/// Reads and writes cards; every change is one transaction with its audit entry.
+public struct CardRepository: Sendable {
+    private let database: any Database
+    private let audit: AuditLog
+    private let clock: any WallClock
+
+    /// Creates the repository.
+    public init(database: any Database, clock: any WallClock) {
+        self.database = database
+        self.clock = clock
+        self.audit = AuditLog(clock: clock)
+    }
+
+    /// The card with this identifier.
+    public func card(id: String) async throws -> CardRecord? {
+        try await database.sql.select().columns("*").from("cards").where("id", .equal, id).first(decoding: CardRecord.self)
+    }
+
+    /// The card with this serial.
+    public func card(serial: String) async throws -> CardRecord? {
+        try await database.sql.select().columns("*").from("cards").where("serial", .equal, serial).first(decoding: CardRecord.self)
+    }
+
+    /// A holder's cards, newest first.
+    public func cards(idNat: String) async throws -> [CardRecord] {
+        try await database.sql.select().columns("*").from("cards").where("id_nat", .equal, idNat)
+            .orderBy("created_at", .descending).orderBy("id").all(decoding: CardRecord.self)
+    }
+
+    /// Cards in some states, oldest first, at most `limit`.
+    public func cards(states: [String], limit: Int = 1_000, after: String? = nil) async throws -> [CardRecord] {
+        let query = database.sql.select().columns("*").from("cards").where("state", .in, states)
+        if let after { query.where("id", .greaterThan, after) }
+        return try await query.orderBy("id").limit(limit).all(decoding: CardRecord.self)
+    }
+
+    /// Cards in service whose validity ends on or before a day.
+    public func cardsExpiring(onOrBefore day: String, limit: Int = 1_000, after: String? = nil) async throws -> [CardRecord] {
+        let query = database.sql.select().columns("*").from("cards")
+            .where("state", .in, ["shipped", "delivered", "active", "suspended"])
+            .where("expires_on", .lessThanOrEqual, day)
+        if let after { query.where("id", .greaterThan, after) }
+        return try await query.orderBy("id").limit(limit).all(decoding: CardRecord.self)
+    }
+
+    /// Whether a card serial is taken.
+    public func isSerialTaken(_ serial: String) async throws -> Bool {
+        try await database.sql.select().column("id").from("cards").where("serial", .equal, serial).first() != nil
+    }
+
+    /// Stores a new file.
+    public func insert(_ card: CardRecord, actor: String, detail: String? = nil) async throws {
+        try await database.transaction { db in
+            let sql = db.sql
+            let head = try await AuditLog.lock(sql)
+            try await sql.insert(into: "cards").model(card, nilEncodingStrategy: .asNil).run()
+            try await audit.append([AuditEvent(
+                actor: actor, action: "card.order", entityType: "card", entityID: card.id, afterDigest: card.digest,
+                detail: detail ?? "\(card.kind) \(card.orderReason) order for \(card.idNat)")], after: head, on: sql)
+        }
+    }
+
+    /// Changes a card in one transaction with its audit entry: `change` gets the stored record
+    /// (and the transaction, to write what goes with the change: certificates, shipments) and
+    /// returns the new record.
+    /// - Parameter expectedVersion: when given, the change is refused unless the stored version is this one.
+    /// - Throws: `registry.not-found`, `registry.version-conflict`, or what `change` throws (nothing is written then).
+    @discardableResult
+    public func update(
+        id: String, expectedVersion: Int? = nil, actor: String, action: String, detail: String?,
+        change: @escaping @Sendable (CardRecord, any Database) async throws -> CardRecord
+    ) async throws -> CardRecord {
+        try await database.transaction { db in
+            let sql = db.sql
+            // Taken first so that concurrent changes of the platform are serialised.
+            _ = try await AuditLog.lock(sql)
+            guard let existing = try await sql.select().columns("*").from("cards").where("id", .equal, id)
+                .first(decoding: CardRecord.self) else {
+                throw PersistenceError.notFound("card \(id)")
+            }
+            if let expectedVersion, existing.version != expectedVersion {
+                throw PersistenceError.versionConflict("card \(id)", expected: expectedVersion, actual: existing.version)
+            }
+            var updated = try await change(existing, db)
+            updated.id = existing.id
+            updated.version = existing.version + 1
+            updated.updatedAt = StoredTimestamp.string(clock.now())
+            try await sql.update("cards").set(model: updated, nilEncodingStrategy: .asNil).where("id", .equal, id).run()
+            // Read again: `change` may have appended entries of its own (certificates).
+            let head = try await AuditLog.lock(sql)
+            try await audit.append([AuditEvent(
+                actor: actor, action: action, entityType: "card", entityID: id, beforeDigest: existing.digest,
+                afterDigest: updated.digest, detail: detail)], after: head, on: sql)
+            return updated
+        }
+    }
+
+    /// Records a use of the card (PIN presented, signature...) in the audit log.
+    public func recordUse(cardID: String, actor: String, action: String, detail: String?) async throws {
+        try await audit.record([AuditEvent(actor: actor, action: action, entityType: "card", entityID: cardID, detail: detail)], on: database)
+    }
+
+    /// The audit entries about a card, oldest first.
+    public func history(cardID: String) async throws -> [AuditEntry] {
+        try await audit.history(entityType: "card", entityID: cardID, on: database)
+    }
+
+    // MARK: Documents
+
+    /// Stores a document of a file, with its audit entry.
+    public func addDocument(_ document: CardDocument, content: [UInt8], actor: String) async throws {
+        try await database.transaction { db in
+            let sql = db.sql
+            let head = try await AuditLog.lock(sql)
+            try await sql.insert(into: "card_documents")
+                .columns("id", "card_id", "kind", "media_type", "byte_count", "sha256", "content", "uploaded_at", "uploaded_by")
+                .values(
+                    SQLBind(document.id), SQLBind(document.cardID), SQLBind(document.kind), SQLBind(document.mediaType),
+                    SQLBind(document.byteCount), SQLBind(document.sha256), SQLBind(Data(content).base64EncodedString()),
+                    SQLBind(document.uploadedAt), SQLBind(document.uploadedBy))
+                .run()
+            try await audit.append([AuditEvent(
+                actor: actor, action: "card.document", entityType: "card", entityID: document.cardID,
+                afterDigest: document.sha256, detail: "\(document.kind) (\(document.mediaType), \(document.byteCount) bytes)")],
+                after: head, on: sql)
+        }
+    }
+
+    /// The documents of a file (without their content).
+    public func documents(cardID: String) async throws -> [CardDocument] {
+        try await database.sql.select()
+            .columns("id", "card_id", "kind", "media_type", "byte_count", "sha256", "uploaded_at", "uploaded_by")
+            .from("card_documents").where("card_id", .equal, cardID).orderBy("uploaded_at").orderBy("id")
+            .all(decoding: CardDocument.self)
+    }
+
+    /// A document's content.
+    public func documentContent(id: String) async throws -> [UInt8]? {
+        guard let row = try await database.sql.select().column("content").from("card_documents").where("id", .equal, id).first() else {
+            return nil
+        }
+        return Array(Data(base64Encoded: try row.decode(column: "content", as: String.self)) ?? Data())
+    }
+
+    // MARK: Shipments
+
+    /// Stores shipments (inside a card update's transaction).
+    public static func insertShipments(_ shipments: [CardShipment], on database: any Database) async throws {
+        guard !shipments.isEmpty else { return }
+        try await database.sql.insert(into: "card_shipments").models(shipments).run()
+    }
+
+    /// The shipments of a card.
+    public func shipments(cardID: String) async throws -> [CardShipment] {
+        try await database.sql.select().columns("*").from("card_shipments").where("card_id", .equal, cardID)
+            .orderBy("kind").all(decoding: CardShipment.self)
+    }
+
+    /// Whether a tracking number is taken.
+    public func isTrackingNumberTaken(_ number: String) async throws -> Bool {
+        try await database.sql.select().column("tracking_number").from("card_shipments").where("tracking_number", .equal, number).first() != nil
+    }
+
+    // MARK: Notifications
+
+    /// Puts a notification in the outbox unless one of that kind exists for the card.
+    /// - Returns: whether it was added.
+    @discardableResult
+    public func enqueue(_ notification: CardNotification) async throws -> Bool {
+        try await database.transaction { db in
+            let sql = db.sql
+            let exists = try await sql.select().column("id").from("notifications")
+                .where("card_id", .equal, notification.cardID).where("kind", .equal, notification.kind).first() != nil
+            guard !exists else { return false }
+            try await sql.insert(into: "notifications").model(notification, nilEncodingStrategy: .asNil).run()
+            return true
+        }
+    }
+
+    /// Notifications not sent yet, oldest first.
+    public func unsentNotifications(limit: Int = 1_000) async throws -> [CardNotification] {
+        try await database.sql.select().columns("*").from("notifications").where("sent_at", .is, SQLLiteral.null)
+            .orderBy("created_at").orderBy("id").limit(limit).all(decoding: CardNotification.self)
+    }
+
+    /// The notifications about a card.
+    public func notifications(cardID: String) async throws -> [CardNotification] {
+        try await database.sql.select().columns("*").from("notifications").where("card_id", .equal, cardID)
+            .orderBy("created_at").orderBy("kind").all(decoding: CardNotification.self)
+    }
+
+    /// Marks a notification sent.
+    public func markSent(id: String, at date: Date) async throws {
+        try await database.sql.update("notifications").set("sent_at", to: StoredTimestamp.string(date))
+            .where("id", .equal, id).run()
+    }
+}

@@ -1,0 +1,822 @@
+import Crypto
+import FluentKit
+import Foundation
+import OpenCPSDomain
+import OpenCPSPKI
+import OpenCPSPersistence
+import OpenCPSTokens
+import X509
+
+/// A card file as the API shows it: the record, its documents, shipments and what is missing.
+public struct CardFile: Sendable {
+    /// The record.
+    public var card: CardRecord
+    /// Its documents (without content).
+    public var documents: [CardDocument]
+    /// Its shipments.
+    public var shipments: [CardShipment]
+    /// The documents still required before validation.
+    public var missingDocuments: [DocumentKind]
+    /// Whether the file is past its due date.
+    public var isOverdue: Bool
+}
+
+/// The whole life of a card (DESIGN.md §1): orders, documents, validation, manufacture,
+/// delivery, activation, PIN, renewal, opposition, suspension, reissue.
+///
+/// Every operation checks who acts (``CardAuthorization``), applies one transition of the
+/// state machine (``CardState``), and writes the change with its audit entry in one
+/// transaction; a failed step writes nothing. Consequences the platform draws itself
+/// (supersession, automatic orders, reissues) are recorded as the platform's.
+public final class CardService: Sendable {
+    private let pki: PKIService
+    private let tokens: SoftwareTokenStore
+    private let letters: URL
+    private let clock: any WallClock
+    private let random: RandomBytes
+    /// The settings.
+    public let settings: CardServiceSettings
+
+    /// Creates the service.
+    /// - Parameters:
+    ///   - pki: issues and revokes the cards' certificates.
+    ///   - tokens: where manufactured software tokens are written.
+    ///   - letters: the folder of PIN letters for the print service (the only place a PIN is
+    ///     ever written in clear; the print service takes and deletes them).
+    ///   - clock: the clock.
+    ///   - random: the CSPRNG of serials, PINs, PUKs and tracking numbers.
+    public init(
+        pki: PKIService, tokens: SoftwareTokenStore, letters: URL, clock: any WallClock, random: RandomBytes = .system,
+        settings: CardServiceSettings = CardServiceSettings()
+    ) {
+        self.pki = pki
+        self.tokens = tokens
+        self.letters = letters
+        self.clock = clock
+        self.random = random
+        self.settings = settings
+    }
+
+    private var today: CivilDate { CivilDate(clock.now()) }
+
+    // MARK: Reading
+
+    /// A card file, for an actor allowed to see it.
+    public func file(_ id: String, actor: CardActor, on db: any Database) async throws -> CardFile {
+        let card = try await load(id, on: db)
+        try authorize(actor, .view, card)
+        return try await assemble(card, on: db)
+    }
+
+    /// The cards of a holder that the actor may see.
+    public func cards(of idNat: IdNat, actor: CardActor, on db: any Database) async throws -> [CardRecord] {
+        try await CardRepository(database: db, clock: clock).cards(idNat: idNat.value)
+            .filter { (try? context($0)).map { CardAuthorization.isAllowed(actor, .view, on: $0) } ?? false }
+    }
+
+    /// A card's history from the audit log (every transition and use).
+    public func history(_ id: String, actor: CardActor, on db: any Database) async throws -> [AuditEntry] {
+        let card = try await load(id, on: db)
+        try authorize(actor, .view, card)
+        return try await CardRepository(database: db, clock: clock).history(cardID: id)
+    }
+
+    // MARK: Ordering
+
+    /// The automatic order that follows an order's registration of an ordinal professional:
+    /// the registration is the validation, so the file is validated at once. Nothing is
+    /// ordered when the professional already has a card or a file in progress for that profession.
+    /// - Returns: the new file, or nil when none was needed.
+    @discardableResult
+    public func orderAutomatically(
+        for professional: Professional, professionCode: String, on db: any Database
+    ) async throws -> CardRecord? {
+        guard let exercise = professional.exercises.first(where: { $0.profession.code == professionCode }),
+              let ordre = exercise.profession.ordre, exercise.registration != nil else { return nil }
+        let repository = CardRepository(database: db, clock: clock)
+        let existing = try await repository.cards(idNat: professional.idNat.value)
+        let open = existing.contains { card in
+            card.professionCode == professionCode && !["rejected", "opposed", "revoked", "expired", "superseded"].contains(card.state)
+        }
+        guard !open else { return nil }
+        let actor = CardActor.ordre(ordre)
+        var card = CardRecord(
+            id: UUID().uuidString.lowercased(), idNat: professional.idNat.value, kind: CardKind.cps.rawValue,
+            orderMode: OrderMode.automatic.rawValue, orderReason: "first", instance: ValidatingInstance.ordre(ordre).code,
+            professionCode: professionCode, structureID: exercise.activities.first?.structure?.idNatStruct, now: clock.now())
+        try authorize(actor, .order, card)
+        try await repository.insert(card, actor: actor.auditName, detail: "automatic CPS order after registration with \(ordre.abbreviation)")
+        card = try await transition(card.id, .submitForValidation, actor: actor, on: db)
+        return try await validate(card.id, actor: actor, on: db)
+    }
+
+    /// A manual application (non-ordinal professions, staff cards ordered by their manager,
+    /// managers' cards): the file waits for its documents.
+    public func apply(
+        idNat: IdNat, kind: CardKind, professionCode: String?, structureID: String?, actor: CardActor,
+        reason: String = "first", replacing: String? = nil, on db: any Database
+    ) async throws -> CardRecord {
+        let registry = RegistryRepository(database: db, clock: clock)
+        guard let stored = try await registry.professional(idNat) else {
+            throw PersistenceError.notFound("professional \(idNat)")
+        }
+        let profession = try professionCode.map { code throws -> Profession in
+            guard stored.professional.exercises.contains(where: { $0.profession.code == code }) else {
+                throw CardLifecycleError(code: "card.no-such-exercise", reason: "\(idNat) does not exercise profession \(code)")
+            }
+            return try Profession(code: code)
+        }
+        let structure = try structureID.map { try StructureIdentifier(idNatStruct: $0) }
+        if kind.isStaffCard, structure == nil {
+            throw CardLifecycleError(code: "card.structure-required", reason: "a \(kind.code) card is ordered for a structure: give structureId")
+        }
+        let instance = try ValidatingInstance.competent(for: kind, profession: profession, structure: structure)
+        let registration = profession.flatMap { code in stored.professional.exercises.first { $0.profession == code }?.registration }
+        let card = CardRecord(
+            id: UUID().uuidString.lowercased(), idNat: idNat.value, kind: kind.rawValue,
+            orderMode: OrderMode(kind: kind, profession: profession, registration: registration).rawValue, orderReason: reason,
+            instance: instance.code, professionCode: profession?.code, structureID: structure?.idNatStruct ?? Self.firstStructure(stored.professional, profession),
+            replacesCardID: replacing, now: clock.now())
+        try authorize(actor, .order, card)
+        try await CardRepository(database: db, clock: clock).insert(card, actor: actor.auditName)
+        return card
+    }
+
+    /// Adds a document to a file that is still being put together (ordered, awaiting
+    /// documents, or rejected): its type and size are checked, its SHA-256 kept.
+    public func addDocument(
+        to id: String, kind: DocumentKind, mediaType: String, content: [UInt8], actor: CardActor, on db: any Database
+    ) async throws -> CardDocument {
+        let card = try await load(id, on: db)
+        try authorize(actor, .transition(.submitDocuments), card, orAlso: .order)
+        guard ["ordered", "awaiting_documents", "rejected"].contains(card.state) else {
+            throw CardLifecycleError(code: "card.documents-closed", reason: "documents are added while the file is being put together, not in state \(card.state)")
+        }
+        let normalised = try settings.documentPolicy.check(mediaType: mediaType, byteCount: content.count, leadingBytes: Array(content.prefix(8)))
+        let document = CardDocument(
+            id: UUID().uuidString.lowercased(), cardID: id, kind: kind.rawValue, mediaType: normalised, byteCount: content.count,
+            sha256: SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined(),
+            uploadedAt: ISO8601DateFormatter().string(from: clock.now()), uploadedBy: actor.auditName)
+        try await CardRepository(database: db, clock: clock).addDocument(document, content: content, actor: actor.auditName)
+        return document
+    }
+
+    /// Sends a complete file to its instance (from `ordered`, `awaiting_documents` or, after a
+    /// rejection, as a resubmission).
+    public func submit(_ id: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let card = try await load(id, on: db)
+        let transition: CardTransition = switch card.state {
+        case "awaiting_documents": .submitDocuments
+        case "rejected": .resubmit
+        default: .submitForValidation
+        }
+        try await requireComplete(card, on: db)
+        return try await self.transition(id, transition, actor: actor, on: db)
+    }
+
+    /// The instance asks for more documents.
+    public func requestDocuments(_ id: String, reason: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        try await transition(id, .requestDocuments, actor: actor, detail: reason, on: db)
+    }
+
+    /// The instance validates a complete file: the due date runs from today.
+    public func validate(_ id: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let card = try await load(id, on: db)
+        try await requireComplete(card, on: db)
+        return try await transition(id, .validate, actor: actor, on: db) { card in
+            let deadline = self.settings.delay.deadline(validatedOn: self.today, path: card.express ? .express : .standard)
+            card.validatedOn = self.today.description
+            card.dueOn = deadline.due.description
+            card.rejectionReason = nil
+        }
+    }
+
+    /// The instance rejects the file, with its reason; the applicant may complete and resubmit it.
+    public func reject(_ id: String, reason: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw CardLifecycleError(code: "card.reason-required", reason: "a rejection says why")
+        }
+        return try await transition(id, .reject, actor: actor, detail: reason, on: db) { $0.rejectionReason = reason }
+    }
+
+    /// Moves a file to the express path for a proven emergency (help desk); its due date is recomputed.
+    public func moveToExpress(_ id: String, justification: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        guard !justification.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw CardLifecycleError(code: "card.justification-required", reason: "the express path needs the emergency's justification")
+        }
+        let card = try await load(id, on: db)
+        try authorize(actor, .moveToExpress, card)
+        guard ["ordered", "awaiting_documents", "awaiting_validation", "rejected", "validated", "in_manufacture"].contains(card.state) else {
+            throw CardLifecycleError(code: "card.express-too-late", reason: "a card in state \(card.state) is past the point where express helps")
+        }
+        return try await CardRepository(database: db, clock: clock).update(
+            id: id, actor: actor.auditName, action: "card.express", detail: justification
+        ) { current, _ in
+            var updated = current
+            updated.express = true
+            updated.expressJustification = justification
+            if let validated = try? CivilDate(current.validatedOn ?? "") {
+                updated.dueOn = self.settings.delay.deadline(validatedOn: validated, path: .express).due.description
+            }
+            return updated
+        }
+    }
+
+    // MARK: Manufacture and delivery
+
+    /// Personalises the card: two key pairs generated in a new software token, the
+    /// authentication and signature certificates, the card serial, PIN and PUK from the
+    /// CSPRNG; the PIN letter and the card become two shipments with their own tracking
+    /// numbers to the verified postal address. The platform keeps no PIN or PUK: only the
+    /// sealed letter holds them.
+    ///
+    /// All records (card, certificates, shipments, audit) are written in one transaction; if
+    /// it fails, the token and letter files are removed: no half-made card remains.
+    public func manufacture(_ id: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let card = try await load(id, on: db)
+        try authorize(actor, .transition(.startManufacture), card)
+        _ = try CardState.validated.applying(.startManufacture)
+        guard card.state == CardState.validated.rawValue else {
+            throw CardLifecycleError(code: "card.transition-refused", reason: "a card is manufactured from state validated, not \(card.state)")
+        }
+        let personalisation = try await personalise(card, on: db)
+        let kind = try cardKind(card)
+        let serial = try await newCardSerial(on: db)
+        let pin = digits(4)
+        let puk = digits(8)
+        let start = today
+        let expiry = card.temporary ? start.adding(days: settings.temporaryValidityDays) : settings.validity.expiry(from: start)
+        let keys = try CardKeyRole.allCases.map { role in
+            (role, try SoftwareSigningKey.generate(label: "card-\(serial)-\(role.rawValue)", algorithm: settings.keyAlgorithm))
+        }
+        let requests = keys.map { role, key in
+            PKIService.IssuanceRequest(
+                request: CardCertificateRequest(
+                    givenName: personalisation.givenName, surname: personalisation.surname, idNat: card.idNat,
+                    professionTitle: personalisation.title, structureName: personalisation.structureName,
+                    structureIdentifier: personalisation.structureIdentifier, cardTypeCode: kind.cardType.numericCode,
+                    cardIssuerIdentifier: settings.cardIssuerIdentifier, cardSerialNumber: serial,
+                    cardDomain: settings.cardDomain, publicKey: key.publicKey, notBefore: clock.now(),
+                    notAfter: expiry.adding(days: 1).startOfDayUTC.addingTimeInterval(-1)),
+                profile: role == .authentication ? .authentication : .signature)
+        }
+        let tracking = try await (trackingNumber(on: db), trackingNumber(on: db))
+        let tokenURL = tokens.url(cardSerial: serial)
+        let letterURL = letters.appendingPathComponent("\(serial)-lettre-code-porteur.txt")
+        let pki = self.pki
+        let tokenStore = tokens
+        let pinPolicy = settings.pinPolicy
+        let random = self.random
+        let now = clock.now()
+        do {
+            return try await CardRepository(database: db, clock: clock).update(
+                id: id, expectedVersion: card.version, actor: actor.auditName, action: "card.manufacture",
+                detail: "serial \(serial), shipped with tracking numbers \(tracking.0) (card) and \(tracking.1) (PIN letter)"
+            ) { current, tx in
+                guard current.state == CardState.validated.rawValue else {
+                    throw CardLifecycleError(code: "card.transition-refused", reason: "the card left state validated meanwhile")
+                }
+                let issued = try await pki.issue(requests, actor: actor.auditName, on: tx)
+                _ = try SoftwareToken.create(
+                    at: tokenURL,
+                    publicData: CardPublicData(
+                        cardSerial: serial, holderIdNat: current.idNat,
+                        holderName: "\(personalisation.givenName) \(personalisation.surname)", kind: kind.rawValue,
+                        cardTypeCode: kind.cardType.numericCode, expiresOn: expiry.description),
+                    keys: zip(keys, issued).map { ($0.0, $0.1, $1.pem) }, pin: pin, puk: puk,
+                    policy: pinPolicy, kdf: tokenStore.kdf, random: random)
+                try Self.writeLetter(letterURL, serial: serial, holder: personalisation, address: personalisation.address, pin: pin, puk: puk, tracking: tracking.1)
+                try await CardRepository.insertShipments([
+                    CardShipment(trackingNumber: tracking.0, cardID: id, kind: "card", address: personalisation.address, shippedAt: now),
+                    CardShipment(trackingNumber: tracking.1, cardID: id, kind: "pin_letter", address: personalisation.address, shippedAt: now),
+                ], on: tx)
+                var updated = current
+                updated.state = try CardState.validated.applying(.startManufacture).applying(.ship).rawValue
+                updated.serial = serial
+                updated.expiresOn = expiry.description
+                updated.certificateIssuer = issued[0].issuerSlug
+                updated.authenticationCertificate = issued[0].serialHex
+                updated.signatureCertificate = issued[1].serialHex
+                updated.shippingAddress = personalisation.address
+                updated.contentDigest = personalisation.digest
+                return updated
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: tokenURL)
+            try? FileManager.default.removeItem(at: letterURL)
+            throw error
+        }
+    }
+
+    /// The carrier delivered the card.
+    public func deliver(_ id: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        try await transition(id, .deliver, actor: actor, on: db)
+    }
+
+    /// The holder activates the card on receipt by presenting its PIN. A card that renews or
+    /// reissues another supersedes it now (its certificates revoked as superseded): access is
+    /// never cut before the new card works.
+    public func activate(_ id: String, pin: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let card = try await load(id, on: db)
+        try authorize(actor, .transition(.activate), card)
+        _ = try CardState(rawValue: card.state).map { try $0.applying(.activate) }
+        let result = try await presentPIN(card, pin: pin, actor: actor, on: db)
+        guard result == .accepted else { throw Self.pinRefusal(result) }
+        let active = try await transition(id, .activate, actor: actor, on: db)
+        if let previousID = active.replacesCardID, let previous = try await CardRepository(database: db, clock: clock).card(id: previousID),
+           ["delivered", "active", "suspended"].contains(previous.state) {
+            try await retire(previous, transition: previous.state == "suspended" ? .revoke : .supersede, reason: .superseded,
+                             detail: "superseded by card \(active.serial ?? active.id)", on: db)
+        }
+        return active
+    }
+
+    // MARK: PIN
+
+    /// Presents the PIN to the card (3 tries, then blocked); the counters are written first.
+    public func verifyPIN(_ id: String, pin: String, actor: CardActor, on db: any Database) async throws -> TokenSecretResult {
+        let card = try await load(id, on: db)
+        try authorize(actor, .transition(.activate), card)
+        return try await presentPIN(card, pin: pin, actor: actor, on: db)
+    }
+
+    /// Changes the PIN.
+    public func changePIN(_ id: String, current: String, new: String, actor: CardActor, on db: any Database) async throws -> TokenSecretResult {
+        let card = try await load(id, on: db)
+        try authorize(actor, .transition(.activate), card)
+        let result = try token(card).changePIN(current: current, new: new)
+        try await CardRepository(database: db, clock: clock).recordUse(cardID: id, actor: actor.auditName, action: "card.pin-change", detail: Self.describe(result))
+        return result
+    }
+
+    /// Unblocks the PIN with the PUK; after the PUK's last try the card is dead and must be replaced.
+    public func unblockPIN(_ id: String, puk: String, newPIN: String, actor: CardActor, on db: any Database) async throws -> TokenSecretResult {
+        let card = try await load(id, on: db)
+        try authorize(actor, .transition(.activate), card)
+        let result = try token(card).unblock(puk: puk, newPIN: newPIN)
+        try await CardRepository(database: db, clock: clock).recordUse(cardID: id, actor: actor.auditName, action: "card.pin-unblock", detail: Self.describe(result))
+        return result
+    }
+
+    /// The token's counters.
+    public func counters(_ id: String, actor: CardActor, on db: any Database) async throws -> CardSecretCounters {
+        let card = try await load(id, on: db)
+        try authorize(actor, .view, card)
+        return try token(card).counters()
+    }
+
+    // MARK: Opposition, suspension, revocation
+
+    /// Declares the card lost or stolen: blocked at once (its certificates revoked, visible on
+    /// OCSP in the next response), then a replacement is ordered, waiting for its documents.
+    /// - Returns: the opposed card and the replacement file.
+    public func oppose(_ id: String, reason: String, actor: CardActor, on db: any Database) async throws -> (opposed: CardRecord, replacement: CardRecord) {
+        let card = try await load(id, on: db)
+        try authorize(actor, .declareOpposition, card)
+        let opposed = try await transition(id, .oppose, actor: actor, detail: reason, on: db)
+        try await revokeCertificates(opposed, reason: .keyCompromise, actor: actor, detail: "opposition: \(reason)", on: db)
+        let replacement = try await apply(
+            idNat: try IdNat(card.idNat), kind: try cardKind(card), professionCode: card.professionCode,
+            structureID: card.structureID, actor: .platform, reason: "replacement", replacing: card.id, on: db, authorized: true)
+        return (opposed, replacement)
+    }
+
+    /// Suspends a card on suspected misuse: its certificates are put on hold.
+    public func suspend(_ id: String, reason: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let card = try await transition(id, .suspend, actor: actor, detail: reason, on: db)
+        try await revokeCertificates(card, reason: .certificateHold, actor: actor, detail: reason, on: db)
+        return card
+    }
+
+    /// Reinstates a suspended card: the holds are released.
+    public func reinstate(_ id: String, reason: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let card = try await transition(id, .reinstate, actor: actor, detail: reason, on: db)
+        for serial in [card.authenticationCertificate, card.signatureCertificate].compactMap({ $0 }) {
+            _ = try await pki.releaseHold(issuer: card.certificateIssuer ?? "forte-personnes", serialHex: serial, actor: actor.auditName, detail: reason, on: db)
+        }
+        return card
+    }
+
+    /// Revokes a card for good, with its reason.
+    public func revoke(_ id: String, reason: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let card = try await transition(id, .revoke, actor: actor, detail: reason, on: db)
+        try await revokeCertificates(card, reason: .privilegeWithdrawn, actor: actor, detail: reason, on: db)
+        return card
+    }
+
+    // MARK: Renewal and reissue
+
+    /// Orders the renewal of a card (its holder, or the platform for a mass renewal). The new
+    /// card supersedes the old one only once it is active.
+    public func renew(_ id: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let card = try await load(id, on: db)
+        guard ["delivered", "active", "suspended"].contains(card.state) else {
+            throw CardLifecycleError(code: "card.not-renewable", reason: "a card in state \(card.state) is not renewed")
+        }
+        let repository = CardRepository(database: db, clock: clock)
+        if let pending = try await repository.cards(idNat: card.idNat).first(where: { $0.replacesCardID == id && !["rejected", "opposed", "revoked", "expired", "superseded"].contains($0.state) }) {
+            return pending
+        }
+        if case .holder = actor { try authorize(actor, .order, card) }
+        return try await orderSuccessor(of: card, reason: "renewal", actor: actor, on: db)
+    }
+
+    /// Orders the renewal of every card in service expiring on or before `day` that has no
+    /// renewal yet; returns the new files (validated when their order is automatic).
+    public func renewExpiring(onOrBefore day: CivilDate, limit: Int = 1_000, on db: any Database) async throws -> [CardRecord] {
+        let repository = CardRepository(database: db, clock: clock)
+        var created: [CardRecord] = []
+        var after: String?
+        while created.count < limit {
+            let page = try await repository.cardsExpiring(onOrBefore: day.description, limit: 500, after: after)
+            guard let last = page.last else { break }
+            after = last.id
+            for card in page where created.count < limit {
+                let successors = try await repository.cards(idNat: card.idNat).filter { $0.replacesCardID == card.id }
+                guard successors.isEmpty else { continue }
+                created.append(try await orderSuccessor(of: card, reason: "renewal", actor: .platform, on: db))
+            }
+        }
+        return created
+    }
+
+    /// After a change in the registry, orders a new card for every card in service whose
+    /// content (name, profession, structure) no longer matches; the old one keeps working
+    /// until the new one is active.
+    public func reissueAfterRegistryChange(of idNat: IdNat, on db: any Database) async throws -> [CardRecord] {
+        let repository = CardRepository(database: db, clock: clock)
+        var reissued: [CardRecord] = []
+        for card in try await repository.cards(idNat: idNat.value) where ["delivered", "active"].contains(card.state) {
+            let current = try await personalise(card, on: db)
+            guard current.digest != card.contentDigest else { continue }
+            let successors = try await repository.cards(idNat: card.idNat).filter {
+                $0.replacesCardID == card.id && !["rejected", "opposed", "revoked", "expired", "superseded"].contains($0.state)
+            }
+            guard successors.isEmpty else { continue }
+            reissued.append(try await orderSuccessor(of: card, reason: "reissue", actor: .platform, on: db))
+        }
+        return reissued
+    }
+
+    /// Issues a temporary card (short validity, internal use) for a holder whose card was
+    /// opposed, ordered and validated by the manager of the establishment.
+    public func issueTemporaryCard(for opposedID: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let opposed = try await load(opposedID, on: db)
+        guard opposed.state == "opposed" else {
+            throw CardLifecycleError(code: "card.not-opposed", reason: "a temporary card stands in for an opposed card")
+        }
+        guard case .establishmentManager(let structure) = actor else {
+            throw CardLifecycleError(code: "card.forbidden", reason: "only an establishment's manager issues temporary cards")
+        }
+        let card = CardRecord(
+            id: UUID().uuidString.lowercased(), idNat: opposed.idNat, kind: CardKind.cpe.rawValue, orderMode: OrderMode.manual.rawValue,
+            orderReason: "temporary", instance: ValidatingInstance.establishmentManager(structure).code,
+            professionCode: opposed.professionCode, structureID: structure.idNatStruct, replacesCardID: nil, temporary: true, now: clock.now())
+        try authorize(actor, .order, card)
+        try await CardRepository(database: db, clock: clock).insert(card, actor: actor.auditName, detail: "temporary card while \(opposed.serial ?? opposed.id) is replaced")
+        _ = try await transition(card.id, .submitForValidation, actor: actor, on: db)
+        return try await transition(card.id, .validate, actor: actor, on: db) { record in
+            record.validatedOn = self.today.description
+            record.dueOn = self.today.description
+        }
+    }
+
+    // MARK: Reminders, expiry and the overdue watch
+
+    /// Puts the renewal reminders due today in the outbox: 3 months, 1 month and 1 week
+    /// before expiry, each once per card, even across restarts (a unique key per card and kind).
+    /// - Returns: how many were added.
+    public func enqueueRenewalReminders(on db: any Database) async throws -> Int {
+        let repository = CardRepository(database: db, clock: clock)
+        let horizon = today.adding(months: 3)
+        var added = 0
+        var after: String?
+        while true {
+            let page = try await repository.cardsExpiring(onOrBefore: horizon.description, limit: 500, after: after)
+            guard let last = page.last else { break }
+            after = last.id
+            for card in page {
+                guard let expiry = try? CivilDate(card.expiresOn ?? "") else { continue }
+                let sent = Set(try await repository.notifications(cardID: card.id).compactMap { RenewalReminder(notificationKind: $0.kind) })
+                guard let reminder = RenewalSchedule(expiresOn: expiry).dueReminder(on: today, alreadySent: sent) else { continue }
+                let message = "Votre carte \(card.kind) n° \(card.serial ?? "") expire le \(expiry.frenchDescription). Pensez à demander son renouvellement."
+                if try await repository.enqueue(CardNotification(
+                    id: UUID().uuidString.lowercased(), cardID: card.id, kind: reminder.notificationKind, recipient: card.idNat,
+                    message: message, createdAt: ISO8601DateFormatter().string(from: clock.now()), sentAt: nil)) {
+                    added += 1
+                }
+            }
+        }
+        return added
+    }
+
+    /// Files past their due date (validated or in manufacture), for the help desk; each is
+    /// also put once in the outbox for the help desk.
+    public func overdueFiles(on db: any Database) async throws -> [CardRecord] {
+        let repository = CardRepository(database: db, clock: clock)
+        let overdue = try await repository.cards(states: ["validated", "in_manufacture"], limit: 10_000).filter { card in
+            guard let due = try? CivilDate(card.dueOn ?? "") else { return false }
+            return due < today
+        }
+        for card in overdue {
+            try await repository.enqueue(CardNotification(
+                id: UUID().uuidString.lowercased(), cardID: card.id, kind: "overdue", recipient: "helpdesk",
+                message: "Le dossier \(card.id) (\(card.kind), \(card.idNat)) a dépassé sa date prévue du \(card.dueOn ?? "").",
+                createdAt: ISO8601DateFormatter().string(from: clock.now()), sentAt: nil))
+        }
+        return overdue
+    }
+
+    /// Expires every card in service whose last day of validity has passed.
+    public func expireCards(on db: any Database) async throws -> Int {
+        let repository = CardRepository(database: db, clock: clock)
+        var count = 0
+        for card in try await repository.cardsExpiring(onOrBefore: today.adding(days: -1).description, limit: 10_000) {
+            _ = try await transition(card.id, .expire, actor: .platform, on: db)
+            count += 1
+        }
+        return count
+    }
+
+    /// Why a file is stuck, in French, for the help desk.
+    public func diagnosis(_ file: CardFile) -> String {
+        let card = file.card
+        switch card.state {
+        case "ordered", "awaiting_documents":
+            return file.missingDocuments.isEmpty
+                ? "Dossier complet, en attente d'envoi à l'instance."
+                : "Pièces manquantes : \(file.missingDocuments.map(\.frenchLabel).joined(separator: ", "))."
+        case "awaiting_validation": return "En attente de validation par l'instance compétente (\(card.instance))."
+        case "rejected": return "Dossier rejeté : \(card.rejectionReason ?? "motif non précisé"). Il peut être complété et renvoyé."
+        case "validated", "in_manufacture":
+            return file.isOverdue ? "En retard : la date prévue (\(card.dueOn ?? "")) est dépassée." : "En fabrication, date prévue le \(card.dueOn ?? "")."
+        case "shipped": return "Expédiée : carte et lettre du code porteur envoyées séparément."
+        case "delivered": return "Livrée, en attente d'activation par le porteur."
+        default: return "Carte à l'état « \(CardState(rawValue: card.state)?.frenchLabel ?? card.state) »."
+        }
+    }
+
+    // MARK: Internals
+
+    private func orderSuccessor(of card: CardRecord, reason: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        var successor = CardRecord(
+            id: UUID().uuidString.lowercased(), idNat: card.idNat, kind: card.kind, orderMode: card.orderMode, orderReason: reason,
+            instance: card.instance, professionCode: card.professionCode, structureID: card.structureID,
+            replacesCardID: card.id, now: clock.now())
+        successor.express = false
+        let repository = CardRepository(database: db, clock: clock)
+        try await repository.insert(successor, actor: actor.auditName, detail: "\(reason) of card \(card.serial ?? card.id)")
+        // The card being renewed or reissued proves the file: it goes straight to validation
+        // when its order was automatic, and waits for its documents otherwise.
+        guard card.orderMode == OrderMode.automatic.rawValue || reason == "reissue" else { return successor }
+        successor = try await transition(successor.id, .submitForValidation, actor: actor, authorized: true, on: db)
+        return try await transition(successor.id, .validate, actor: actor, authorized: true, on: db) { record in
+            record.validatedOn = self.today.description
+            record.dueOn = self.settings.delay.deadline(validatedOn: self.today, path: .standard).due.description
+        }
+    }
+
+    private func apply(
+        idNat: IdNat, kind: CardKind, professionCode: String?, structureID: String?, actor: CardActor, reason: String,
+        replacing: String?, on db: any Database, authorized: Bool
+    ) async throws -> CardRecord {
+        let card = CardRecord(
+            id: UUID().uuidString.lowercased(), idNat: idNat.value, kind: kind.rawValue, orderMode: OrderMode.manual.rawValue,
+            orderReason: reason,
+            instance: try ValidatingInstance.competent(
+                for: kind, profession: try professionCode.map { try Profession(code: $0) },
+                structure: try structureID.flatMap { kind.isStaffCard ? try StructureIdentifier(idNatStruct: $0) : nil }).code,
+            professionCode: professionCode, structureID: structureID, replacesCardID: replacing, now: clock.now())
+        try await CardRepository(database: db, clock: clock).insert(card, actor: actor.auditName)
+        return card
+    }
+
+    private func transition(
+        _ id: String, _ transition: CardTransition, actor: CardActor, detail: String? = nil, authorized: Bool = false,
+        on db: any Database, change: @escaping @Sendable (inout CardRecord) -> Void = { _ in }
+    ) async throws -> CardRecord {
+        if !authorized, actor != .platform {
+            try authorize(actor, .transition(transition), try await load(id, on: db))
+        }
+        return try await CardRepository(database: db, clock: clock).update(
+            id: id, actor: actor.auditName, action: "card.\(transition.rawValue)", detail: detail
+        ) { current, _ in
+            guard let state = CardState(rawValue: current.state) else {
+                throw PersistenceError.corrupt("card \(id)", "unknown state \(current.state)")
+            }
+            var updated = current
+            updated.state = try state.applying(transition).rawValue
+            change(&updated)
+            return updated
+        }
+    }
+
+    private func retire(_ card: CardRecord, transition: CardTransition, reason: RevocationReason, detail: String, on db: any Database) async throws {
+        let retired = try await self.transition(card.id, transition, actor: .platform, detail: detail, on: db)
+        try await revokeCertificates(retired, reason: reason, actor: .platform, detail: detail, on: db)
+    }
+
+    private func revokeCertificates(_ card: CardRecord, reason: RevocationReason, actor: CardActor, detail: String, on db: any Database) async throws {
+        let issuer = card.certificateIssuer ?? IssuingCARole.fortePersonnes.slug
+        for serial in [card.authenticationCertificate, card.signatureCertificate].compactMap({ $0 }) {
+            do {
+                _ = try await pki.revoke(issuer: issuer, serialHex: serial, reason: reason, actor: actor.auditName, detail: detail, on: db)
+            } catch let error as PersistenceError where error.code == "certificate.already-revoked" {
+                // Revoked for good already: nothing more to do.
+            }
+        }
+    }
+
+    private func presentPIN(_ card: CardRecord, pin: String, actor: CardActor, on db: any Database) async throws -> TokenSecretResult {
+        let result = try token(card).verifyPIN(pin)
+        try await CardRepository(database: db, clock: clock).recordUse(cardID: card.id, actor: actor.auditName, action: "card.pin-verify", detail: Self.describe(result))
+        return result
+    }
+
+    private func token(_ card: CardRecord) throws -> SoftwareToken {
+        guard let serial = card.serial else {
+            throw CardLifecycleError(code: "card.not-manufactured", reason: "card file \(card.id) has no card yet")
+        }
+        return try tokens.open(cardSerial: serial)
+    }
+
+    private func load(_ id: String, on db: any Database) async throws -> CardRecord {
+        guard let card = try await CardRepository(database: db, clock: clock).card(id: id) else {
+            throw PersistenceError.notFound("card \(id)")
+        }
+        return card
+    }
+
+    private func assemble(_ card: CardRecord, on db: any Database) async throws -> CardFile {
+        let repository = CardRepository(database: db, clock: clock)
+        let documents = try await repository.documents(cardID: card.id)
+        let missing = try await required(card, on: db)?.missing(from: documents.compactMap { DocumentKind(rawValue: $0.kind) }) ?? []
+        let overdue = ["validated", "in_manufacture"].contains(card.state) && ((try? CivilDate(card.dueOn ?? "")).map { $0 < today } ?? false)
+        return CardFile(card: card, documents: documents, shipments: try await repository.shipments(cardID: card.id),
+                        missingDocuments: missing, isOverdue: overdue)
+    }
+
+    private func required(_ card: CardRecord, on db: any Database) async throws -> RequiredDocuments? {
+        guard card.orderMode == OrderMode.manual.rawValue else { return nil }
+        let professional = try await RegistryRepository(database: db, clock: clock).professional(try IdNat(card.idNat))?.professional
+        let profession = try card.professionCode.map { try Profession(code: $0) }
+        let mode = professional?.exercises.first { $0.profession == profession }?.activities.first?.mode ?? .salarie
+        return RequiredDocuments(kind: try cardKind(card), profession: profession, mode: mode, orderMode: .manual, express: card.express)
+    }
+
+    private func requireComplete(_ card: CardRecord, on db: any Database) async throws {
+        guard let required = try await required(card, on: db) else { return }
+        let provided = try await CardRepository(database: db, clock: clock).documents(cardID: card.id).compactMap { DocumentKind(rawValue: $0.kind) }
+        try required.checkComplete(provided: provided)
+    }
+
+    private func context(_ card: CardRecord) throws -> CardContext {
+        CardContext(holder: try IdNat(card.idNat), kind: try cardKind(card), instance: try ValidatingInstance(code: card.instance))
+    }
+
+    private func authorize(_ actor: CardActor, _ action: CardAction, _ card: CardRecord, orAlso alternative: CardAction? = nil) throws {
+        let context = try context(card)
+        if let alternative, CardAuthorization.isAllowed(actor, alternative, on: context) { return }
+        try CardAuthorization.check(actor, action, on: context)
+    }
+
+    private func cardKind(_ card: CardRecord) throws -> CardKind {
+        guard let kind = CardKind(rawValue: card.kind) else {
+            throw PersistenceError.corrupt("card \(card.id)", "unknown kind \(card.kind)")
+        }
+        return kind
+    }
+
+    /// What the card carries, from the registry.
+    struct Personalisation: Sendable {
+        var givenName: String
+        var surname: String
+        var title: String
+        var structureName: String
+        var structureIdentifier: String
+        var address: String
+
+        var digest: String {
+            SHA256.hash(data: Data("\(givenName)|\(surname)|\(title)|\(structureName)|\(structureIdentifier)".utf8))
+                .map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
+    private func personalise(_ card: CardRecord, on db: any Database) async throws -> Personalisation {
+        let idNat = try IdNat(card.idNat)
+        guard let professional = try await RegistryRepository(database: db, clock: clock).professional(idNat)?.professional else {
+            throw PersistenceError.notFound("professional \(idNat)")
+        }
+        let exercise = professional.exercises.first { $0.profession.code == card.professionCode } ?? professional.exercises.first
+        let activities = exercise?.activities ?? []
+        let activity = activities.first { $0.structure?.idNatStruct == card.structureID } ?? activities.first
+        guard let activity, let address = activity.address, let postalCode = address.postalCode, let city = address.city else {
+            throw CardLifecycleError(
+                code: "card.no-postal-address",
+                reason: "\(idNat) has no verified postal address in the registry: the card cannot be shipped")
+        }
+        let structureName = activity.structureName ?? "\(professional.lastName) \(professional.firstName)"
+        return Personalisation(
+            givenName: professional.firstName, surname: professional.lastName,
+            title: exercise?.profession.label ?? CardKind(rawValue: card.kind)?.frenchLabel ?? card.kind,
+            structureName: structureName, structureIdentifier: activity.structure?.idNatStruct ?? card.structureID ?? idNat.value,
+            address: [professional.firstName + " " + professional.lastName, structureName, address.line, "\(postalCode) \(city)"]
+                .compactMap { $0 }.joined(separator: ", "))
+    }
+
+    private static func firstStructure(_ professional: Professional, _ profession: Profession?) -> String? {
+        let exercise = professional.exercises.first { $0.profession == profession } ?? professional.exercises.first
+        return exercise?.activities.first?.structure?.idNatStruct
+    }
+
+    private func newCardSerial(on db: any Database) async throws -> String {
+        let repository = CardRepository(database: db, clock: clock)
+        while true {
+            let serial = digits(10)
+            if try await !repository.isSerialTaken(serial) { return serial }
+        }
+    }
+
+    private func trackingNumber(on db: any Database) async throws -> String {
+        let repository = CardRepository(database: db, clock: clock)
+        while true {
+            let number = settings.trackingPrefix + digits(12)
+            if try await !repository.isTrackingNumberTaken(number) { return number }
+        }
+    }
+
+    /// Decimal digits from the CSPRNG, without modulo bias.
+    private func digits(_ count: Int) -> String {
+        var result = ""
+        while result.count < count {
+            for byte in random.bytes(count * 2) where byte < 250 && result.count < count {
+                result.append(Character(String(byte % 10)))
+            }
+        }
+        return result
+    }
+
+    private static func writeLetter(_ url: URL, serial: String, holder: Personalisation, address: String, pin: String, puk: String, tracking: String) throws {
+        let text = """
+            OpenCPS — Lettre du code porteur (pli confidentiel)
+            Envoi n° \(tracking)
+            Destinataire : \(address)
+
+            Madame, Monsieur,
+
+            Voici les codes de votre carte n° \(serial). Ils vous sont adressés séparément de la carte.
+            Conservez-les en lieu sûr et ne les communiquez à personne.
+
+            Code porteur : \(pin)
+            Code de déblocage : \(puk)
+
+            Le code porteur vous sera demandé pour activer la carte à sa réception puis à chaque usage.
+            Après trois codes porteur erronés, la carte se bloque : le code de déblocage permet alors
+            de choisir un nouveau code porteur.
+
+            """
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CardLifecycleError(code: "card.letter-failed", reason: "the PIN letter folder \(url.deletingLastPathComponent().path) cannot be created")
+        }
+        guard FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CardLifecycleError(code: "card.letter-failed", reason: "the PIN letter cannot be written to \(url.path)")
+        }
+    }
+
+    static func describe(_ result: TokenSecretResult) -> String {
+        switch result {
+        case .accepted: "accepted"
+        case .wrong(let left): "wrong, \(left) tries left"
+        case .pinBlocked: "PIN blocked"
+        case .pukExhausted: "PUK exhausted"
+        }
+    }
+
+    static func pinRefusal(_ result: TokenSecretResult) -> CardLifecycleError {
+        switch result {
+        case .accepted: CardLifecycleError(code: "card.pin-accepted", reason: "accepted")
+        case .wrong(let left): CardLifecycleError(code: "card.pin-wrong", reason: "wrong PIN: \(left) tries left")
+        case .pinBlocked: CardLifecycleError(code: "card.pin-blocked", reason: "the PIN is blocked: unblock it with the PUK")
+        case .pukExhausted: CardLifecycleError(code: "card.puk-exhausted", reason: "the PUK is used up: the card must be replaced")
+        }
+    }
+}
+
+extension RenewalReminder {
+    /// The outbox kind of a reminder: `renewal-m3`, `renewal-m1`, `renewal-w1`.
+    var notificationKind: String { "renewal-\(key)" }
+
+    init?(notificationKind: String) {
+        guard notificationKind.hasPrefix("renewal-") else { return nil }
+        self.init(rawValue: String(notificationKind.dropFirst("renewal-".count)))
+    }
+}
+
+extension CivilDate {
+    /// `24/11/2026`.
+    var frenchDescription: String {
+        String(format: "%02d/%02d/%04d", day, month, year)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import OpenCPSDomain
+import OpenCPSPKI
+import OpenCPSTokens
+
+/// The settings of the card lifecycle. Defaults marked "OpenCPS's choice" are not official
+/// figures: they are configurable because no public source settles them.
+public struct CardServiceSettings: Sendable {
+    /// The delivery delay (8 to 15 working days after validation; express 2, OpenCPS's choice).
+    public var delay: DeliveryDelay
+    /// Card validity (5 years by default, DESIGN.md).
+    public var validity: CardValidity
+    /// Validity of a temporary card, in days (30, OpenCPS's choice).
+    public var temporaryValidityDays: Int
+    /// The key algorithm of card keys: RSA-2048 (IGC-Santé compatible) or P-256.
+    public var keyAlgorithm: KeyAlgorithm
+    /// PIN and PUK tries.
+    public var pinPolicy: PINPolicy
+    /// Accepted documents.
+    public var documentPolicy: DocumentPolicy
+    /// The issuer identifier written in certificates with the card serial (`issuerId/serial`).
+    public var cardIssuerIdentifier: String
+    /// The domain of the authentication certificate's UPN (`idNat@domain`).
+    public var cardDomain: String
+    /// The prefix of tracking numbers (OpenCPS's own format: prefix + 12 digits).
+    public var trackingPrefix: String
+
+    /// Creates the settings.
+    public init(
+        delay: DeliveryDelay = .standard, validity: CardValidity = .standard, temporaryValidityDays: Int = 30,
+        keyAlgorithm: KeyAlgorithm = .rsa2048, pinPolicy: PINPolicy = .standard, documentPolicy: DocumentPolicy = .standard,
+        cardIssuerIdentifier: String = "80276", cardDomain: String = "cps.opencps.invalid", trackingPrefix: String = "OC"
+    ) {
+        self.delay = delay
+        self.validity = validity
+        self.temporaryValidityDays = temporaryValidityDays
+        self.keyAlgorithm = keyAlgorithm
+        self.pinPolicy = pinPolicy
+        self.documentPolicy = documentPolicy
+        self.cardIssuerIdentifier = cardIssuerIdentifier
+        self.cardDomain = cardDomain
+        self.trackingPrefix = trackingPrefix
+    }
+}
+
+extension CardActor {
+    /// The actor as the audit log names it: `holder:<idNat>`, `ordre:CNOM`, `ars`,
+    /// `manager:<idNatStruct>`, `helpdesk`, `operator:<role>`, `platform`.
+    public var auditName: String {
+        switch self {
+        case .holder(let idNat): "holder:\(idNat.value)"
+        case .ordre(let ordre): "ordre:\(ordre.abbreviation)"
+        case .agenceRegionale: "ars"
+        case .establishmentManager(let structure): "manager:\(structure.idNatStruct)"
+        case .helpDesk: "helpdesk"
+        case .agencyOperator(let role): "operator:\(role.rawValue)"
+        case .platform: "platform"
+        }
+    }
+
+    /// Reads an actor written as ``auditName``.
+    public init?(auditName text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        switch (parts.first, parts.count) {
+        case ("holder", 2): guard let idNat = try? IdNat(parts[1]) else { return nil }; self = .holder(idNat)
+        case ("ordre", 2): guard let ordre = Ordre(rawValue: parts[1]) else { return nil }; self = .ordre(ordre)
+        case ("ars", 1): self = .agenceRegionale
+        case ("manager", 2):
+            guard let structure = try? StructureIdentifier(idNatStruct: parts[1]) else { return nil }
+            self = .establishmentManager(structure)
+        case ("helpdesk", 1): self = .helpDesk
+        case ("operator", 2): guard let role = AgencyOperatorRole(rawValue: parts[1]) else { return nil }; self = .agencyOperator(role)
+        case ("platform", 1): self = .platform
+        default: return nil
+        }
+    }
+}
