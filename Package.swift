@@ -115,6 +115,7 @@ let package = Package(
                 "OpenCPSPersistence",
                 "OpenCPSHTTP",
                 "OpenCPSServices",
+                "OpenCPSTokens",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OpenCPSDomain
 
 /// `opencps`: the one executable, with a subcommand per task.
 public struct OpenCPSCommand: AsyncParsableCommand {
@@ -8,7 +9,7 @@ public struct OpenCPSCommand: AsyncParsableCommand {
         commandName: "opencps",
         abstract: "OpenCPS: the French health-professional card system (registry, cards, PKI, OCSP/CRL).",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, PKICommand.self, RegistryCommand.self, AuditCommand.self, BenchCommand.self,
+            ServeCommand.self, MigrateCommand.self, PKICommand.self, RegistryCommand.self, CardCommand.self, AuditCommand.self, BenchCommand.self,
         ])
 
     /// Creates the command (ArgumentParser).
@@ -55,6 +56,10 @@ extension OpenCPSCommand {
         do {
             try await run(arguments)
             Self.exit()
+        } catch let error as any DomainError {
+            // Domain errors carry a sentence for a person; show it, not the type's dump.
+            printError("opencps: \(error.reason) [\(error.code)]")
+            Self.exit(withError: ExitCode.failure)
         } catch {
             Self.exit(withError: error)
         }

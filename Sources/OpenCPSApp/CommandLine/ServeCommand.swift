@@ -24,7 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
     var publicURL: String?
 
     func run() async throws {
-        let configuration = try options.configuration(hostname: hostname, port: port, publicURL: publicURL, demo: demo)
+        var configuration = try options.configuration(hostname: hostname, port: port, publicURL: publicURL, demo: demo)
+        if configuration.demo, configuration.actorTokens.isEmpty {
+            configuration.actorTokens = DemoCards.actorTokens
+        }
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         if configuration.demo, !PKIMaterial.exists(configuration) {
             try DemoData.createPKI(configuration)
@@ -35,6 +38,11 @@ struct ServeCommand: AsyncParsableCommand {
             if configuration.demo {
                 let summary = try await DemoData(clock: SystemWallClock()).load(into: app.db)
                 app.logger.notice("\(summary)")
+                if let cards = app.cardService {
+                    for line in try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, on: app.db) {
+                        app.logger.notice("demo card: \(line)")
+                    }
+                }
             }
             let base = configuration.publicBaseURL
             var lines = [
@@ -47,6 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
             ]
             if configuration.demo {
                 lines.append("  demo operator token: \(OpenCPSConfiguration.demoOperatorToken)  (Authorization: Bearer ...)")
+                lines.append("  demo actor tokens:   demo-helpdesk, demo-ars, demo-ordre-CNOM, demo-operator-production, demo-operator-security,")
+                lines.append("                       demo-holder-<idNat>, demo-manager-<idNatStruct>  (PIN letters in \(configuration.letterDirectory.path))")
             }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
             // Vapor's serve command listens on the configured address and stops on SIGINT/SIGTERM.

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import OpenCPSApp
+import OpenCPSDomain
+import OpenCPSPersistence
+import OpenCPSServices
+import Testing
+import Vapor
+
+/// The demo cards, the holder's command line, and reissues after a registry change.
+@Suite("Card tools")
+struct CardToolsTests {
+    @Test("the demo makes an active card of every type, each with its token and PIN letter")
+    func demoCards() async throws {
+        try await withConfiguredTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app, configuration in
+            _ = try await DemoData(clock: SystemWallClock()).load(into: app.db)
+            let cards = try #require(app.cardService)
+            let lines = try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, on: app.db)
+            #expect(lines.count == 7)
+            var kinds: [String] = []
+            for person in DemoData.professionals {
+                for card in try await CardRepository(database: app.db, clock: SystemWallClock()).cards(idNat: person.idNat.value) {
+                    #expect(card.state == "active")
+                    kinds.append(card.kind)
+                    let serial = try #require(card.serial)
+                    #expect(FileManager.default.fileExists(atPath: configuration.tokenDirectory.appendingPathComponent("\(serial).token").path))
+                    #expect(FileManager.default.fileExists(atPath: configuration.letterDirectory.appendingPathComponent("\(serial)-lettre-code-porteur.txt").path))
+                }
+            }
+            #expect(Set(kinds) == ["CPS", "CPF", "CPE", "CPA", "CDE", "CDA"])
+            #expect(try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, on: app.db).isEmpty)
+        }
+    }
+
+    @Test("opencps card: status, PIN, signature checked by openssl, and clear errors")
+    func cardCommandLine() async throws {
+        try await withConfiguredTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app, configuration in
+            _ = try await DemoData(clock: SystemWallClock()).load(into: app.db)
+            let cards = try #require(app.cardService)
+            let claire = DemoData.professionals[0]
+            let card = try #require(try await cards.orderAutomatically(for: claire, professionCode: "10", on: app.db))
+            let made = try await cards.manufacture(card.id, actor: .agencyOperator(.production), on: app.db)
+            let serial = try #require(made.serial)
+            let pin = try DemoCards.pinFromLetter(configuration.letterDirectory, serial: serial)
+            let token = configuration.tokenDirectory.appendingPathComponent("\(serial).token").path
+            let folder = try ExternalTool.temporaryFolder("card-cli")
+            func input(_ lines: String...) throws -> String {
+                let file = folder.appendingPathComponent("input-\(UUID().uuidString)")
+                try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+                return file.path
+            }
+            try await OpenCPSCommand.run(["card", "status", "--token", token])
+            try await OpenCPSCommand.run(["card", "verify-pin", "--token", token, "--input", try input(pin)])
+            await #expect(throws: ExitCode(3)) {
+                try await OpenCPSCommand.run(["card", "verify-pin", "--token", token, "--input", try input(pin == "0000" ? "1111" : "0000")])
+            }
+            let document = folder.appendingPathComponent("ordonnance.txt")
+            try "Amoxicilline 1 g, 3 fois par jour pendant 7 jours".write(to: document, atomically: true, encoding: .utf8)
+            try await OpenCPSCommand.run(["card", "sign", document.path, "--token", token, "--input", try input(pin)])
+            let key = folder.appendingPathComponent("key.pem")
+            let extracted = try ExternalTool.run("openssl", ["x509", "-in", document.path + ".sig.pem", "-pubkey", "-noout", "-out", key.path])
+            #expect(extracted.status == 0, "\(extracted.output)")
+            let verified = try ExternalTool.run("openssl", ["dgst", "-sha256", "-verify", key.path, "-signature", document.path + ".sig", document.path])
+            #expect(verified.output.contains("Verified OK"), "\(verified.output)")
+            let subject = try ExternalTool.run("openssl", ["x509", "-in", document.path + ".sig.pem", "-noout", "-subject", "-ext", "keyUsage"]).output
+            #expect(subject.contains(claire.idNat.value) && subject.contains("Non Repudiation"), "\(subject)")
+            try await OpenCPSCommand.run(["card", "change-pin", "--token", token, "--input", try input(pin, "8642")])
+            try await OpenCPSCommand.run(["card", "verify-pin", "--token", token, "--input", try input("8642")])
+            await #expect(throws: (any Error).self) { try await OpenCPSCommand.run(["card", "status"]) }
+            await #expect(throws: (any Error).self) { try await OpenCPSCommand.run(["card", "status", "--token", "/nonexistent.token"]) }
+        }
+    }
+
+    @Test("a change of structure in the registry orders a new card; the old one works until the new one is active")
+    func reissue() async throws {
+        try await withConfiguredTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app, configuration in
+            _ = try await DemoData(clock: SystemWallClock()).load(into: app.db)
+            let cards = try #require(app.cardService)
+            let claire = DemoData.professionals[0]
+            let card = try #require(try await cards.orderAutomatically(for: claire, professionCode: "10", on: app.db))
+            let made = try await cards.manufacture(card.id, actor: .agencyOperator(.production), on: app.db)
+            _ = try await cards.deliver(card.id, actor: .agencyOperator(.production), on: app.db)
+            let pin = try DemoCards.pinFromLetter(configuration.letterDirectory, serial: made.serial ?? "")
+            _ = try await cards.activate(card.id, pin: pin, actor: .holder(claire.idNat), on: app.db)
+            #expect(try await cards.reissueAfterRegistryChange(of: claire.idNat, on: app.db).isEmpty)
+
+            // Claire moves to the Lyon centre: the structure on her card changes.
+            var moved = claire
+            let lyon = DemoData.establishments[2]
+            moved.exercises[0].activities = [Activity(mode: .salarie, structure: lyon.identifier, structureName: lyon.name, sectorCode: lyon.sectorCode, department: lyon.department, address: lyon.address)]
+            var headers = HTTPHeaders.operatorHeaders
+            headers.contentType = .json
+            let body = try JSONSerialization.data(withJSONObject: [
+                "idNat": claire.idNat.value, "civilite": "MME", "lastName": claire.lastName, "firstName": claire.firstName,
+                "exercises": [["professionCode": "10", "registration": ["registeredOn": "2020-09-01"],
+                               "activities": [["mode": "S", "structureId": lyon.identifier.idNatStruct, "structureName": lyon.name,
+                                               "department": "69", "address": ["line": "5 Rue DE LA REPUBLIQUE", "postalCode": "69002", "city": "Lyon"]]]]],
+            ])
+            try await app.testing().test(.PUT, "/api/v1/professionals/\(claire.idNat.value)", headers: headers, body: ByteBuffer(data: body)) {
+                #expect($0.status == .ok)
+            }
+            let all = try await CardRepository(database: app.db, clock: SystemWallClock()).cards(idNat: claire.idNat.value)
+            let successor = try #require(all.first { $0.replacesCardID == card.id })
+            #expect(successor.orderReason == "reissue" && successor.state == "validated")
+            #expect(all.first { $0.id == card.id }?.state == "active")
+            let next = try await cards.manufacture(successor.id, actor: .agencyOperator(.production), on: app.db)
+            _ = try await cards.deliver(successor.id, actor: .agencyOperator(.production), on: app.db)
+            _ = try await cards.activate(successor.id, pin: try DemoCards.pinFromLetter(configuration.letterDirectory, serial: next.serial ?? ""), actor: .holder(claire.idNat), on: app.db)
+            #expect(try await CardRepository(database: app.db, clock: SystemWallClock()).card(id: card.id)?.state == "superseded")
+        }
+    }
+}
