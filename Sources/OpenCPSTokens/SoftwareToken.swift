@@ -221,6 +221,9 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         if createOnly {
+            guard !FileManager.default.fileExists(atPath: url.path) else {
+                throw TokenError(code: "token.write-failed", reason: "a token exists already at \(url.path)")
+            }
             guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
                 throw TokenError(code: "token.write-failed", reason: "cannot create \(url.path)")
             }

@@ -262,13 +262,22 @@ public final class CardService: Sendable {
         }
         let tracking = try await (trackingNumber(on: db), trackingNumber(on: db))
         let tokenURL = tokens.url(cardSerial: serial)
+        let pendingTokenURL = tokens.directory.appendingPathComponent(".pending-\(serial).token")
         let letterURL = letters.appendingPathComponent("\(serial)-lettre-code-porteur.txt")
         let pki = self.pki
-        let tokenStore = tokens
-        let pinPolicy = settings.pinPolicy
-        let random = self.random
         let now = clock.now()
+        // The CPU-bound work (signatures, the token's key derivations) is done before the
+        // transaction, so that the transaction holds the write lock only for the writes.
+        let issued = try pki.sign(requests)
         do {
+            _ = try SoftwareToken.create(
+                at: pendingTokenURL,
+                publicData: CardPublicData(
+                    cardSerial: serial, holderIdNat: card.idNat,
+                    holderName: "\(personalisation.givenName) \(personalisation.surname)", kind: kind.rawValue,
+                    cardTypeCode: kind.cardType.numericCode, expiresOn: expiry.description),
+                keys: zip(keys, issued).map { ($0.0, $0.1, $1.pem) }, pin: pin, puk: puk,
+                policy: settings.pinPolicy, kdf: tokens.kdf, random: random)
             return try await CardRepository(database: db, clock: clock).update(
                 id: id, expectedVersion: card.version, actor: actor.auditName, action: "card.manufacture",
                 detail: "serial \(serial), shipped with tracking numbers \(tracking.0) (card) and \(tracking.1) (PIN letter)"
@@ -276,20 +285,15 @@ public final class CardService: Sendable {
                 guard current.state == CardState.validated.rawValue else {
                     throw CardLifecycleError(code: "card.transition-refused", reason: "the card left state validated meanwhile")
                 }
-                let issued = try await pki.issue(requests, actor: actor.auditName, on: tx)
-                _ = try SoftwareToken.create(
-                    at: tokenURL,
-                    publicData: CardPublicData(
-                        cardSerial: serial, holderIdNat: current.idNat,
-                        holderName: "\(personalisation.givenName) \(personalisation.surname)", kind: kind.rawValue,
-                        cardTypeCode: kind.cardType.numericCode, expiresOn: expiry.description),
-                    keys: zip(keys, issued).map { ($0.0, $0.1, $1.pem) }, pin: pin, puk: puk,
-                    policy: pinPolicy, kdf: tokenStore.kdf, random: random)
-                try Self.writeLetter(letterURL, serial: serial, holder: personalisation, address: personalisation.address, pin: pin, puk: puk, tracking: tracking.1)
+                try await pki.record(issued, requests: requests, actor: actor.auditName, on: tx)
                 try await CardRepository.insertShipments([
                     CardShipment(trackingNumber: tracking.0, cardID: id, kind: "card", address: personalisation.address, shippedAt: now),
                     CardShipment(trackingNumber: tracking.1, cardID: id, kind: "pin_letter", address: personalisation.address, shippedAt: now),
                 ], on: tx)
+                try Self.writeLetter(letterURL, serial: serial, holder: personalisation, address: personalisation.address, pin: pin, puk: puk, tracking: tracking.1)
+                guard rename(pendingTokenURL.path, tokenURL.path) == 0 else {
+                    throw TokenError(code: "token.write-failed", reason: "the token of card \(serial) cannot be put in place")
+                }
                 var updated = current
                 updated.state = try CardState.validated.applying(.startManufacture).applying(.ship).rawValue
                 updated.serial = serial
@@ -302,8 +306,7 @@ public final class CardService: Sendable {
                 return updated
             }
         } catch {
-            try? FileManager.default.removeItem(at: tokenURL)
-            try? FileManager.default.removeItem(at: letterURL)
+            for file in [pendingTokenURL, tokenURL, letterURL] { try? FileManager.default.removeItem(at: file) }
             throw error
         }
     }

@@ -116,26 +116,34 @@ public final class PKIService: Sendable {
     /// either every certificate is recorded or none is.
     /// - Returns: the certificates, in the order asked.
     public func issue(_ requests: [IssuanceRequest], actor: String, on database: any Database) async throws -> [IssuedCertificate] {
+        let issued = try sign(requests)
+        try await record(issued, requests: requests, actor: actor, on: database)
+        return issued
+    }
+
+    /// Signs certificates without storing them: the CPU-bound half of issuance, to run
+    /// outside a transaction. Serial numbers carry 128 random bits (positive, 16 bytes); the
+    /// primary key of the certificates table refuses the impossible collision when recording.
+    public func sign(_ requests: [IssuanceRequest]) throws -> [IssuedCertificate] {
         let now = clock.now()
-        let repository = CertificateRepository(database: database, clock: clock)
-        var issued: [IssuedCertificate] = []
-        var stored: [StoredCertificate] = []
-        for item in requests {
+        return try requests.map { item in
             guard let issuer = issuers[item.authority.slug] else {
                 throw PKIError.invalidConfiguration("no issuing CA \(item.authority.slug)")
             }
-            var serial = serials.next()
-            // 159 random bits make a collision all but impossible; the check makes it impossible.
-            while try await repository.isSerialTaken(issuer: item.authority.slug, serial: serial.hex) { serial = serials.next() }
-            let certificate = try issuer.issue(item.request, profile: item.profile, now: now, serial: serial)
-            issued.append(certificate)
-            stored.append(StoredCertificate(
-                issuer: item.authority.slug, serial: serial.hex, profile: item.profile.rawValue,
-                subject: certificate.subject, idNat: item.request.idNat, cardSerial: item.request.cardSerialNumber,
-                notBefore: certificate.notBefore, notAfter: certificate.notAfter, issuedAt: now, der: certificate.der))
+            return try issuer.issue(item.request, profile: item.profile, now: now, serial: serials.next())
         }
-        try await repository.insert(stored, actor: actor)
-        return issued
+    }
+
+    /// Stores signed certificates and audits each issuance (inside the caller's transaction, if any).
+    public func record(_ issued: [IssuedCertificate], requests: [IssuanceRequest], actor: String, on database: any Database) async throws {
+        let now = clock.now()
+        let stored = zip(issued, requests).map { certificate, item in
+            StoredCertificate(
+                issuer: item.authority.slug, serial: certificate.serialHex, profile: item.profile.rawValue,
+                subject: certificate.subject, idNat: item.request.idNat, cardSerial: item.request.cardSerialNumber,
+                notBefore: certificate.notBefore, notAfter: certificate.notAfter, issuedAt: now, der: certificate.der)
+        }
+        try await CertificateRepository(database: database, clock: clock).insert(stored, actor: actor)
     }
 
     // MARK: Revocation

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Fluent
+import Foundation
+import OpenCPSDomain
+import OpenCPSPKI
+import OpenCPSPersistence
+import OpenCPSServices
+import SQLKit
+import Vapor
+
+/// `opencps bench cards`: cards manufactured per second, and the time of a mass renewal.
+struct BenchCardsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cards",
+        abstract: "Manufacture N cards (keys, two certificates, token, PIN letter, shipments, audit), then time a mass renewal.",
+        discussion: """
+            Setup (not timed): a throw-away PKI in memory, a registry of generated professionals, and one validated \
+            order per card. Timed: manufacturing them with --concurrency workers. With --renewal M, M cards in service \
+            expiring within two months are put in place (not timed), then the renewal is timed: renewal orders for all \
+            of them and the manufacture of every new card.
+            """)
+
+    @ArgumentParser.Option(name: .long, help: "Cards to manufacture.")
+    var count = 1_000
+
+    @ArgumentParser.Option(name: .long, help: "Card key algorithm: p256 or rsa2048.")
+    var algorithm: KeyAlgorithm = .p256
+
+    @ArgumentParser.Option(name: .long, help: "Issuing CA key algorithm.")
+    var caAlgorithm: KeyAlgorithm = .p256
+
+    @ArgumentParser.Option(name: .long, help: "Cards to renew in the mass renewal (0: none).")
+    var renewal = 0
+
+    @ArgumentParser.Option(name: .long, help: "Cards manufactured at once.")
+    var concurrency = 4
+
+    @ArgumentParser.Option(name: .long, help: "sqlite:PATH or postgres://... (default: a new SQLite file in a temporary folder).")
+    var database: String?
+
+    func run() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("opencps-bench-cards-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let location: DatabaseLocation
+        do { location = try DatabaseLocation(url: database ?? "sqlite:" + folder.appendingPathComponent("bench.sqlite").path) } catch {
+            throw ValidationError(error.description)
+        }
+        let configuration = OpenCPSConfiguration(dataDirectory: folder, database: location, logLevel: .warning)
+        let keyStore = InMemoryKeyStore()
+        let hierarchy = try PKIHierarchyBuilder(
+            configuration: PKIConfiguration(publicBaseURL: "http://127.0.0.1:8080", rootKeyAlgorithm: .p256, issuingCAKeyAlgorithm: caAlgorithm, ocspResponderKeyAlgorithm: .p256),
+            keyStore: keyStore).initialize(now: Date().addingTimeInterval(-3600))
+        let clock = FixedWallClock(Date())
+        let schema = location.isPostgres ? "bench_\(UInt32.random(in: 0...UInt32.max))" : nil
+
+        let app = try await Application.make(Environment(name: "production", arguments: ["opencps"]))
+        do {
+            try await configure(app, configuration: configuration, dependencies: OpenCPSDependencies(
+                clock: clock, postgresSearchPath: schema.map { [$0] }, pki: PKIMaterial(hierarchy: hierarchy, keyStore: keyStore),
+                cardSettings: CardServiceSettings(keyAlgorithm: algorithm)))
+            let sql = app.db as! any SQLDatabase
+            if let schema { try await sql.raw("CREATE SCHEMA \(ident: schema)").run() }
+            if !location.isPostgres { try await sql.raw("PRAGMA journal_mode = WAL").run() }
+            try await app.autoMigrate()
+            let cards = try require(app.cardService, "the card service")
+            let total = count + renewal
+            printError("setup: \(total) professionals and their files")
+            _ = try await DirectoryImporter(database: app.db, clock: clock).run(
+                reader: ExtractionLineReader(bytes: ExtractionGenerator(seed: 9).bytes(rows: total * 2)), source: "bench", actor: "bench")
+            let people = try await sql.raw("SELECT id_nat FROM professionals ORDER BY id_nat LIMIT \(bind: total)").all()
+                .map { try $0.decode(column: "id_nat", as: String.self) }
+            guard people.count >= total else { throw ValidationError("only \(people.count) professionals were generated") }
+            let registry = RegistryRepository(database: app.db, clock: clock)
+            var files: [String] = []
+            for idNat in people.prefix(count) {
+                files.append(try await Self.validatedFile(for: idNat, registry: registry, cards: cards, on: app.db))
+            }
+
+            let started = ContinuousClock.now
+            try await Self.manufacture(files, concurrency: concurrency, cards: cards, on: app.db)
+            let seconds = (ContinuousClock.now - started).seconds
+            print("manufacture (\(location.isPostgres ? "PostgreSQL" : "SQLite"), card keys \(algorithm.rawValue), CA \(caAlgorithm.rawValue), \(concurrency) at once): \(count) cards in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", Double(count) / seconds)) cards/s")
+
+            if renewal > 0 {
+                printError("setup: \(renewal) cards in service expiring within two months")
+                var inService: [String] = []
+                for idNat in people.dropFirst(count) {
+                    inService.append(try await Self.validatedFile(for: idNat, registry: registry, cards: cards, on: app.db))
+                }
+                try await Self.manufacture(inService, concurrency: concurrency, cards: cards, on: app.db)
+                clock.advance(by: (5 * 365 - 60) * 86_400)
+                let renewalStart = ContinuousClock.now
+                let orders = try await cards.renewExpiring(onOrBefore: CivilDate(clock.now()).adding(months: 2), limit: renewal, on: app.db)
+                let ordered = (ContinuousClock.now - renewalStart).seconds
+                try await Self.manufacture(orders.map(\.id), concurrency: concurrency, cards: cards, on: app.db)
+                let renewalSeconds = (ContinuousClock.now - renewalStart).seconds
+                print("mass renewal: \(orders.count) cards ordered in \(String(format: "%.1f", ordered)) s and manufactured; total \(String(format: "%.1f", renewalSeconds)) s (\(String(format: "%.1f", Double(orders.count) / renewalSeconds)) cards/s)")
+            }
+            print("peak memory (RSS): \(BenchRegistryCommand.peakResidentBytes() / 1_048_576) MiB")
+            if let schema { try await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+
+    /// A validated CPS order for a professional (automatic when ordinal, else applied and validated by the ARS).
+    static func validatedFile(for idNatText: String, registry: RegistryRepository, cards: CardService, on db: any Database) async throws -> String {
+        let idNat = try IdNat(idNatText)
+        guard let professional = try await registry.professional(idNat)?.professional, let exercise = professional.exercises.first else {
+            throw ValidationError("no professional \(idNatText)")
+        }
+        var registered = professional
+        if let ordre = exercise.profession.ordre {
+            registered.exercises[0].registration = OrderRegistration(ordre: ordre, registeredOn: try CivilDate("2020-01-01"))
+            if let card = try await cards.orderAutomatically(for: registered, professionCode: exercise.profession.code, on: db) {
+                return card.id
+            }
+        }
+        let file = try await cards.apply(idNat: idNat, kind: .cps, professionCode: exercise.profession.code, structureID: nil, actor: .holder(idNat), on: db)
+        for kind in try await cards.file(file.id, actor: .holder(idNat), on: db).missingDocuments {
+            _ = try await cards.addDocument(to: file.id, kind: kind, mediaType: "application/pdf", content: Array("%PDF-1.4\n%%EOF\n".utf8), actor: .holder(idNat), on: db)
+        }
+        _ = try await cards.submit(file.id, actor: .holder(idNat), on: db)
+        let instance = try ValidatingInstance(code: file.instance)
+        let validator: CardActor = switch instance {
+        case .ordre(let ordre): .ordre(ordre)
+        default: .agenceRegionale
+        }
+        return try await cards.validate(file.id, actor: validator, on: db).id
+    }
+
+    static func manufacture(_ ids: [String], concurrency: Int, cards: CardService, on db: any Database) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            for _ in 0..<max(1, concurrency) where next < ids.count {
+                let id = ids[next]
+                next += 1
+                group.addTask { _ = try await cards.manufacture(id, actor: .agencyOperator(.production), on: db) }
+            }
+            while try await group.next() != nil {
+                if next < ids.count {
+                    let id = ids[next]
+                    next += 1
+                    group.addTask { _ = try await cards.manufacture(id, actor: .agencyOperator(.production), on: db) }
+                }
+            }
+        }
+    }
+}
+
+/// `try #require` for the command line.
+func require<T>(_ value: T?, _ what: String = "a value") throws -> T {
+    guard let value else { throw ValidationError("missing \(what)") }
+    return value
+}
