@@ -79,7 +79,8 @@ PIDS=()
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
+        # shellcheck disable=SC2046
+        kill "$pid" $(pgrep -P "$pid") 2>/dev/null || true
     done
     for pid in "${PIDS[@]}"; do
         wait "$pid" 2>/dev/null || true
@@ -105,9 +106,14 @@ start() {
     PIDS+=("$LAST_PID")
 }
 
-# stop PID: ends a server this script started, and forgets it.
+# stop PID: ends a server this script started (and the processes it forked: `openssl ocsp
+# -multi` waits for its children, which never exit once wedged), and forgets it.
 stop() {
+    local children
+    children=$(pgrep -P "$1" || true)
     kill "$1" 2>/dev/null || true
+    # shellcheck disable=SC2086
+    [ -z "$children" ] || kill $children 2>/dev/null || true
     wait "$1" 2>/dev/null || true
     local kept=() pid
     for pid in "${PIDS[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
@@ -127,37 +133,70 @@ wait_http() {
     done
 }
 
-# record ROW...: one tab-separated result row.
+# record FIELD...: one result row; fields split by the unit separator (which, unlike a tab,
+# `read` does not merge when a field is empty).
+SEP=$'\x1f'
 record() {
-    local IFS=$'\t'
+    local IFS=$SEP
     echo "$*" >> "$RESULTS"
 }
 
-# measure ID GROUP SERVER NOTE URL SCRIPT [SCRIPT_ARGS...]: warm-up, then the measured wrk run.
-# The warm-up is skipped when WARMUP_HOOK says so (openssl ocsp is restarted in between).
+# proc_ticks PID: CPU time (clock ticks) used so far by a process, its threads and the
+# processes it forked (openssl ocsp -multi).
+proc_ticks() {
+    local total=0 p ticks
+    for p in "$1" $(pgrep -P "$1" || true); do
+        ticks=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+        total=$((total + ticks))
+    done
+    echo "$total"
+}
+
+# machine_ticks: "busy total" clock ticks of all cores since boot.
+machine_ticks() {
+    awk 'NR == 1 { for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total }' /proc/stat
+}
+
+# measure ID PID_VARIABLE GROUP SERVER NOTE URL SCRIPT [SCRIPT_ARGS...]: a warm-up, then the
+# measured wrk run. BEFORE_MEASURE, when set, runs in between (openssl ocsp is restarted).
+# Beside wrk's figures it records the CPU the server and wrk used, in cores, and the share of
+# the machine used by anything else during the run (this machine is shared: it shows when a
+# figure was taken on a busy machine).
 measure() {
-    local id=$1 group=$2 server=$3 note=$4 url=$5 script=$6; shift 6
+    local id=$1 pid_variable=$2 group=$3 server=$4 note=$5 url=$6 script=$7; shift 7
     local out=$LOGS/wrk-$id.txt
-    if [ "$WARMUP" -gt 0 ] && [ -z "${SKIP_WARMUP:-}" ]; then
+    if [ "$WARMUP" -gt 0 ]; then
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$HERE/$script" "$url" -- "$@" > "$LOGS/wrk-$id-warmup.txt" 2>&1
     fi
     if [ -n "${BEFORE_MEASURE:-}" ]; then $BEFORE_MEASURE; fi
-    local load
-    load=$(cut -d' ' -f1 /proc/loadavg)
+    local pid=${!pid_variable}
     log "measuring $id: $server ($group), ${DURATION}s, -t$THREADS -c$CONNECTIONS"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s "$HERE/$script" "$url" -- "$@" > "$out" 2>&1
+    local server_before machine_before
+    server_before=$(proc_ticks "$pid")
+    machine_before=$(machine_ticks)
+    /usr/bin/time -f 'WRKCPU %U %S' -o "$out.time" \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s "$HERE/$script" "$url" -- "$@" > "$out" 2>&1
+    local server_after machine_after
+    server_after=$(proc_ticks "$pid")
+    machine_after=$(machine_ticks)
     local line
     line=$(grep '^RESULT ' "$out" || true)
     if [ -z "$line" ]; then
         echo "wrk gave no result for $id:" >&2; cat "$out" >&2; exit 1
     fi
-    local rps p50 p99 non2xx errors
+    local rps p50 p99 non2xx errors cpu
     rps=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<< "$line")
     p50=$(sed -E 's/.* p50_ms=([0-9.]+).*/\1/' <<< "$line")
     p99=$(sed -E 's/.* p99_ms=([0-9.]+).*/\1/' <<< "$line")
     non2xx=$(sed -E 's/.* non2xx=([0-9]+).*/\1/' <<< "$line")
     errors=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(connect|read|write)_errors=|^timeouts=/) { split($i, kv, "="); sum += kv[2] } } END { print sum + 0 }' <<< "$line")
-    record "$group" "$server" "$rps" "$p50" "$p99" "$non2xx" "$errors" "$load" "$note"
+    cpu=$(awk -v sb="$server_before" -v sa="$server_after" -v mb="$machine_before" -v ma="$machine_after" \
+        -v hz="$(getconf CLK_TCK)" -v d="$DURATION" '/^WRKCPU/ {
+            split(mb, b, " "); split(ma, a, " ")
+            server = (sa - sb) / hz; wrk = $2 + $3; busy = (a[1] - b[1]) / hz; total = (a[2] - b[2]) / hz
+            other = busy - server - wrk; if (other < 0) other = 0
+            printf "%.2f%s%.2f%s%.0f%%", server / d, sep, wrk / d, sep, 100 * other / total }' sep="$SEP" "$out.time")
+    record "$group" "$server" "$rps" "$p50" "$p99" "$non2xx" "$errors" "$cpu" "$note"
     log "  $line"
 }
 
@@ -252,12 +291,12 @@ OURS_OCSP=http://127.0.0.1:$PORT_OURS/ocsp/forte-personnes
 # 2. OCSP.
 check_ocsp opencps "$OURS_OCSP"
 [ "$(check_get opencps "$OURS_OCSP")" = 200 ] || { echo "OpenCPS refused GET" >&2; exit 1; }
-measure ours-post "OCSP POST" "OpenCPS" "responses reused per request (RFC 5019 cache)" \
+measure ours-post OURS_PID "OCSP POST" "OpenCPS" "responses reused per request (RFC 5019 cache)" \
     "$OURS_OCSP" ocsp-post.lua "$PEERS/requests" "$COUNT"
-measure ours-get "OCSP GET" "OpenCPS" "responses reused per request (RFC 5019 cache)" \
+measure ours-get OURS_PID "OCSP GET" "OpenCPS" "responses reused per request (RFC 5019 cache)" \
     "$OURS_OCSP" ocsp-get.lua "$PEERS/requests-get.txt"
 check_ocsp opencps-nonce "$OURS_OCSP" "$WORK/nonce-requests"
-measure ours-post-nonce "OCSP POST, nonce" "OpenCPS" "every response signed (nonce: never reused)" \
+measure ours-post-nonce OURS_PID "OCSP POST, nonce" "OpenCPS" "every response signed (nonce: never reused)" \
     "$OURS_OCSP" ocsp-post.lua "$WORK/nonce-requests" "$COUNT"
 
 # openssl ocsp: single process; `-multi N` forks N. wrk closing its connections at the end of
@@ -280,18 +319,18 @@ check_ocsp openssl-ocsp "http://127.0.0.1:$PORT_OPENSSL/"
 OPENSSL_GET=$(check_get openssl-ocsp "http://127.0.0.1:$PORT_OPENSSL")
 openssl_ocsp_restart
 BEFORE_MEASURE=openssl_ocsp_restart
-measure openssl-post "OCSP POST" "openssl ocsp" "single process; signs every response" \
+measure openssl-post OPENSSL_PID "OCSP POST" "openssl ocsp" "single process; signs every response" \
     "http://127.0.0.1:$PORT_OPENSSL/" ocsp-post.lua "$PEERS/requests" "$COUNT"
 if [ "$OPENSSL_GET" = 200 ]; then
-    measure openssl-get "OCSP GET" "openssl ocsp" "single process; signs every response" \
+    measure openssl-get OPENSSL_PID "OCSP GET" "openssl ocsp" "single process; signs every response" \
         "http://127.0.0.1:$PORT_OPENSSL/" ocsp-get.lua "$PEERS/requests-get.txt"
 else
-    record "OCSP GET" "openssl ocsp" "refused" "" "" "" "" "" "GET answered HTTP $OPENSSL_GET"
+    record "OCSP GET" "openssl ocsp" "refused" "" "" "" "" "" "" "" "GET answered HTTP $OPENSSL_GET"
 fi
 stop "$OPENSSL_PID"
 OPENSSL_MULTI=(-multi "$(nproc)")
 openssl_ocsp_start
-measure openssl-multi-post "OCSP POST" "openssl ocsp -multi $(nproc)" "$(nproc) processes; signs every response" \
+measure openssl-multi-post OPENSSL_PID "OCSP POST" "openssl ocsp -multi $(nproc)" "$(nproc) processes; signs every response" \
     "http://127.0.0.1:$PORT_OPENSSL/" ocsp-post.lua "$PEERS/requests" "$COUNT"
 BEFORE_MEASURE=
 stop "$OPENSSL_PID"
@@ -303,13 +342,13 @@ wait_http cfssl-ocspserve "$CFSSL_OCSP_PID" -H 'Content-Type: application/ocsp-r
     --data-binary "@$PEERS/requests/000000.der" "http://127.0.0.1:$PORT_CFSSL_OCSP/"
 check_ocsp cfssl-ocspserve "http://127.0.0.1:$PORT_CFSSL_OCSP/"
 CFSSL_GET=$(check_get cfssl-ocspserve "http://127.0.0.1:$PORT_CFSSL_OCSP")
-measure cfssl-post "OCSP POST" "cfssl ocspserve" "pre-signed responses" \
+measure cfssl-post CFSSL_OCSP_PID "OCSP POST" "cfssl ocspserve" "pre-signed responses" \
     "http://127.0.0.1:$PORT_CFSSL_OCSP/" ocsp-post.lua "$PEERS/requests" "$COUNT"
 if [ "$CFSSL_GET" = 200 ]; then
-    measure cfssl-get "OCSP GET" "cfssl ocspserve" "pre-signed responses" \
+    measure cfssl-get CFSSL_OCSP_PID "OCSP GET" "cfssl ocspserve" "pre-signed responses" \
         "http://127.0.0.1:$PORT_CFSSL_OCSP/" ocsp-get.lua "$PEERS/requests-get.txt"
 else
-    record "OCSP GET" "cfssl ocspserve" "refused" "" "" "" "" "" "GET answered HTTP $CFSSL_GET"
+    record "OCSP GET" "cfssl ocspserve" "refused" "" "" "" "" "" "" "" "GET answered HTTP $CFSSL_GET"
 fi
 stop "$CFSSL_OCSP_PID"
 
@@ -335,7 +374,7 @@ print(db.execute("select count(*) from certificates").fetchone()[0], db.execute(
         "$WORK/fixtures/data/opencps.sqlite"
 }
 read -r CERTS_BEFORE AUDIT_BEFORE < <(count_rows)
-measure ours-issue "Issuance" "OpenCPS API" "stored and audited; DB held $CERTS_BEFORE certificates before the warm-up" \
+measure ours-issue OURS_PID "Issuance" "OpenCPS API" "stored and audited; DB held $CERTS_BEFORE certificates before the warm-up" \
     "$ISSUE_URL" post-json.lua "$WORK/issue.json" "Bearer $TOKEN"
 read -r CERTS_AFTER AUDIT_AFTER < <(count_rows)
 ISSUED_REQUESTS=$(grep -h '^RESULT' "$LOGS/wrk-ours-issue-warmup.txt" "$LOGS/wrk-ours-issue.txt" 2>/dev/null \
@@ -360,7 +399,7 @@ status=$(curl -s -m 10 -o "$WORK/cfssl-signed.json" -w '%{http_code}' --data-bin
 [ "$status" = 200 ] || { echo "cfssl sign answered $status" >&2; cat "$WORK/cfssl-signed.json" >&2; exit 1; }
 python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["result"]["certificate"])' "$WORK/cfssl-signed.json" > "$WORK/cfssl-signed.pem"
 openssl verify -CAfile "$WORK/chain.pem" "$WORK/cfssl-signed.pem" > /dev/null
-measure cfssl-sign "Issuance" "cfssl serve" "signed only: nothing stored (no -db-config)" \
+measure cfssl-sign CFSSL_PID "Issuance" "cfssl serve" "signed only: nothing stored (no -db-config)" \
     "http://127.0.0.1:$PORT_CFSSL/api/v1/cfssl/sign" post-json.lua "$WORK/cfssl-sign.json"
 stop "$CFSSL_PID"
 
@@ -372,14 +411,21 @@ for i in \$(seq $OPENSSL_SIGNINGS); do
         -CAcreateserial -days 365 -sha256 -out "$WORK/openssl-signed.pem" 2> /dev/null
 done
 EOF
-load=$(cut -d' ' -f1 /proc/loadavg)
+machine_before=$(machine_ticks)
 hyperfine --warmup 1 --runs 5 --export-json "$WORK/hyperfine.json" "bash $WORK/openssl-sign.sh" > "$LOGS/hyperfine.txt" 2>&1
 openssl verify -CAfile "$WORK/chain.pem" "$WORK/openssl-signed.pem" > /dev/null
-read -r OPENSSL_RATE OPENSSL_MS < <(python3 -c 'import json, sys
+# hyperfine's user and system times are per run; all runs (warm-up included) count as the
+# signing processes' own CPU when working out what else ran.
+read -r OPENSSL_RATE OPENSSL_MS OPENSSL_CORES OPENSSL_USER < <(python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
 n = int(sys.argv[2])
-print("%.1f %.3f" % (n / r["mean"], r["mean"] / n * 1000))' "$WORK/hyperfine.json" "$OPENSSL_SIGNINGS")
-record "Issuance" "openssl x509 -req" "$OPENSSL_RATE" "$OPENSSL_MS" "" "0" "0" "$load" \
+runs = len(r["times"]) + 1
+print("%.1f %.3f %.2f %.2f" % (n / r["mean"], r["mean"] / n * 1000, (r["user"] + r["system"]) / r["mean"], (r["user"] + r["system"]) * runs))' \
+    "$WORK/hyperfine.json" "$OPENSSL_SIGNINGS")
+OPENSSL_CPU=$(awk -v mb="$machine_before" -v ma="$(machine_ticks)" -v hz="$(getconf CLK_TCK)" -v user="$OPENSSL_USER" 'BEGIN {
+    split(mb, b, " "); split(ma, a, " "); busy = (a[1] - b[1]) / hz; total = (a[2] - b[2]) / hz
+    printf "%.0f%%", 100 * (busy - user) / total }')
+record "Issuance" "openssl x509 -req" "$OPENSSL_RATE" "$OPENSSL_MS" "" "0" "0" "$OPENSSL_CORES" "" "$OPENSSL_CPU" \
     "one process per certificate, sequential (start-up included); p50 column: mean per certificate"
 
 # 4. The table.
@@ -399,14 +445,14 @@ DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no -- Sources Packag
     echo "Load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP} s warm-up then ${DURATION} s measured, $COUNT certificates and" \
         "requests rotated; $NETNS_NOTE. Whole run: $((END - START)) s."
     echo
-    echo "| Benchmark | Server | Requests/s | p50 (ms) | p99 (ms) | Non-2xx | Socket errors | Load avg at start | Notes |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
-    while IFS=$'\t' read -r group server rps p50 p99 non2xx errors load note; do
-        [ "$rps" = refused ] && rps="—" && p50="—" && p99="—" && non2xx="—" && errors="—"
+    echo "| Benchmark | Server | Requests/s (issuance: certificates/s) | p50 (ms) | p99 (ms) | Non-2xx | Socket errors | Server CPU (cores) | wrk CPU (cores) | Other CPU on the machine | Notes |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    while IFS=$SEP read -r group server rps p50 p99 non2xx errors server_cpu wrk_cpu other note; do
+        if [ "$rps" = refused ]; then rps="refused"; p50="—"; p99="—"; non2xx="—"; errors="—"; fi
         case "$rps" in [0-9]*) rps=$(printf '%.0f' "$rps") ;; esac
         case "$p50" in [0-9]*) p50=$(printf '%.2f' "$p50") ;; esac
         case "$p99" in [0-9]*) p99=$(printf '%.2f' "$p99") ;; esac
-        echo "| $group | $server | $rps | $p50 | ${p99:-—} | $non2xx | $errors | ${load:-—} | $note |"
+        echo "| $group | $server | $rps | $p50 | ${p99:-—} | $non2xx | $errors | ${server_cpu:-—} | ${wrk_cpu:-—} | ${other:-—} | $note |"
     done < "$RESULTS"
     echo
     echo "OpenCPS issuance: certificates in the database $CERTS_BEFORE → $CERTS_AFTER, audit entries $AUDIT_BEFORE → $AUDIT_AFTER" \

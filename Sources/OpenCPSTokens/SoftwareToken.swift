@@ -219,8 +219,8 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(file)
         let directory = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         if createOnly {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             guard !FileManager.default.fileExists(atPath: url.path) else {
                 throw TokenError(code: "token.write-failed", reason: "a token exists already at \(url.path)")
             }

@@ -202,7 +202,23 @@ public struct AuditLog: Sendable {
 
 extension Digest {
     /// Lower-case hexadecimal.
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+    public var hexString: String { HexEncoding.lowercase(self) }
+}
+
+/// Lower-case hexadecimal without a formatter per byte (audit hashes are on every write).
+public enum HexEncoding {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// The bytes in lower-case hexadecimal.
+    public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
 
 extension Array {

@@ -95,19 +95,23 @@ public final class CardService: Sendable {
               let ordre = exercise.profession.ordre, exercise.registration != nil else { return nil }
         let repository = CardRepository(database: db, clock: clock)
         let existing = try await repository.cards(idNat: professional.idNat.value)
-        let open = existing.contains { card in
-            card.professionCode == professionCode && !["rejected", "opposed", "revoked", "expired", "superseded"].contains(card.state)
-        }
-        guard !open else { return nil }
+        guard !Self.hasOpenCard(existing, professionCode: professionCode) else { return nil }
         let actor = CardActor.ordre(ordre)
-        var card = CardRecord(
+        let order = CardRecord(
             id: UUID().uuidString.lowercased(), idNat: professional.idNat.value, kind: CardKind.cps.rawValue,
             orderMode: OrderMode.automatic.rawValue, orderReason: "first", instance: ValidatingInstance.ordre(ordre).code,
             professionCode: professionCode, structureID: exercise.activities.first?.structure?.idNatStruct, now: clock.now())
-        try authorize(actor, .order, card)
-        try await repository.insert(card, actor: actor.auditName, detail: "automatic CPS order after registration with \(ordre.abbreviation)")
-        card = try await transition(card.id, .submitForValidation, actor: actor, on: db)
-        return try await validate(card.id, actor: actor, on: db)
+        try authorize(actor, .order, order)
+        try await repository.insert(order, actor: actor.auditName, detail: "automatic CPS order after registration with \(ordre.abbreviation)")
+        let submitted = try await transition(order.id, .submitForValidation, actor: actor, on: db)
+        let validated = try await validate(submitted.id, actor: actor, on: db)
+        return validated
+    }
+
+    /// Whether a holder has a card, or a file in progress, for a profession.
+    private static func hasOpenCard(_ cards: [CardRecord], professionCode: String) -> Bool {
+        let closed: Set<String> = ["rejected", "opposed", "revoked", "expired", "superseded"]
+        return cards.contains { $0.professionCode == professionCode && !closed.contains($0.state) }
     }
 
     /// A manual application (non-ordinal professions, staff cards ordered by their manager,
@@ -155,7 +159,7 @@ public final class CardService: Sendable {
         let normalised = try settings.documentPolicy.check(mediaType: mediaType, byteCount: content.count, leadingBytes: Array(content.prefix(8)))
         let document = CardDocument(
             id: UUID().uuidString.lowercased(), cardID: id, kind: kind.rawValue, mediaType: normalised, byteCount: content.count,
-            sha256: SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined(),
+            sha256: SHA256.hash(data: content).hexString,
             uploadedAt: ISO8601DateFormatter().string(from: clock.now()), uploadedBy: actor.auditName)
         try await CardRepository(database: db, clock: clock).addDocument(document, content: content, actor: actor.auditName)
         return document
@@ -700,8 +704,7 @@ public final class CardService: Sendable {
         var address: String
 
         var digest: String {
-            SHA256.hash(data: Data("\(givenName)|\(surname)|\(title)|\(structureName)|\(structureIdentifier)".utf8))
-                .map { String(format: "%02x", $0) }.joined()
+            SHA256.hash(data: Data("\(givenName)|\(surname)|\(title)|\(structureName)|\(structureIdentifier)".utf8)).hexString
         }
     }
 
