@@ -256,6 +256,11 @@ struct RegistryAPITests {
                 let document = try jsonObject(response)
                 #expect(document["openapi"] as? String == "3.1.0")
                 #expect((document["paths"] as? [String: Any])?["/professionals/{idNat}"] != nil)
+                // An independent validator of the OpenAPI 3.1 specification checks the document.
+                let file = try ExternalTool.temporaryFolder("openapi").appendingPathComponent("openapi.json")
+                try Data(buffer: response.body).write(to: file)
+                let checked = try ExternalTool.run("python3", ["-c", "import json, sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')", file.path])
+                #expect(checked.output.contains("valid") && checked.status == 0, "\(checked.output)")
             }
         }
     }
