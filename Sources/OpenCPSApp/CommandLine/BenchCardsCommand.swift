@@ -68,7 +68,10 @@ struct BenchCardsCommand: AsyncParsableCommand {
             printError("setup: \(total) professionals and their files")
             _ = try await DirectoryImporter(database: app.db, clock: clock).run(
                 reader: ExtractionLineReader(bytes: ExtractionGenerator(seed: 9).bytes(rows: total * 2)), source: "bench", actor: "bench")
-            let people = try await sql.raw("SELECT id_nat FROM professionals ORDER BY id_nat LIMIT \(bind: total)").all()
+            // Professionals with a postal address: a card is shipped to it.
+            let people = try await sql.raw("""
+                SELECT DISTINCT id_nat FROM activities WHERE postal_code IS NOT NULL AND city IS NOT NULL ORDER BY id_nat LIMIT \(bind: total)
+                """).all()
                 .map { try $0.decode(column: "id_nat", as: String.self) }
             guard people.count >= total else { throw ValidationError("only \(people.count) professionals were generated") }
             let registry = RegistryRepository(database: app.db, clock: clock)
@@ -84,18 +87,29 @@ struct BenchCardsCommand: AsyncParsableCommand {
 
             if renewal > 0 {
                 printError("setup: \(renewal) cards in service expiring within two months")
-                var inService: [String] = []
+                // Put in place directly: the cards being renewed need only exist, in service.
+                let repository = CardRepository(database: app.db, clock: clock)
+                let expiring = CivilDate(clock.now()).adding(months: 2).description
                 for idNat in people.dropFirst(count) {
-                    inService.append(try await Self.validatedFile(for: idNat, registry: registry, cards: cards, on: app.db))
+                    guard let professional = try await registry.professional(try IdNat(idNat))?.professional,
+                          let exercise = professional.exercises.first else { continue }
+                    let instance = exercise.profession.ordre.map { ValidatingInstance.ordre($0) } ?? .agenceRegionale
+                    try await repository.insert(CardRecord(
+                        id: UUID().uuidString.lowercased(), idNat: idNat, kind: "CPS",
+                        orderMode: exercise.profession.isOrdinal ? "automatic" : "manual", orderReason: "first",
+                        instance: instance.code, professionCode: exercise.profession.code,
+                        structureID: exercise.activities.first?.structure?.idNatStruct, now: clock.now()), actor: "bench")
                 }
-                try await Self.manufacture(inService, concurrency: concurrency, cards: cards, on: app.db)
-                clock.advance(by: (5 * 365 - 60) * 86_400)
+                try await sql.raw("""
+                    UPDATE cards SET state = 'active', serial = id, expires_on = \(bind: expiring)
+                    WHERE state = 'ordered' AND order_reason = 'first'
+                    """).run()
                 let renewalStart = ContinuousClock.now
                 let orders = try await cards.renewExpiring(onOrBefore: CivilDate(clock.now()).adding(months: 2), limit: renewal, on: app.db)
                 let ordered = (ContinuousClock.now - renewalStart).seconds
                 try await Self.manufacture(orders.map(\.id), concurrency: concurrency, cards: cards, on: app.db)
                 let renewalSeconds = (ContinuousClock.now - renewalStart).seconds
-                print("mass renewal: \(orders.count) cards ordered in \(String(format: "%.1f", ordered)) s and manufactured; total \(String(format: "%.1f", renewalSeconds)) s (\(String(format: "%.1f", Double(orders.count) / renewalSeconds)) cards/s)")
+                print("mass renewal: \(orders.count) renewal orders in \(String(format: "%.1f", ordered)) s, then every new card manufactured: total \(String(format: "%.1f", renewalSeconds)) s (\(String(format: "%.1f", Double(orders.count) / renewalSeconds)) cards/s)")
             }
             print("peak memory (RSS): \(BenchRegistryCommand.peakResidentBytes() / 1_048_576) MiB")
             if let schema { try await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }

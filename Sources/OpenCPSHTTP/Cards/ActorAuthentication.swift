@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import OpenCPSDomain
 import OpenCPSServices
@@ -8,26 +7,18 @@ import Vapor
 /// establishment managers, the help desk and the agency's operators.
 ///
 /// Until professionals log in through the OpenID Connect provider, each actor gets a token
-/// from the configuration (`OPENCPS_ACTOR_TOKENS`). Tokens are compared by their SHA-256 in
-/// constant time.
+/// from the configuration (`OPENCPS_ACTOR_TOKENS`), compared in constant time.
 public struct ActorTokens: Sendable {
-    private let entries: [(digest: Data, actor: CardActor)]
+    private let table: BearerTokenTable<CardActor>
 
     /// Creates the set from `token → actor` pairs.
     public init(_ tokens: [String: CardActor]) {
-        entries = tokens.map { (Data(SHA256.hash(data: Data($0.key.utf8))), $0.value) }
+        table = BearerTokenTable(tokens)
     }
 
     /// The actor holding this token, if any.
     public func actor(for token: String) -> CardActor? {
-        let candidate = Data(SHA256.hash(data: Data(token.utf8)))
-        var found: CardActor?
-        for entry in entries {
-            var difference: UInt8 = 0
-            for (left, right) in zip(entry.digest, candidate) { difference |= left ^ right }
-            if difference == 0 { found = entry.actor }
-        }
-        return found
+        table.holder(of: token)
     }
 }
 

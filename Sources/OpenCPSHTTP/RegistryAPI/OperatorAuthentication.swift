@@ -1,35 +1,21 @@
-import Crypto
 import Foundation
 import Vapor
 
 /// The operators allowed to change the registry through the API, by bearer token.
 ///
-/// Tokens are compared by their SHA-256 in constant time, so neither the token nor its
-/// length leaks through timing. Reads of the directory stay public, as the national
+/// Tokens are compared in constant time (``BearerTokenTable``). Reads of the directory stay public, as the national
 /// directory's are.
 public struct OperatorTokens: Sendable {
-    private let digests: [(digest: Data, name: String)]
+    private let table: BearerTokenTable<String>
 
     /// Creates the set from `token → operator name` pairs.
     public init(_ tokens: [String: String]) {
-        digests = tokens.map { (Data(SHA256.hash(data: Data($0.key.utf8))), $0.value) }
+        table = BearerTokenTable(tokens)
     }
 
     /// The operator holding this token, if any.
     public func operatorName(for token: String) -> String? {
-        let candidate = Data(SHA256.hash(data: Data(token.utf8)))
-        var found: String?
-        for entry in digests where constantTimeEqual(entry.digest, candidate) {
-            found = entry.name
-        }
-        return found
-    }
-
-    private func constantTimeEqual(_ lhs: Data, _ rhs: Data) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
-        return difference == 0
+        table.holder(of: token)
     }
 }
 
