@@ -152,9 +152,30 @@ proc_ticks() {
     echo "$total"
 }
 
-# machine_ticks: "busy total" clock ticks of all cores since boot.
+# machine_ticks: "busy total" clock ticks of all cores since boot; busy leaves out idle, I/O
+# wait, and interrupt and softirq time (loopback traffic is charged there, to no process).
 machine_ticks() {
-    awk 'NR == 1 { for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total }' /proc/stat
+    awk 'NR == 1 { for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6 - $7 - $8, total }' /proc/stat
+}
+
+# wait_quiet: this machine is shared; before a measurement, wait until other work leaves it
+# (under 10 % busy over one second), spending at most QUIET_BUDGET seconds in all.
+QUIET_BUDGET=${PKI_BENCH_QUIET_BUDGET:-180}
+QUIET_WAITED=0
+wait_quiet() {
+    local before after busy
+    while :; do
+        before=$(machine_ticks); sleep 1; after=$(machine_ticks)
+        busy=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ");
+            printf "%d", (y[2] > x[2]) ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0 }')
+        [ "$busy" -ge 10 ] || return 0
+        QUIET_WAITED=$((QUIET_WAITED + 1))
+        if [ "$QUIET_WAITED" -ge "$QUIET_BUDGET" ]; then
+            log "the machine is still ${busy}% busy with other work; measuring anyway"
+            return 0
+        fi
+        [ $((QUIET_WAITED % 10)) != 1 ] || log "waiting for other work to leave the machine (${busy}% busy)"
+    done
 }
 
 # measure ID PID_VARIABLE GROUP SERVER NOTE URL SCRIPT [SCRIPT_ARGS...]: a warm-up, then the
@@ -170,6 +191,7 @@ measure() {
     fi
     if [ -n "${BEFORE_MEASURE:-}" ]; then $BEFORE_MEASURE; fi
     local pid=${!pid_variable}
+    wait_quiet
     log "measuring $id: $server ($group), ${DURATION}s, -t$THREADS -c$CONNECTIONS"
     local server_before machine_before
     server_before=$(proc_ticks "$pid")
@@ -411,6 +433,7 @@ for i in \$(seq $OPENSSL_SIGNINGS); do
         -CAcreateserial -days 365 -sha256 -out "$WORK/openssl-signed.pem" 2> /dev/null
 done
 EOF
+wait_quiet
 machine_before=$(machine_ticks)
 hyperfine --warmup 1 --runs 5 --export-json "$WORK/hyperfine.json" "bash $WORK/openssl-sign.sh" > "$LOGS/hyperfine.txt" 2>&1
 openssl verify -CAfile "$WORK/chain.pem" "$WORK/openssl-signed.pem" > /dev/null
@@ -443,7 +466,7 @@ DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no -- Sources Packag
         "SQLite. Peers: $(openssl version | cut -d' ' -f1-2), cfssl $(cfssl version | awk '/Version/ { print $2 }')," \
         "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)."
     echo "Load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP} s warm-up then ${DURATION} s measured, $COUNT certificates and" \
-        "requests rotated; $NETNS_NOTE. Whole run: $((END - START)) s."
+        "requests rotated; $NETNS_NOTE. Whole run: $((END - START)) s, of which ${QUIET_WAITED} s waiting for other work to leave the machine."
     echo
     echo "| Benchmark | Server | Requests/s (issuance: certificates/s) | p50 (ms) | p99 (ms) | Non-2xx | Socket errors | Server CPU (cores) | wrk CPU (cores) | Other CPU on the machine | Notes |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"

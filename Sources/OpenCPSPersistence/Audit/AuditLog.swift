@@ -117,6 +117,11 @@ public struct AuditLog: Sendable {
     /// Takes the log's write lock inside the current transaction; call it first in every
     /// transaction that will append, before reading what the change depends on.
     static func lock(_ sql: any SQLDatabase) async throws -> (seq: Int64, hash: String) {
+        if SQLEngine(sql) == .sqlite {
+            // SQLiteNIO's own busy handler retries at once, in a loop that burns a core while
+            // another connection holds the write lock; SQLite's timed handler sleeps instead.
+            try await sql.raw("PRAGMA busy_timeout = 30000").run()
+        }
         try await sql.raw("UPDATE audit_head SET seq = seq WHERE id = 1").run()
         guard let row = try await sql.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first() else {
             throw PersistenceError.corrupt("the audit log head", "missing row")
