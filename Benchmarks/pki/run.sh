@@ -462,7 +462,7 @@ DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no -- Sources Packag
     echo
     echo "Machine: $(nproc) CPUs ($CPU), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM," \
         "Linux $(uname -r). wrk and the server share the same $(nproc) cores."
-    echo "OpenCPS: $MODE build, commit $COMMIT$([ "$DIRTY" -gt 0 ] && echo " with $DIRTY uncommitted source changes")," \
+    echo "OpenCPS: $MODE build (binary of $(date -u -r "$OPENCPS" +%Y-%m-%dT%H:%MZ)), tree at commit $COMMIT$([ "$DIRTY" -gt 0 ] && echo " with $DIRTY uncommitted source changes")," \
         "SQLite. Peers: $(openssl version | cut -d' ' -f1-2), cfssl $(cfssl version | awk '/Version/ { print $2 }')," \
         "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)."
     echo "Load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP} s warm-up then ${DURATION} s measured, $COUNT certificates and" \

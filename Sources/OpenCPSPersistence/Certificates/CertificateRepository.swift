@@ -104,14 +104,19 @@ public struct CertificateRepository: Sendable {
 
     /// Stores newly issued certificates and audits each issuance, in one transaction.
     public func insert(_ certificates: [StoredCertificate], actor: String) async throws {
+        try await insert(certificates.map { ($0, actor) })
+    }
+
+    /// Stores certificates issued for different actors, each audited under its own actor, in one transaction.
+    public func insert(_ certificates: [(certificate: StoredCertificate, actor: String)]) async throws {
         guard !certificates.isEmpty else { return }
         try await database.transaction { db in
             let sql = db.sql
             let head = try await AuditLog.lock(sql)
             for chunk in certificates.chunked(by: 500) {
-                try await sql.insert(into: "certificates").models(Array(chunk), nilEncodingStrategy: .asNil).run()
+                try await sql.insert(into: "certificates").models(chunk.map(\.certificate), nilEncodingStrategy: .asNil).run()
             }
-            try await audit.append(certificates.map { certificate in
+            try await audit.append(certificates.map { certificate, actor in
                 AuditEvent(
                     actor: actor, action: "certificate.issue", entityType: "certificate",
                     entityID: "\(certificate.issuer)/\(certificate.serial)", afterDigest: Self.digest(certificate.derBytes),

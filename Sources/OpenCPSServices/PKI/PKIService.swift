@@ -59,6 +59,7 @@ public final class PKIService: Sendable {
     private let clock: any WallClock
     private let serials: SerialNumberGenerator
     private let cache = OCSPResponseCache()
+    private let recorder: IssuanceRecorder
     private let published = PublishedCRLs()
 
     /// Creates the service.
@@ -76,6 +77,7 @@ public final class PKIService: Sendable {
         self.clock = clock
         self.publishing = publishing
         self.serials = SerialNumberGenerator(random: random)
+        self.recorder = IssuanceRecorder(clock: clock)
         var issuers: [String: CertificateIssuer] = [:]
         var responders: [String: OCSPResponder] = [:]
         var builders: [String: CRLBuilder] = [:]
@@ -115,9 +117,11 @@ public final class PKIService: Sendable {
     /// Issues certificates, stores them and audits each issuance, all in one transaction:
     /// either every certificate is recorded or none is.
     /// - Returns: the certificates, in the order asked.
+    /// Concurrent callers share transactions (group commit); each returns once its own
+    /// certificates are committed.
     public func issue(_ requests: [IssuanceRequest], actor: String, on database: any Database) async throws -> [IssuedCertificate] {
         let issued = try sign(requests)
-        try await record(issued, requests: requests, actor: actor, on: database)
+        try await recorder.record(stored(issued, requests: requests).map { ($0, actor) }, on: database)
         return issued
     }
 
@@ -136,14 +140,17 @@ public final class PKIService: Sendable {
 
     /// Stores signed certificates and audits each issuance (inside the caller's transaction, if any).
     public func record(_ issued: [IssuedCertificate], requests: [IssuanceRequest], actor: String, on database: any Database) async throws {
+        try await CertificateRepository(database: database, clock: clock).insert(stored(issued, requests: requests), actor: actor)
+    }
+
+    private func stored(_ issued: [IssuedCertificate], requests: [IssuanceRequest]) -> [StoredCertificate] {
         let now = clock.now()
-        let stored = zip(issued, requests).map { certificate, item in
+        return zip(issued, requests).map { certificate, item in
             StoredCertificate(
                 issuer: item.authority.slug, serial: certificate.serialHex, profile: item.profile.rawValue,
                 subject: certificate.subject, idNat: item.request.idNat, cardSerial: item.request.cardSerialNumber,
                 notBefore: certificate.notBefore, notAfter: certificate.notAfter, issuedAt: now, der: certificate.der)
         }
-        try await CertificateRepository(database: database, clock: clock).insert(stored, actor: actor)
     }
 
     // MARK: Revocation
