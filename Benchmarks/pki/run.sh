@@ -9,10 +9,10 @@
 #
 # Usage: bash Benchmarks/pki/run.sh [--algorithm p256|rsa2048] [--duration S] [--warmup S]
 #                                   [--threads N] [--connections N] [--count N]
-#                                   [--markdown FILE] [--keep]
+#                                   [--only ocsp|issuance] [--markdown FILE] [--keep]
 # Every option also reads an environment variable: PKI_BENCH_ALGORITHM, PKI_BENCH_DURATION,
 # PKI_BENCH_WARMUP, PKI_BENCH_THREADS, PKI_BENCH_CONNECTIONS, PKI_BENCH_COUNT,
-# PKI_BENCH_MARKDOWN; OPENCPS names the binary (default .build/release/opencps).
+# PKI_BENCH_ONLY, PKI_BENCH_MARKDOWN; OPENCPS names the binary (default .build/release/opencps).
 #
 # Everything listens on 127.0.0.1 only, except `openssl ocsp`, whose -port binds every
 # interface (OpenSSL 3.0 has no bind address for it); so when it can, the script runs itself
@@ -29,6 +29,7 @@ THREADS=${PKI_BENCH_THREADS:-2}
 CONNECTIONS=${PKI_BENCH_CONNECTIONS:-32}
 COUNT=${PKI_BENCH_COUNT:-1000}
 MARKDOWN=${PKI_BENCH_MARKDOWN:-}
+ONLY=${PKI_BENCH_ONLY:-all}
 OPENSSL_SIGNINGS=200
 KEEP=0
 ORIGINAL_ARGS=("$@")
@@ -42,12 +43,14 @@ while [ $# -gt 0 ]; do
         --connections) CONNECTIONS=$2; shift 2 ;;
         --count) COUNT=$2; shift 2 ;;
         --markdown) MARKDOWN=$2; shift 2 ;;
+        --only) ONLY=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
         -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
 done
 case "$ALGORITHM" in p256|rsa2048) ;; *) echo "--algorithm is p256 or rsa2048" >&2; exit 2 ;; esac
+case "$ONLY" in all|ocsp|issuance) ;; *) echo "--only is ocsp or issuance" >&2; exit 2 ;; esac
 case "$DURATION$WARMUP" in *[!0-9]*) echo "--duration and --warmup are whole seconds" >&2; exit 2 ;; esac
 
 # A private network namespace keeps openssl ocsp off every real interface.
@@ -272,6 +275,9 @@ check_get() {
 }
 
 START=$(date +%s)
+# The binary may be rebuilt while this runs (the repository is shared); the server keeps the
+# one it started with, so the table names that one.
+BINARY_STAMP=$(date -u -r "$OPENCPS" +%Y-%m-%dT%H:%M:%SZ)
 log "work folder $WORK; $NETNS_NOTE"
 
 # 1. Fixtures: one CA, one responder, COUNT certificates, one OCSP request each.
@@ -311,6 +317,7 @@ wait_http opencps "$OURS_PID" "http://127.0.0.1:$PORT_OURS/health"
 OURS_OCSP=http://127.0.0.1:$PORT_OURS/ocsp/forte-personnes
 
 # 2. OCSP.
+if [ "$ONLY" != issuance ]; then
 check_ocsp opencps "$OURS_OCSP"
 [ "$(check_get opencps "$OURS_OCSP")" = 200 ] || { echo "OpenCPS refused GET" >&2; exit 1; }
 measure ours-post OURS_PID "OCSP POST" "OpenCPS" "responses reused per request (RFC 5019 cache)" \
@@ -374,7 +381,10 @@ else
 fi
 stop "$CFSSL_OCSP_PID"
 
+fi
+
 # 3. Issuance from the same P-256 CSR.
+if [ "$ONLY" != ocsp ]; then
 python3 - "$PEERS/p256.csr" "$WORK/issue.json" "$WORK/cfssl-sign.json" <<'EOF'
 import json, sys
 csr = open(sys.argv[1]).read()
@@ -451,6 +461,8 @@ OPENSSL_CPU=$(awk -v mb="$machine_before" -v ma="$(machine_ticks)" -v hz="$(getc
 record "Issuance" "openssl x509 -req" "$OPENSSL_RATE" "$OPENSSL_MS" "" "0" "0" "$OPENSSL_CORES" "" "$OPENSSL_CPU" \
     "one process per certificate, sequential (start-up included); p50 column: mean per certificate"
 
+fi
+
 # 4. The table.
 END=$(date +%s)
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -462,7 +474,7 @@ DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no -- Sources Packag
     echo
     echo "Machine: $(nproc) CPUs ($CPU), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM," \
         "Linux $(uname -r). wrk and the server share the same $(nproc) cores."
-    echo "OpenCPS: $MODE build (binary of $(date -u -r "$OPENCPS" +%Y-%m-%dT%H:%MZ)), tree at commit $COMMIT$([ "$DIRTY" -gt 0 ] && echo " with $DIRTY uncommitted source changes")," \
+    echo "OpenCPS: $MODE build (binary of $BINARY_STAMP$([ "$(date -u -r "$OPENCPS" +%Y-%m-%dT%H:%M:%SZ)" = "$BINARY_STAMP" ] || echo "; rebuilt since, the server ran this one")), tree at commit $COMMIT$([ "$DIRTY" -gt 0 ] && echo " with $DIRTY uncommitted source changes")," \
         "SQLite. Peers: $(openssl version | cut -d' ' -f1-2), cfssl $(cfssl version | awk '/Version/ { print $2 }')," \
         "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)."
     echo "Load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP} s warm-up then ${DURATION} s measured, $COUNT certificates and" \
@@ -478,7 +490,7 @@ DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no -- Sources Packag
         echo "| $group | $server | $rps | $p50 | ${p99:-—} | $non2xx | $errors | ${server_cpu:-—} | ${wrk_cpu:-—} | ${other:-—} | $note |"
     done < "$RESULTS"
     echo
-    echo "OpenCPS issuance: certificates in the database $CERTS_BEFORE → $CERTS_AFTER, audit entries $AUDIT_BEFORE → $AUDIT_AFTER" \
+    [ -z "${CERTS_BEFORE:-}" ] || echo "OpenCPS issuance: certificates in the database $CERTS_BEFORE → $CERTS_AFTER, audit entries $AUDIT_BEFORE → $AUDIT_AFTER" \
         "(wrk counted $ISSUED_REQUESTS answers over warm-up and measurement); $AUDIT_CHECK."
 } > "$WORK/table.md"
 cat "$WORK/table.md"

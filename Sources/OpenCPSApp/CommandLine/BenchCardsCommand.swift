@@ -67,10 +67,12 @@ struct BenchCardsCommand: AsyncParsableCommand {
             let total = count + renewal
             printError("setup: \(total) professionals and their files")
             _ = try await DirectoryImporter(database: app.db, clock: clock).run(
-                reader: ExtractionLineReader(bytes: ExtractionGenerator(seed: 9).bytes(rows: total * 2)), source: "bench", actor: "bench")
+                reader: ExtractionLineReader(bytes: ExtractionGenerator(seed: 9).bytes(rows: total * 3)), source: "bench", actor: "bench")
             // Professionals with a postal address: a card is shipped to it.
+            // A mass renewal is the platform's for automatically ordered cards: ordinal professions.
             let people = try await sql.raw("""
-                SELECT DISTINCT id_nat FROM activities WHERE postal_code IS NOT NULL AND city IS NOT NULL ORDER BY id_nat LIMIT \(bind: total)
+                SELECT DISTINCT id_nat FROM activities WHERE postal_code IS NOT NULL AND city IS NOT NULL
+                AND profession_code IN ('10', '21', '40', '50', '60', '70', '80') ORDER BY id_nat LIMIT \(bind: total)
                 """).all()
                 .map { try $0.decode(column: "id_nat", as: String.self) }
             guard people.count >= total else { throw ValidationError("only \(people.count) professionals were generated") }

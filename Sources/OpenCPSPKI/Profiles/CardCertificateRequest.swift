@@ -96,7 +96,13 @@ public struct IssuedCertificate: Sendable, Hashable {
     /// DER encoding.
     public let der: [UInt8]
     /// PEM encoding.
-    public let pem: String
+    public var pem: String {
+        // Encoded on demand, with Foundation's base64: swift-asn1's PEM writer costs more than
+        // signing the certificate, and the issuance path stores DER only.
+        "-----BEGIN CERTIFICATE-----\n"
+            + Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+            + "\n-----END CERTIFICATE-----\n"
+    }
     /// The serial number.
     public let serialNumber: Certificate.SerialNumber
     /// The serial number as lowercase hex (the revocation look-up key).

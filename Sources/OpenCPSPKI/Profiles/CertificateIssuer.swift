@@ -50,7 +50,7 @@ public struct CertificateIssuer: Sendable {
             issuer: authority.ca.certificate.subject, subject: subject,
             extensions: try extensions(request, profile: profile), signer: signingKey)
         return IssuedCertificate(certificate: certificate, der: try DERHelpers.encode(certificate),
-                                 pem: try certificate.serializeAsPEM().pemString, serialNumber: serial,
+                                 serialNumber: serial,
                                  profile: profile, issuerSlug: authority.slug)
     }
 
