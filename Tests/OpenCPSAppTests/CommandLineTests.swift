@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OpenCPSApp
 import OpenCPSDomain
+import OpenCPSServices
 import Testing
 
 /// The `opencps` commands, run in-process on an SQLite file as a user would run them.
@@ -75,6 +76,26 @@ struct AuditLogTests {
             _ = try await DemoData(clock: FixedWallClockAlias(testNow)).load(into: app.db)
             await #expect(throws: (any Error).self) { try await AuditLogProbe.rawUpdate(app.db) }
             await #expect(throws: (any Error).self) { try await AuditLogProbe.rawDelete(app.db) }
+        }
+    }
+}
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test("actor tokens are read from the environment, and the platform cannot be given a token")
+    func actorTokens() throws {
+        let configuration = try OpenCPSConfiguration.resolve(
+            flags: .init(), environment: ["OPENCPS_ACTOR_TOKENS": "helpdesk=helpdesk-token-0123456789,ordre:CNOM=cnom-token-0123456789"])
+        #expect(configuration.actorTokens["helpdesk-token-0123456789"] == .helpDesk)
+        #expect(configuration.actorTokens["cnom-token-0123456789"] == .ordre(.cnom))
+        #expect(throws: ConfigurationError.self) {
+            try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_ACTOR_TOKENS": "platform=platform-token-0123456789"])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_ACTOR_TOKENS": "helpdesk=short"])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try OpenCPSConfiguration.resolve(flags: .init(database: "mysql://x"), environment: [:])
         }
     }
 }

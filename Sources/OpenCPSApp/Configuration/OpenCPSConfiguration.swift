@@ -145,7 +145,8 @@ public struct OpenCPSConfiguration: Sendable {
         }
         var actors: [String: CardActor] = [:]
         for (token, spec) in try parseTokens(environment["OPENCPS_ACTOR_TOKENS"] ?? "", setting: "OPENCPS_ACTOR_TOKENS") {
-            guard let actor = CardActor(auditName: spec) else {
+            // The platform acts only for itself (expiry, supersession, automatic orders): no token may.
+            guard let actor = CardActor(auditName: spec), actor != .platform else {
                 throw ConfigurationError("actor-tokens", "'\(spec)' is not an actor: use holder:<idNat>, ordre:<CNOM...>, ars, manager:<idNatStruct>, helpdesk or operator:<production|security|registration>")
             }
             actors[token] = actor
