@@ -12,7 +12,8 @@
 #                                   [--only ocsp|issuance] [--markdown FILE] [--keep]
 # Every option also reads an environment variable: PKI_BENCH_ALGORITHM, PKI_BENCH_DURATION,
 # PKI_BENCH_WARMUP, PKI_BENCH_THREADS, PKI_BENCH_CONNECTIONS, PKI_BENCH_COUNT,
-# PKI_BENCH_ONLY, PKI_BENCH_MARKDOWN; OPENCPS names the binary (default .build/release/opencps).
+# PKI_BENCH_ONLY, PKI_BENCH_MARKDOWN; OPENCPS names the binary (default .build/release/opencps);
+# PKI_BENCH_QUIET_BUDGET caps the seconds spent waiting for other work to leave the machine (180).
 #
 # Everything listens on 127.0.0.1 only, except `openssl ocsp`, whose -port binds every
 # interface (OpenSSL 3.0 has no bind address for it); so when it can, the script runs itself
@@ -66,7 +67,7 @@ else
     NETNS_NOTE="private network namespace (unshare -n): loopback only"
 fi
 
-for tool in wrk hyperfine openssl cfssl curl python3; do
+for tool in wrk hyperfine openssl cfssl curl python3 pgrep /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 1; }
 done
 [ -x "$OPENCPS" ] || { echo "no OpenCPS binary at $OPENCPS (swift build -c release first)" >&2; exit 1; }
