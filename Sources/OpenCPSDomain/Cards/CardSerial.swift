@@ -2,7 +2,7 @@
 ///
 /// The format is not officially confirmed: the only published example has 10 digits and no
 /// check digit is known, so none is checked. Encodes as its string.
-public struct CardSerial: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
+public struct CardSerial: StringIdentifier, Comparable {
     /// The number of digits of a serial.
     public static let length = 10
 
@@ -34,28 +34,8 @@ public struct CardSerial: Hashable, Sendable, Codable, Comparable, CustomStringC
         try self.init(String(repeating: "0", count: CardSerial.length - digits.count) + digits)
     }
 
-    /// The serial as text.
-    public var description: String { value }
-
     /// Orders serials numerically (they all have the same length).
     public static func < (lhs: CardSerial, rhs: CardSerial) -> Bool { lhs.value < rhs.value }
-
-    /// Decodes a serial from a plain string, refusing invalid ones.
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do throws(CardLifecycleError) {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorrupted(
-                DecodingError.Context(codingPath: decoder.codingPath, debugDescription: error.reason, underlyingError: error))
-        }
-    }
-
-    /// Encodes the serial as a plain string.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
 }
 
 /// How long a card is valid: 5 years by default (configurable).

@@ -3,11 +3,13 @@ import Foundation
 /// An identifier that is a validated string: it encodes as that string and refuses
 /// invalid strings when decoding.
 public protocol StringIdentifier: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The error that says why a text is refused (``IdentifierError`` for the national identifiers).
+    associatedtype ParseError: DomainError
     /// The identifier as text, always valid.
     var value: String { get }
     /// Reads an identifier.
-    /// - Throws: ``IdentifierError`` when `text` is not a valid identifier.
-    init(_ text: String) throws(IdentifierError)
+    /// - Throws: ``ParseError`` when `text` is not a valid identifier.
+    init(_ text: String) throws(ParseError)
 }
 
 extension StringIdentifier {
@@ -18,7 +20,7 @@ extension StringIdentifier {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
-        do throws(IdentifierError) {
+        do throws(ParseError) {
             try self.init(text)
         } catch {
             throw DecodingError.dataCorrupted(
