@@ -216,16 +216,13 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
 
     private func write(_ file: File, createOnly: Bool) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(file)
         let directory = url.deletingLastPathComponent()
         if createOnly {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            guard !FileManager.default.fileExists(atPath: url.path) else {
-                throw TokenError(code: "token.write-failed", reason: "a token exists already at \(url.path)")
-            }
-            guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw TokenError(code: "token.write-failed", reason: "cannot create \(url.path)")
+            if let failure = PrivateFile.create(url, contents: data) {
+                throw TokenError(code: "token.write-failed", reason: "cannot create \(url.path): \(String(cString: strerror(failure)))")
             }
             return
         }

@@ -15,7 +15,7 @@ struct BenchCardsCommand: AsyncParsableCommand {
         abstract: "Manufacture N cards (keys, two certificates, token, PIN letter, shipments, audit), then time a mass renewal.",
         discussion: """
             Setup (not timed): a throw-away PKI in memory, a registry of generated professionals, and one validated \
-            order per card. Timed: manufacturing them with --concurrency workers. With --renewal M, M cards in service \
+            order per card. Timed: a production run of them (batches of --batch cards, each recorded in one transaction). With --renewal M, M cards in service \
             expiring within two months are put in place (not timed), then the renewal is timed: renewal orders for all \
             of them and the manufacture of every new card.
             """)
@@ -32,8 +32,8 @@ struct BenchCardsCommand: AsyncParsableCommand {
     @ArgumentParser.Option(name: .long, help: "Cards to renew in the mass renewal (0: none).")
     var renewal = 0
 
-    @ArgumentParser.Option(name: .long, help: "Cards manufactured at once.")
-    var concurrency = 4
+    @ArgumentParser.Option(name: .long, help: "Cards recorded per transaction (the production run's batch).")
+    var batch = CardServiceSettings().manufactureBatchSize
 
     @ArgumentParser.Option(name: .long, help: "sqlite:PATH or postgres://... (default: a new SQLite file in a temporary folder).")
     var database: String?
@@ -58,7 +58,7 @@ struct BenchCardsCommand: AsyncParsableCommand {
         do {
             try await configure(app, configuration: configuration, dependencies: OpenCPSDependencies(
                 clock: clock, postgresSearchPath: schema.map { [$0] }, pki: PKIMaterial(hierarchy: hierarchy, keyStore: keyStore),
-                cardSettings: CardServiceSettings(keyAlgorithm: algorithm)))
+                cardSettings: CardServiceSettings(keyAlgorithm: algorithm, manufactureBatchSize: batch)))
             let sql = app.db as! any SQLDatabase
             if let schema { try await sql.raw("CREATE SCHEMA \(ident: schema)").run() }
             if !location.isPostgres { try await sql.raw("PRAGMA journal_mode = WAL").run() }
@@ -82,25 +82,30 @@ struct BenchCardsCommand: AsyncParsableCommand {
                 files.append(try await Self.validatedFile(for: idNat, registry: registry, cards: cards, on: app.db))
             }
 
+            printError("timed: manufacture of \(count) cards")
             let started = ContinuousClock.now
-            try await Self.manufacture(files, concurrency: concurrency, cards: cards, on: app.db)
+            try await Self.manufacture(files, cards: cards, on: app.db)
             let seconds = (ContinuousClock.now - started).seconds
-            print("manufacture (\(location.isPostgres ? "PostgreSQL" : "SQLite"), card keys \(algorithm.rawValue), CA \(caAlgorithm.rawValue), \(concurrency) at once): \(count) cards in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", Double(count) / seconds)) cards/s")
+            print("manufacture (\(location.isPostgres ? "PostgreSQL" : "SQLite"), card keys \(algorithm.rawValue), CA \(caAlgorithm.rawValue), \(batch) per transaction): \(count) cards in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", Double(count) / seconds)) cards/s")
 
             if renewal > 0 {
                 printError("setup: \(renewal) cards in service expiring within two months")
                 // Put in place directly: the cards being renewed need only exist, in service.
                 let repository = CardRepository(database: app.db, clock: clock)
                 let expiring = CivilDate(clock.now()).adding(months: 2).description
-                for idNat in people.dropFirst(count) {
-                    guard let professional = try await registry.professional(try IdNat(idNat))?.professional,
-                          let exercise = professional.exercises.first else { continue }
-                    let instance = exercise.profession.ordre.map { ValidatingInstance.ordre($0) } ?? .agenceRegionale
-                    try await repository.insert(CardRecord(
-                        id: UUID().uuidString.lowercased(), idNat: idNat, kind: "CPS",
-                        orderMode: exercise.profession.isOrdinal ? "automatic" : "manual", orderReason: "first",
-                        instance: instance.code, professionCode: exercise.profession.code,
-                        structureID: exercise.activities.first?.structure?.idNatStruct, now: clock.now()), actor: "bench")
+                for chunk in Array(people.dropFirst(count)).chunked(by: 500) {
+                    let files = try await registry.professionals(idNats: Array(chunk)).compactMap { stored -> (card: CardRecord, events: [AuditEvent])? in
+                        let professional = stored.professional
+                        guard let exercise = professional.exercises.first else { return nil }
+                        let instance = exercise.profession.ordre.map { ValidatingInstance.ordre($0) } ?? .agenceRegionale
+                        let card = CardRecord(
+                            id: UUID().uuidString.lowercased(), idNat: professional.idNat.value, kind: "CPS",
+                            orderMode: exercise.profession.isOrdinal ? "automatic" : "manual", orderReason: "first",
+                            instance: instance.code, professionCode: exercise.profession.code,
+                            structureID: exercise.activities.first?.structure?.idNatStruct, now: clock.now())
+                        return (card, [AuditEvent(actor: "bench", action: "card.order", entityType: "card", entityID: card.id, afterDigest: card.digest)])
+                    }
+                    try await repository.insert(files)
                 }
                 try await sql.raw("""
                     UPDATE cards SET state = 'active', serial = id, expires_on = \(bind: expiring)
@@ -109,7 +114,7 @@ struct BenchCardsCommand: AsyncParsableCommand {
                 let renewalStart = ContinuousClock.now
                 let orders = try await cards.renewExpiring(onOrBefore: CivilDate(clock.now()).adding(months: 2), limit: renewal, on: app.db)
                 let ordered = (ContinuousClock.now - renewalStart).seconds
-                try await Self.manufacture(orders.map(\.id), concurrency: concurrency, cards: cards, on: app.db)
+                try await Self.manufacture(orders.map(\.id), cards: cards, on: app.db)
                 let renewalSeconds = (ContinuousClock.now - renewalStart).seconds
                 print("mass renewal: \(orders.count) renewal orders in \(String(format: "%.1f", ordered)) s, then every new card manufactured: total \(String(format: "%.1f", renewalSeconds)) s (\(String(format: "%.1f", Double(orders.count) / renewalSeconds)) cards/s)")
             }
@@ -148,21 +153,11 @@ struct BenchCardsCommand: AsyncParsableCommand {
         return try await cards.validate(file.id, actor: validator, on: db).id
     }
 
-    static func manufacture(_ ids: [String], concurrency: Int, cards: CardService, on db: any Database) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            for _ in 0..<max(1, concurrency) where next < ids.count {
-                let id = ids[next]
-                next += 1
-                group.addTask { _ = try await cards.manufacture(id, actor: .agencyOperator(.production), on: db) }
-            }
-            while try await group.next() != nil {
-                if next < ids.count {
-                    let id = ids[next]
-                    next += 1
-                    group.addTask { _ = try await cards.manufacture(id, actor: .agencyOperator(.production), on: db) }
-                }
-            }
+    /// A production run of the files; any card not made fails the benchmark.
+    static func manufacture(_ ids: [String], cards: CardService, on db: any Database) async throws {
+        let run = await cards.manufacture(ids, actor: .agencyOperator(.production), on: db)
+        if let failure = run.failures.first {
+            throw ValidationError("\(run.failures.count) cards not made, the first (\(failure.id)): \(failure.error)")
         }
     }
 }

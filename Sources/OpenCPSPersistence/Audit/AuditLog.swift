@@ -148,7 +148,7 @@ public struct AuditLog: Sendable {
             entries.append(entry)
         }
         for chunk in entries.chunked(by: 500) {
-            try await sql.insert(into: "audit_log").models(Array(chunk)).run()
+            try await sql.insert(into: "audit_log").models(Array(chunk), nilEncodingStrategy: .asNil).run()
         }
         try await sql.raw("UPDATE audit_head SET seq = \(bind: seq), hash = \(bind: previous) WHERE id = 1").run()
     }
@@ -227,8 +227,8 @@ public enum HexEncoding {
 }
 
 extension Array {
-    /// Consecutive slices of at most `size` elements.
-    func chunked(by size: Int) -> [ArraySlice<Element>] {
+    /// Consecutive slices of at most `size` elements (batches of rows, of work).
+    public func chunked(by size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

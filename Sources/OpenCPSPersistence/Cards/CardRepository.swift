@@ -60,7 +60,7 @@ public struct CardRecord: Sendable, Equatable, Codable {
     /// Incremented by every change.
     public var version: Int
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, kind, state, instance, express, serial, temporary, version
         case idNat = "id_nat"
         case orderMode = "order_mode"
@@ -104,8 +104,8 @@ public struct CardRecord: Sendable, Equatable, Codable {
         self.version = 1
     }
 
-    /// A digest of the record, for the audit log.
-    var digest: String {
+    /// A digest of the record, for the audit log (the before and after of each change).
+    public var digest: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var copy = self
@@ -270,6 +270,139 @@ public struct CardRepository: Sendable {
     /// Whether a card serial is taken.
     public func isSerialTaken(_ serial: String) async throws -> Bool {
         try await database.sql.select().column("id").from("cards").where("serial", .equal, serial).first() != nil
+    }
+
+    /// The cards with these identifiers, in no particular order (unknown ones are left out).
+    public func cards(ids: [String]) async throws -> [CardRecord] {
+        var found: [CardRecord] = []
+        for chunk in ids.chunked(by: 500) {
+            found += try await database.sql.select().columns("*").from("cards").where("id", .in, Array(chunk))
+                .all(decoding: CardRecord.self)
+        }
+        return found
+    }
+
+    /// Which of these card serials are taken.
+    public func takenSerials(_ serials: [String]) async throws -> Set<String> {
+        try await values(of: "serial", in: "cards", among: serials)
+    }
+
+    /// Which of these tracking numbers are taken.
+    public func takenTrackingNumbers(_ numbers: [String]) async throws -> Set<String> {
+        try await values(of: "tracking_number", in: "card_shipments", among: numbers)
+    }
+
+    /// The cards, among these, that a file already renews, replaces or reissues.
+    public func cardsWithSuccessor(among ids: [String]) async throws -> Set<String> {
+        try await values(of: "replaces_card_id", in: "cards", among: ids)
+    }
+
+    private func values(of column: String, in table: String, among candidates: [String]) async throws -> Set<String> {
+        var found: Set<String> = []
+        for chunk in candidates.chunked(by: 500) {
+            for row in try await database.sql.select().column(SQLIdentifier(column)).from(table)
+                .where(SQLIdentifier(column), .in, Array(chunk)).all() {
+                found.insert(try row.decode(column: column, as: String.self))
+            }
+        }
+        return found
+    }
+
+    /// Stores new files in one transaction, each with its audit events: its order, then the
+    /// transitions it went through when it was created (a renewal validated at once).
+    /// Either every file is stored or none is.
+    public func insert(_ files: [(card: CardRecord, events: [AuditEvent])]) async throws {
+        guard !files.isEmpty else { return }
+        try await database.transaction { db in
+            let sql = db.sql
+            try await SQLEngine.enlargeSQLiteCache(sql)
+            let head = try await AuditLog.lock(sql)
+            for chunk in files.chunked(by: 200) {
+                try await sql.insert(into: "cards").models(chunk.map(\.card), nilEncodingStrategy: .asNil).run()
+            }
+            try await audit.append(files.flatMap(\.events), after: head, on: sql)
+        }
+    }
+
+    /// A manufactured card, as recorded: the new record and what goes with it.
+    public struct Manufactured: Sendable {
+        /// The record after manufacture (shipped, with its serial and certificates).
+        public var card: CardRecord
+        /// The version the record had when manufacture began: it is recorded only if unchanged.
+        public var expectedVersion: Int
+        /// Its authentication and signature certificates.
+        public var certificates: [StoredCertificate]
+        /// The card and its PIN letter.
+        public var shipments: [CardShipment]
+        /// Who manufactured it.
+        public var actor: String
+        /// The audit detail of the manufacture.
+        public var detail: String
+
+        /// Creates the record of a manufactured card.
+        public init(card: CardRecord, expectedVersion: Int, certificates: [StoredCertificate], shipments: [CardShipment], actor: String, detail: String) {
+            self.card = card
+            self.expectedVersion = expectedVersion
+            self.certificates = certificates
+            self.shipments = shipments
+            self.actor = actor
+            self.detail = detail
+        }
+    }
+
+    /// Records manufactured cards in one transaction: certificates, shipments, the cards'
+    /// new state, and the audit entries (each issuance, each manufacture). `beforeCommit` runs
+    /// inside the transaction once everything is written, to put the cards' files in place;
+    /// if anything throws, nothing is recorded.
+    /// - Throws: `registry.not-found`, `registry.version-conflict` when a card changed since
+    ///   manufacture began, or what `beforeCommit` throws.
+    public func recordManufactured(_ items: [Manufactured], beforeCommit: @escaping @Sendable () throws -> Void) async throws {
+        guard !items.isEmpty else { return }
+        try await database.transaction { db in
+            let sql = db.sql
+            try await SQLEngine.enlargeSQLiteCache(sql)
+            let head = try await AuditLog.lock(sql)
+            var existing: [String: CardRecord] = [:]
+            for chunk in items.chunked(by: 500) {
+                for card in try await sql.select().columns("*").from("cards").where("id", .in, chunk.map(\.card.id))
+                    .all(decoding: CardRecord.self) {
+                    existing[card.id] = card
+                }
+            }
+            let now = StoredTimestamp.string(clock.now())
+            var events: [AuditEvent] = []
+            events.reserveCapacity(items.count * 3)
+            try await CertificateRepository.insertRows(items.flatMap(\.certificates), on: sql)
+            let shipments = items.flatMap(\.shipments)
+            for chunk in shipments.chunked(by: 500) {
+                try await sql.insert(into: "card_shipments").models(Array(chunk)).run()
+            }
+            var updatedCards: [CardRecord] = []
+            for item in items {
+                guard let before = existing[item.card.id] else { throw PersistenceError.notFound("card \(item.card.id)") }
+                guard before.version == item.expectedVersion else {
+                    throw PersistenceError.versionConflict("card \(item.card.id)", expected: item.expectedVersion, actual: before.version)
+                }
+                var updated = item.card
+                updated.version = before.version + 1
+                updated.updatedAt = now
+                updatedCards.append(updated)
+                events += item.certificates.map { CertificateRepository.issuance($0, actor: item.actor) }
+                events.append(AuditEvent(
+                    actor: item.actor, action: "card.manufacture", entityType: "card", entityID: updated.id,
+                    beforeDigest: before.digest, afterDigest: updated.digest, detail: item.detail))
+            }
+            // Every row exists (checked above under the lock): the upsert rewrites them, many per statement.
+            for chunk in updatedCards.chunked(by: 200) {
+                try await sql.insert(into: "cards").models(Array(chunk), nilEncodingStrategy: .asNil)
+                    .onConflict(with: ["id"]) { update in
+                        CardRecord.CodingKeys.allCases.filter { $0 != .id }.reduce(update) { $0.set(excludedValueOf: $1.rawValue) }
+                    }
+                    .run()
+            }
+            try await audit.append(events, after: head, on: sql)
+            try beforeCommit()
+        }
     }
 
     /// Stores a new file.

@@ -113,16 +113,24 @@ public struct CertificateRepository: Sendable {
         try await database.transaction { db in
             let sql = db.sql
             let head = try await AuditLog.lock(sql)
-            for chunk in certificates.chunked(by: 500) {
-                try await sql.insert(into: "certificates").models(chunk.map(\.certificate), nilEncodingStrategy: .asNil).run()
-            }
-            try await audit.append(certificates.map { certificate, actor in
-                AuditEvent(
-                    actor: actor, action: "certificate.issue", entityType: "certificate",
-                    entityID: "\(certificate.issuer)/\(certificate.serial)", afterDigest: Self.digest(certificate.derBytes),
-                    detail: "\(certificate.profile) for \(certificate.idNat ?? certificate.subject)")
-            }, after: head, on: sql)
+            try await Self.insertRows(certificates.map(\.certificate), on: sql)
+            try await audit.append(certificates.map { Self.issuance($0.certificate, actor: $0.actor) }, after: head, on: sql)
         }
+    }
+
+    /// Inserts certificate rows, without audit, inside a transaction that audits them.
+    static func insertRows(_ certificates: [StoredCertificate], on sql: any SQLDatabase) async throws {
+        for chunk in certificates.chunked(by: 500) {
+            try await sql.insert(into: "certificates").models(Array(chunk), nilEncodingStrategy: .asNil).run()
+        }
+    }
+
+    /// The audit event of an issuance.
+    static func issuance(_ certificate: StoredCertificate, actor: String) -> AuditEvent {
+        AuditEvent(
+            actor: actor, action: "certificate.issue", entityType: "certificate",
+            entityID: "\(certificate.issuer)/\(certificate.serial)", afterDigest: digest(certificate.derBytes),
+            detail: "\(certificate.profile) for \(certificate.idNat ?? certificate.subject)")
     }
 
     /// Whether a serial number is already used by this CA.

@@ -10,6 +10,7 @@ public enum OpenCPSMigrations {
             M0002_CreateAuditLog(),
             M0003_CreateCertificates(),
             M0004_CreateCards(),
+            M0005_IndexCardSuccessors(),
         ]
     }
 }

@@ -56,11 +56,7 @@ public struct RegistryBulkWriter: Sendable {
 
         try await database.transaction { db in
             let sql = db.sql
-            if SQLEngine(sql) == .sqlite {
-                // The default 2 MB page cache thrashes on a million random keys; 128 MB keeps
-                // the indexes being written in memory. It is a per-connection setting.
-                try await sql.raw("PRAGMA cache_size = -131072").run()
-            }
+            try await SQLEngine.enlargeSQLiteCache(sql)
             let head = try await AuditLog.lock(sql)
             let ids = professionalRows.map(\.id_nat)
             // An imported professional's exercises and activities are replaced by the file's.

@@ -237,19 +237,212 @@ public final class CardService: Sendable {
     /// All records (card, certificates, shipments, audit) are written in one transaction; if
     /// it fails, the token and letter files are removed: no half-made card remains.
     public func manufacture(_ id: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
-        let card = try await load(id, on: db)
-        try authorize(actor, .transition(.startManufacture), card)
-        _ = try CardState.validated.applying(.startManufacture)
-        guard card.state == CardState.validated.rawValue else {
-            throw CardLifecycleError(code: "card.transition-refused", reason: "a card is manufactured from state validated, not \(card.state)")
+        let run = await manufacture([id], actor: actor, on: db)
+        if let failure = run.failures.first { throw failure.error }
+        guard let card = run.manufactured.first else { throw PersistenceError.notFound("card \(id)") }
+        return card
+    }
+
+    /// What a production run made, and why the cards it did not make were refused.
+    public struct ManufactureRun: Sendable {
+        /// The cards made (shipped), in no particular order.
+        public var manufactured: [CardRecord] = []
+        /// The files not made, each with its error; nothing of them was written.
+        public var failures: [(id: String, error: any Error)] = []
+    }
+
+    /// A production run: manufactures many validated files as ``manufacture(_:actor:on:)``
+    /// does one. Files are taken in batches (``CardServiceSettings/manufactureBatchSize``):
+    /// a batch's files and holders are read at once, its cards personalised in parallel on
+    /// every core, and the batch recorded in one transaction; three batches are in flight and
+    /// their transactions queue here, one at a time, so that the writes overlap the
+    /// cryptography and the cores never wait on SQLite's lock. A card that cannot be made is
+    /// reported with its error and leaves nothing behind; the others are made.
+    public func manufacture(_ ids: [String], actor: CardActor, on db: any Database) async -> ManufactureRun {
+        let batches = ids.chunked(by: max(1, settings.manufactureBatchSize))
+        let recorder = OneAtATime()
+        return await withTaskGroup(of: ManufactureRun.self) { group in
+            var next = batches.makeIterator()
+            for _ in 0..<3 {
+                guard let batch = next.next() else { break }
+                group.addTask { await self.manufactureBatch(batch, actor: actor, recorder: recorder, on: db) }
+            }
+            var run = ManufactureRun()
+            for await partial in group {
+                run.manufactured += partial.manufactured
+                run.failures += partial.failures
+                if let batch = next.next() {
+                    group.addTask { await self.manufactureBatch(batch, actor: actor, recorder: recorder, on: db) }
+                }
+            }
+            return run
         }
-        let personalisation = try await personalise(card, on: db)
-        let kind = try cardKind(card)
-        let serial = try await newCardSerial(on: db)
-        let pin = digits(4)
-        let puk = digits(8)
-        let start = today
-        let expiry = card.temporary ? start.adding(days: settings.temporaryValidityDays) : settings.validity.expiry(from: start)
+    }
+
+    /// A card about to be made: its file, what it carries, and its secrets.
+    private struct Blank: Sendable {
+        var card: CardRecord
+        var kind: CardKind
+        var personalisation: Personalisation
+        var serial: String
+        var cardTracking: String
+        var letterTracking: String
+        var pin: String
+        var puk: String
+    }
+
+    /// A card made but not yet recorded: its records and its files, not yet in place.
+    private struct Made: Sendable {
+        var blank: Blank
+        var record: CardRepository.Manufactured
+        var pendingTokenURL: URL
+        var tokenURL: URL
+        var letterURL: URL
+
+        /// Puts the token in place and writes the PIN letter.
+        func putInPlace() throws {
+            try CardService.writeLetter(
+                letterURL, serial: blank.serial, holder: blank.personalisation, address: blank.personalisation.address,
+                pin: blank.pin, puk: blank.puk, tracking: blank.letterTracking)
+            guard rename(pendingTokenURL.path, tokenURL.path) == 0 else {
+                throw TokenError(code: "token.write-failed", reason: "the token of card \(blank.serial) cannot be put in place")
+            }
+        }
+
+        /// Undoes ``putInPlace()`` after a failed transaction, keeping the token for a retry.
+        func takeBack() {
+            try? FileManager.default.removeItem(at: letterURL)
+            if FileManager.default.fileExists(atPath: tokenURL.path) { _ = rename(tokenURL.path, pendingTokenURL.path) }
+        }
+
+        /// Removes every file of the card.
+        func discard() {
+            for file in [pendingTokenURL, tokenURL, letterURL] { try? FileManager.default.removeItem(at: file) }
+        }
+    }
+
+    private func manufactureBatch(_ ids: ArraySlice<String>, actor: CardActor, recorder: OneAtATime, on db: any Database) async -> ManufactureRun {
+        var run = ManufactureRun()
+        let blanks: [Blank]
+        do {
+            (blanks, run.failures) = try await prepare(Array(ids), actor: actor, on: db)
+        } catch {
+            run.failures = ids.map { ($0, error) }
+            return run
+        }
+        // The CPU-bound work (keys, signatures, the token's key derivations) runs on every
+        // core, before the transaction, so that the transaction holds the write lock only for the writes.
+        var made: [Made] = []
+        await withTaskGroup(of: (id: String, result: Result<Made, any Error>).self) { group in
+            for blank in blanks {
+                group.addTask { (blank.card.id, await Self.offPool { try self.craft(blank, actor: actor) }) }
+            }
+            for await (id, result) in group {
+                switch result {
+                case .success(let card): made.append(card)
+                case .failure(let error): run.failures.append((id, error))
+                }
+            }
+        }
+        let repository = CardRepository(database: db, clock: clock)
+        let madeCards = made
+        do {
+            try await recorder.run { try await self.record(madeCards, repository: repository) }
+            run.manufactured += made.map(\.record.card)
+        } catch where made.count > 1 {
+            // One card changed meanwhile, or one file could not be written: record each on its
+            // own, so that the others are made.
+            for card in made {
+                do {
+                    try await recorder.run { try await self.record([card], repository: repository) }
+                    run.manufactured.append(card.record.card)
+                } catch {
+                    card.discard()
+                    run.failures.append((card.blank.card.id, error))
+                }
+            }
+        } catch {
+            for card in made { card.discard() }
+            run.failures += made.map { ($0.blank.card.id, error) }
+        }
+        return run
+    }
+
+    /// Runs CPU-bound work on Dispatch's threads rather than Swift's cooperative pool, so
+    /// that the pool stays free to resume the database's answers while cards are being made.
+    private static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async -> Result<T, any Error> {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: Result { try work() }) }
+        }
+    }
+
+    private func record(_ made: [Made], repository: CardRepository) async throws {
+        do {
+            try prepareLetterFolder()
+            try await repository.recordManufactured(made.map(\.record)) {
+                for card in made { try card.putInPlace() }
+                // One flush for the batch's tokens and letters, before the cards are recorded.
+                PrivateFile.flushAll()
+            }
+        } catch {
+            for card in made { card.takeBack() }
+            throw error
+        }
+    }
+
+    /// Reads a batch's files and holders, checks each file, and draws serials, tracking
+    /// numbers, PINs and PUKs (serials and tracking numbers checked unused).
+    private func prepare(_ ids: [String], actor: CardActor, on db: any Database) async throws -> ([Blank], [(id: String, error: any Error)]) {
+        let repository = CardRepository(database: db, clock: clock)
+        let cards = Dictionary(try await repository.cards(ids: ids).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let holders = try await RegistryRepository(database: db, clock: clock)
+            .professionals(idNats: Array(Set(cards.values.map(\.idNat))))
+        let professionals = Dictionary(holders.map { ($0.professional.idNat.value, $0.professional) }, uniquingKeysWith: { first, _ in first })
+        var failures: [(id: String, error: any Error)] = []
+        var ready: [(CardRecord, CardKind, Personalisation)] = []
+        for id in ids {
+            do {
+                guard let card = cards[id] else { throw PersistenceError.notFound("card \(id)") }
+                try authorize(actor, .transition(.startManufacture), card)
+                guard card.state == CardState.validated.rawValue else {
+                    throw CardLifecycleError(code: "card.transition-refused", reason: "a card is manufactured from state validated, not \(card.state)")
+                }
+                ready.append((card, try cardKind(card), try personalisation(of: card, holder: professionals[card.idNat])))
+            } catch {
+                failures.append((id, error))
+            }
+        }
+        let serials = try await unused(count: ready.count, draw: { self.digits(10) }, taken: repository.takenSerials)
+        let tracking = try await unused(count: ready.count * 2, draw: { self.settings.trackingPrefix + self.digits(12) }, taken: repository.takenTrackingNumbers)
+        let blanks = ready.enumerated().map { index, item in
+            Blank(card: item.0, kind: item.1, personalisation: item.2, serial: serials[index],
+                  cardTracking: tracking[2 * index], letterTracking: tracking[2 * index + 1], pin: digits(4), puk: digits(8))
+        }
+        return (blanks, failures)
+    }
+
+    /// `count` distinct values from `draw` that `taken` says are unused.
+    private func unused(count: Int, draw: () -> String, taken: ([String]) async throws -> Set<String>) async throws -> [String] {
+        var values: [String] = []
+        var seen: Set<String> = []
+        while values.count < count {
+            var candidates: [String] = []
+            while candidates.count < count - values.count {
+                let value = draw()
+                if seen.insert(value).inserted { candidates.append(value) }
+            }
+            let used = try await taken(candidates)
+            values += candidates.filter { !used.contains($0) }
+        }
+        return values
+    }
+
+    /// Makes one card: keys, certificates, the token (not yet in place).
+    private func craft(_ blank: Blank, actor: CardActor) throws -> Made {
+        let card = blank.card
+        let personalisation = blank.personalisation
+        let serial = blank.serial
+        let expiry = card.temporary ? today.adding(days: settings.temporaryValidityDays) : settings.validity.expiry(from: today)
         let keys = try CardKeyRole.allCases.map { role in
             (role, try SoftwareSigningKey.generate(label: "card-\(serial)-\(role.rawValue)", algorithm: settings.keyAlgorithm))
         }
@@ -258,61 +451,57 @@ public final class CardService: Sendable {
                 request: CardCertificateRequest(
                     givenName: personalisation.givenName, surname: personalisation.surname, idNat: card.idNat,
                     professionTitle: personalisation.title, structureName: personalisation.structureName,
-                    structureIdentifier: personalisation.structureIdentifier, cardTypeCode: kind.cardType.numericCode,
+                    structureIdentifier: personalisation.structureIdentifier, cardTypeCode: blank.kind.cardType.numericCode,
                     cardIssuerIdentifier: settings.cardIssuerIdentifier, cardSerialNumber: serial,
                     cardDomain: settings.cardDomain, publicKey: key.publicKey, notBefore: clock.now(),
                     notAfter: expiry.adding(days: 1).startOfDayUTC.addingTimeInterval(-1)),
                 profile: role == .authentication ? .authentication : .signature)
         }
-        let tracking = try await (trackingNumber(on: db), trackingNumber(on: db))
-        let tokenURL = tokens.url(cardSerial: serial)
-        let pendingTokenURL = tokens.directory.appendingPathComponent(".pending-\(serial).token")
-        let letterURL = letters.appendingPathComponent("\(serial)-lettre-code-porteur.txt")
-        let pki = self.pki
-        let now = clock.now()
-        // The CPU-bound work (signatures, the token's key derivations) is done before the
-        // transaction, so that the transaction holds the write lock only for the writes.
         let issued = try pki.sign(requests)
+        let made = Made(
+            blank: blank,
+            record: CardRepository.Manufactured(
+                card: try Self.shipped(card, serial: serial, expiry: expiry, issued: issued, personalisation: personalisation),
+                expectedVersion: card.version, certificates: pki.stored(issued, requests: requests),
+                shipments: [
+                    CardShipment(trackingNumber: blank.cardTracking, cardID: card.id, kind: "card", address: personalisation.address, shippedAt: clock.now()),
+                    CardShipment(trackingNumber: blank.letterTracking, cardID: card.id, kind: "pin_letter", address: personalisation.address, shippedAt: clock.now()),
+                ],
+                actor: actor.auditName,
+                detail: "serial \(serial), shipped with tracking numbers \(blank.cardTracking) (card) and \(blank.letterTracking) (PIN letter)"),
+            pendingTokenURL: tokens.directory.appendingPathComponent(".pending-\(serial).token"),
+            tokenURL: tokens.url(cardSerial: serial),
+            letterURL: letters.appendingPathComponent("\(serial)-lettre-code-porteur.txt"))
         do {
             _ = try SoftwareToken.create(
-                at: pendingTokenURL,
+                at: made.pendingTokenURL,
                 publicData: CardPublicData(
                     cardSerial: serial, holderIdNat: card.idNat,
-                    holderName: "\(personalisation.givenName) \(personalisation.surname)", kind: kind.rawValue,
-                    cardTypeCode: kind.cardType.numericCode, expiresOn: expiry.description),
-                keys: zip(keys, issued).map { ($0.0, $0.1, $1.pem) }, pin: pin, puk: puk,
+                    holderName: "\(personalisation.givenName) \(personalisation.surname)", kind: blank.kind.rawValue,
+                    cardTypeCode: blank.kind.cardType.numericCode, expiresOn: expiry.description),
+                keys: zip(keys, issued).map { ($0.0, $0.1, $1.pem) }, pin: blank.pin, puk: blank.puk,
                 policy: settings.pinPolicy, kdf: tokens.kdf, random: random)
-            return try await CardRepository(database: db, clock: clock).update(
-                id: id, expectedVersion: card.version, actor: actor.auditName, action: "card.manufacture",
-                detail: "serial \(serial), shipped with tracking numbers \(tracking.0) (card) and \(tracking.1) (PIN letter)"
-            ) { current, tx in
-                guard current.state == CardState.validated.rawValue else {
-                    throw CardLifecycleError(code: "card.transition-refused", reason: "the card left state validated meanwhile")
-                }
-                try await pki.record(issued, requests: requests, actor: actor.auditName, on: tx)
-                try await CardRepository.insertShipments([
-                    CardShipment(trackingNumber: tracking.0, cardID: id, kind: "card", address: personalisation.address, shippedAt: now),
-                    CardShipment(trackingNumber: tracking.1, cardID: id, kind: "pin_letter", address: personalisation.address, shippedAt: now),
-                ], on: tx)
-                try Self.writeLetter(letterURL, serial: serial, holder: personalisation, address: personalisation.address, pin: pin, puk: puk, tracking: tracking.1)
-                guard rename(pendingTokenURL.path, tokenURL.path) == 0 else {
-                    throw TokenError(code: "token.write-failed", reason: "the token of card \(serial) cannot be put in place")
-                }
-                var updated = current
-                updated.state = try CardState.validated.applying(.startManufacture).applying(.ship).rawValue
-                updated.serial = serial
-                updated.expiresOn = expiry.description
-                updated.certificateIssuer = issued[0].issuerSlug
-                updated.authenticationCertificate = issued[0].serialHex
-                updated.signatureCertificate = issued[1].serialHex
-                updated.shippingAddress = personalisation.address
-                updated.contentDigest = personalisation.digest
-                return updated
-            }
         } catch {
-            for file in [pendingTokenURL, tokenURL, letterURL] { try? FileManager.default.removeItem(at: file) }
+            made.discard()
             throw error
         }
+        return made
+    }
+
+    /// The file once its card is made and shipped.
+    private static func shipped(
+        _ card: CardRecord, serial: String, expiry: CivilDate, issued: [IssuedCertificate], personalisation: Personalisation
+    ) throws -> CardRecord {
+        var updated = card
+        updated.state = try CardState.validated.applying(.startManufacture).applying(.ship).rawValue
+        updated.serial = serial
+        updated.expiresOn = expiry.description
+        updated.certificateIssuer = issued[0].issuerSlug
+        updated.authenticationCertificate = issued[0].serialHex
+        updated.signatureCertificate = issued[1].serialHex
+        updated.shippingAddress = personalisation.address
+        updated.contentDigest = personalisation.digest
+        return updated
     }
 
     /// The carrier delivered the card.
@@ -429,7 +618,8 @@ public final class CardService: Sendable {
     }
 
     /// Orders the renewal of every card in service expiring on or before `day` that has no
-    /// renewal yet; returns the new files (validated when their order is automatic).
+    /// renewal yet; returns the new files (validated when their order is automatic). The
+    /// orders of each page of 500 cards are written in one transaction.
     public func renewExpiring(onOrBefore day: CivilDate, limit: Int = 1_000, on db: any Database) async throws -> [CardRecord] {
         let repository = CardRepository(database: db, clock: clock)
         var created: [CardRecord] = []
@@ -438,11 +628,12 @@ public final class CardService: Sendable {
             let page = try await repository.cardsExpiring(onOrBefore: day.description, limit: 500, after: after)
             guard let last = page.last else { break }
             after = last.id
-            for card in page where created.count < limit {
-                let successors = try await repository.cards(idNat: card.idNat).filter { $0.replacesCardID == card.id }
-                guard successors.isEmpty else { continue }
-                created.append(try await orderSuccessor(of: card, reason: "renewal", actor: .platform, on: db))
-            }
+            // One transaction for the page's orders.
+            let renewed = try await repository.cardsWithSuccessor(among: page.map(\.id))
+            let files = try page.filter { !renewed.contains($0.id) }.prefix(limit - created.count)
+                .map { try successorFile(of: $0, reason: "renewal", actor: .platform) }
+            try await repository.insert(files)
+            created += files.map(\.card)
         }
         return created
     }
@@ -566,21 +757,37 @@ public final class CardService: Sendable {
     // MARK: Internals
 
     private func orderSuccessor(of card: CardRecord, reason: String, actor: CardActor, on db: any Database) async throws -> CardRecord {
+        let file = try successorFile(of: card, reason: reason, actor: actor)
+        try await CardRepository(database: db, clock: clock).insert([file])
+        return file.card
+    }
+
+    /// The file that renews or reissues a card, with its audit events. The card being renewed
+    /// or reissued proves the file: it goes straight to validation when its order was
+    /// automatic (or for a reissue), and waits for its documents otherwise.
+    private func successorFile(of card: CardRecord, reason: String, actor: CardActor) throws -> (card: CardRecord, events: [AuditEvent]) {
         var successor = CardRecord(
             id: UUID().uuidString.lowercased(), idNat: card.idNat, kind: card.kind, orderMode: card.orderMode, orderReason: reason,
             instance: card.instance, professionCode: card.professionCode, structureID: card.structureID,
             replacesCardID: card.id, now: clock.now())
-        successor.express = false
-        let repository = CardRepository(database: db, clock: clock)
-        try await repository.insert(successor, actor: actor.auditName, detail: "\(reason) of card \(card.serial ?? card.id)")
-        // The card being renewed or reissued proves the file: it goes straight to validation
-        // when its order was automatic, and waits for its documents otherwise.
-        guard card.orderMode == OrderMode.automatic.rawValue || reason == "reissue" else { return successor }
-        successor = try await transition(successor.id, .submitForValidation, actor: actor, authorized: true, on: db)
-        return try await transition(successor.id, .validate, actor: actor, authorized: true, on: db) { record in
-            record.validatedOn = self.today.description
-            record.dueOn = self.settings.delay.deadline(validatedOn: self.today, path: .standard).due.description
+        var events = [AuditEvent(
+            actor: actor.auditName, action: "card.order", entityType: "card", entityID: successor.id,
+            afterDigest: successor.digest, detail: "\(reason) of card \(card.serial ?? card.id)")]
+        guard card.orderMode == OrderMode.automatic.rawValue || reason == "reissue" else { return (successor, events) }
+        var state = CardState.ordered
+        for transition in [CardTransition.submitForValidation, .validate] {
+            let before = successor.digest
+            state = try state.applying(transition)
+            successor.state = state.rawValue
+            if transition == .validate {
+                successor.validatedOn = today.description
+                successor.dueOn = settings.delay.deadline(validatedOn: today, path: .standard).due.description
+            }
+            events.append(AuditEvent(
+                actor: actor.auditName, action: "card.\(transition.rawValue)", entityType: "card", entityID: successor.id,
+                beforeDigest: before, afterDigest: successor.digest))
         }
+        return (successor, events)
     }
 
     private func apply(
@@ -709,10 +916,13 @@ public final class CardService: Sendable {
     }
 
     private func personalise(_ card: CardRecord, on db: any Database) async throws -> Personalisation {
+        let holder = try await RegistryRepository(database: db, clock: clock).professional(try IdNat(card.idNat))?.professional
+        return try personalisation(of: card, holder: holder)
+    }
+
+    private func personalisation(of card: CardRecord, holder: Professional?) throws -> Personalisation {
         let idNat = try IdNat(card.idNat)
-        guard let professional = try await RegistryRepository(database: db, clock: clock).professional(idNat)?.professional else {
-            throw PersistenceError.notFound("professional \(idNat)")
-        }
+        guard let professional = holder else { throw PersistenceError.notFound("professional \(idNat)") }
         let exercise = professional.exercises.first { $0.profession.code == card.professionCode } ?? professional.exercises.first
         let activities = exercise?.activities ?? []
         let activity = activities.first { $0.structure?.idNatStruct == card.structureID } ?? activities.first
@@ -762,7 +972,7 @@ public final class CardService: Sendable {
         return result
     }
 
-    private static func writeLetter(_ url: URL, serial: String, holder: Personalisation, address: String, pin: String, puk: String, tracking: String) throws {
+    static func writeLetter(_ url: URL, serial: String, holder: Personalisation, address: String, pin: String, puk: String, tracking: String) throws {
         let text = """
             OpenCPS — Lettre du code porteur (pli confidentiel)
             Envoi n° \(tracking)
@@ -781,13 +991,17 @@ public final class CardService: Sendable {
             de choisir un nouveau code porteur.
 
             """
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw CardLifecycleError(code: "card.letter-failed", reason: "the PIN letter folder \(url.deletingLastPathComponent().path) cannot be created")
+        if let failure = PrivateFile.create(url, contents: Data(text.utf8)) {
+            throw CardLifecycleError(code: "card.letter-failed", reason: "the PIN letter cannot be written to \(url.path): \(String(cString: strerror(failure)))")
         }
-        guard FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw CardLifecycleError(code: "card.letter-failed", reason: "the PIN letter cannot be written to \(url.path)")
+    }
+
+    /// Creates the folder of PIN letters if needed.
+    private func prepareLetterFolder() throws {
+        do {
+            try FileManager.default.createDirectory(at: letters, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CardLifecycleError(code: "card.letter-failed", reason: "the PIN letter folder \(letters.path) cannot be created")
         }
     }
 

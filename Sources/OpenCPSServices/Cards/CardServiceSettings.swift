@@ -24,12 +24,15 @@ public struct CardServiceSettings: Sendable {
     public var cardDomain: String
     /// The prefix of tracking numbers (OpenCPS's own format: prefix + 12 digits).
     public var trackingPrefix: String
+    /// Cards made per transaction in a production run (OpenCPS's choice; a tuning knob, not a rule).
+    public var manufactureBatchSize: Int
 
     /// Creates the settings.
     public init(
         delay: DeliveryDelay = .standard, validity: CardValidity = .standard, temporaryValidityDays: Int = 30,
         keyAlgorithm: KeyAlgorithm = .rsa2048, pinPolicy: PINPolicy = .standard, documentPolicy: DocumentPolicy = .standard,
-        cardIssuerIdentifier: String = "80276", cardDomain: String = "cps.opencps.invalid", trackingPrefix: String = "OC"
+        cardIssuerIdentifier: String = "80276", cardDomain: String = "cps.opencps.invalid", trackingPrefix: String = "OC",
+        manufactureBatchSize: Int = 128
     ) {
         self.delay = delay
         self.validity = validity
@@ -40,6 +43,7 @@ public struct CardServiceSettings: Sendable {
         self.cardIssuerIdentifier = cardIssuerIdentifier
         self.cardDomain = cardDomain
         self.trackingPrefix = trackingPrefix
+        self.manufactureBatchSize = manufactureBatchSize
     }
 }
 

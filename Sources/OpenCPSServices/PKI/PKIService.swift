@@ -143,7 +143,8 @@ public final class PKIService: Sendable {
         try await CertificateRepository(database: database, clock: clock).insert(stored(issued, requests: requests), actor: actor)
     }
 
-    private func stored(_ issued: [IssuedCertificate], requests: [IssuanceRequest]) -> [StoredCertificate] {
+    /// The records of signed certificates, as ``record(_:requests:actor:on:)`` stores them.
+    public func stored(_ issued: [IssuedCertificate], requests: [IssuanceRequest]) -> [StoredCertificate] {
         let now = clock.now()
         return zip(issued, requests).map { certificate, item in
             StoredCertificate(

@@ -1,0 +1,128 @@
+import FluentKit
+import Foundation
+import OpenCPSApp
+import OpenCPSDomain
+import OpenCPSPersistence
+import OpenCPSServices
+import Testing
+import Vapor
+
+/// Production runs and mass renewals: many cards at once, in batches, with the same
+/// guarantees as one card at a time.
+@Suite("Production runs")
+struct ProductionRunTests {
+    /// A batch of two, so that five files take three transactions.
+    static let settings = CardServiceSettings(keyAlgorithm: .p256, manufactureBatchSize: 2)
+
+    func withService(_ body: (CardService, Application, OpenCPSConfiguration, FixedWallClock) async throws -> Void) async throws {
+        let clock = FixedWallClock(Date())
+        try await withConfiguredTestApp(clock: clock, pki: TestPKIMaterial.shared, cardSettings: Self.settings) { app, configuration in
+            _ = try await DemoData(clock: clock).load(into: app.db)
+            try await body(try #require(app.cardService), app, configuration, clock)
+        }
+    }
+
+    /// Automatic orders, validated at once, for the named demo professionals of ordinal professions.
+    func validatedFiles(_ service: CardService, on db: any Database) async throws -> [String] {
+        var files: [String] = []
+        for professional in DemoData.professionals {
+            let exercise = professional.exercises[0]
+            guard let ordre = exercise.profession.ordre else { continue }
+            var registered = professional
+            registered.exercises[0].registration = OrderRegistration(ordre: ordre, registeredOn: try CivilDate("2020-01-01"))
+            let file = try await service.orderAutomatically(for: registered, professionCode: exercise.profession.code, on: db)
+            files.append(try #require(file).id)
+        }
+        return files
+    }
+
+    @Test("a production run makes every validated file, names each file it refuses and why, and leaves nothing behind for them")
+    func productionRun() async throws {
+        try await withService { service, app, configuration, clock in
+            let validated = try await validatedFiles(service, on: app.db)
+            #expect(validated.count == 5)
+            let sophie = DemoData.professionals[4]
+            let waiting = try await service.apply(
+                idNat: sophie.idNat, kind: .cps, professionCode: "91", structureID: nil, actor: .holder(sophie.idNat), on: app.db)
+            let unknown = "00000000-0000-4000-8000-000000000000"
+
+            let run = await service.manufacture(validated + [waiting.id, unknown], actor: .agencyOperator(.production), on: app.db)
+            #expect(Set(run.manufactured.map(\.id)) == Set(validated))
+            #expect(run.manufactured.allSatisfy { $0.state == "shipped" && $0.serial?.count == 10 && $0.signatureCertificate != nil })
+            let refused = Dictionary(uniqueKeysWithValues: run.failures.map { ($0.id, ($0.error as? any DomainError)?.code) })
+            #expect(refused == [waiting.id: "card.transition-refused", unknown: "registry.not-found"])
+
+            let repository = CardRepository(database: app.db, clock: clock)
+            var tracking: Set<String> = []
+            for card in run.manufactured {
+                let serial = try #require(card.serial)
+                #expect(FileManager.default.fileExists(atPath: configuration.tokenDirectory.appendingPathComponent("\(serial).token").path))
+                let letter = try String(contentsOf: configuration.letterDirectory.appendingPathComponent("\(serial)-lettre-code-porteur.txt"), encoding: .utf8)
+                #expect(letter.contains("Code porteur : ") && letter.contains("n° \(serial)"))
+                let shipments = try await repository.shipments(cardID: card.id)
+                #expect(Set(shipments.map(\.kind)) == ["card", "pin_letter"])
+                tracking.formUnion(shipments.map(\.trackingNumber))
+                let history = try await repository.history(cardID: card.id).map(\.action)
+                #expect(history == ["card.order", "card.submit_for_validation", "card.validate", "card.manufacture"])
+                let certificates = try await CertificateRepository(database: app.db, clock: clock).certificates(idNat: card.idNat)
+                #expect(Set(certificates.map(\.serial)) == Set([card.authenticationCertificate, card.signatureCertificate].compactMap { $0 }))
+            }
+            #expect(Set(run.manufactured.compactMap(\.serial)).count == 5)
+            #expect(tracking.count == 10)
+            // Only the made cards' tokens are there: none pending, none for the refused files.
+            let tokenFiles = try FileManager.default.contentsOfDirectory(atPath: configuration.tokenDirectory.path)
+            #expect(Set(tokenFiles) == Set(run.manufactured.compactMap(\.serial).map { "\($0).token" }))
+            #expect(try await repository.card(id: waiting.id)?.state == "ordered")
+            if case .broken(let seq, let reason) = try await AuditLog(clock: clock).verify(on: app.db) {
+                Issue.record("audit chain broken at \(seq): \(reason)")
+            }
+
+            // A second run makes nothing: every card has left the validated state.
+            let again = await service.manufacture(validated, actor: .agencyOperator(.production), on: app.db)
+            #expect(again.manufactured.isEmpty)
+            #expect(again.failures.compactMap { ($0.error as? any DomainError)?.code } == Array(repeating: "card.transition-refused", count: 5))
+            // An actor outside production is refused for every file.
+            let holder = await service.manufacture([validated[0]], actor: .holder(DemoData.professionals[0].idNat), on: app.db)
+            #expect(holder.failures.map { ($0.error as? any DomainError)?.code } == ["card.forbidden"])
+        }
+    }
+
+    @Test("a mass renewal orders each expiring card once, validated at once with its history, and the run makes them")
+    func massRenewal() async throws {
+        try await withService { service, app, configuration, clock in
+            let production = CardActor.agencyOperator(.production)
+            let first = await service.manufacture(try await validatedFiles(service, on: app.db), actor: production, on: app.db)
+            #expect(first.manufactured.count == 5)
+            let expiry = try CivilDate(try #require(first.manufactured.first?.expiresOn))
+            clock.set(expiry.adding(months: -1).startOfDayUTC)
+
+            let renewals = try await service.renewExpiring(onOrBefore: expiry, limit: 3, on: app.db)
+            #expect(renewals.count == 3)
+            let rest = try await service.renewExpiring(onOrBefore: expiry, on: app.db)
+            #expect(rest.count == 2)
+            #expect(try await service.renewExpiring(onOrBefore: expiry, on: app.db).isEmpty)
+            let renewed = renewals + rest
+            #expect(Set(renewed.compactMap(\.replacesCardID)) == Set(first.manufactured.map(\.id)))
+            #expect(renewed.allSatisfy { $0.state == "validated" && $0.orderReason == "renewal" && $0.dueOn != nil })
+            let repository = CardRepository(database: app.db, clock: clock)
+            for file in renewed {
+                let history = try await repository.history(cardID: file.id)
+                #expect(history.map(\.action) == ["card.order", "card.submit_for_validation", "card.validate"])
+                #expect(history.allSatisfy { $0.actor == "platform" })
+                // Each step's before is the step before's after.
+                #expect(zip(history, history.dropFirst()).allSatisfy { $0.afterDigest == $1.beforeDigest })
+            }
+
+            let second = await service.manufacture(renewed.map(\.id), actor: production, on: app.db)
+            #expect(second.failures.isEmpty)
+            #expect(second.manufactured.count == 5)
+            // The old cards stay in service until the new ones are active.
+            for card in first.manufactured {
+                #expect(try await repository.card(id: card.id)?.state == "shipped")
+            }
+            if case .broken(let seq, let reason) = try await AuditLog(clock: clock).verify(on: app.db) {
+                Issue.record("audit chain broken at \(seq): \(reason)")
+            }
+        }
+    }
+}
