@@ -51,6 +51,15 @@ struct DirectoryImportTests {
                 return
             }
             #expect(entries >= 2)
+            // The registry was empty: its search indexes were dropped for the load and are back.
+            let sql = try #require(app.db as? any SQLDatabase)
+            let indexQuery: SQLQueryString = TestDatabase.isPostgres
+                ? "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()"
+                : "SELECT name FROM sqlite_master WHERE type = 'index'"
+            let indexes = Set(try await sql.raw(indexQuery).all().map { try $0.decode(column: "name", as: String.self) })
+            #expect(indexes.isSuperset(of: ["professionals_name_key", "activities_structure", "activities_department", "structures_name_key", "activities_id_nat"]))
+            let name = try #require(try await sql.raw("SELECT last_name FROM professionals LIMIT 1").first()).decode(column: "last_name", as: String.self)
+            #expect(!(try await registry.search(ProfessionalSearch(namePrefix: String(name.prefix(3))))).items.isEmpty)
         }
     }
 

@@ -16,8 +16,9 @@ struct BenchCardsCommand: AsyncParsableCommand {
         discussion: """
             Setup (not timed): a throw-away PKI in memory, a registry of generated professionals, and one validated \
             order per card. Timed: a production run of them (batches of --batch cards, each recorded in one transaction). With --renewal M, M cards in service \
-            expiring within two months are put in place (not timed), then the renewal is timed: renewal orders for all \
-            of them and the manufacture of every new card.
+            expiring within two months are put in place (not timed), then the renewal campaign is timed: renewal orders \
+            for all of them and the manufacture of every new card, each page of orders going to production while the \
+            next is ordered.
             """)
 
     @ArgumentParser.Option(name: .long, help: "Cards to manufacture.")
@@ -111,12 +112,16 @@ struct BenchCardsCommand: AsyncParsableCommand {
                     UPDATE cards SET state = 'active', serial = id, expires_on = \(bind: expiring)
                     WHERE state = 'ordered' AND order_reason = 'first'
                     """).run()
+                printError("timed: renewal campaign of \(renewal) cards")
                 let renewalStart = ContinuousClock.now
-                let orders = try await cards.renewExpiring(onOrBefore: CivilDate(clock.now()).adding(months: 2), limit: renewal, on: app.db)
-                let ordered = (ContinuousClock.now - renewalStart).seconds
-                try await Self.manufacture(orders.map(\.id), cards: cards, on: app.db)
+                let campaign = try await cards.renewalCampaign(
+                    expiringOnOrBefore: CivilDate(clock.now()).adding(months: 2), limit: renewal,
+                    production: .agencyOperator(.production), on: app.db)
                 let renewalSeconds = (ContinuousClock.now - renewalStart).seconds
-                print("mass renewal: \(orders.count) renewal orders in \(String(format: "%.1f", ordered)) s, then every new card manufactured: total \(String(format: "%.1f", renewalSeconds)) s (\(String(format: "%.1f", Double(orders.count) / renewalSeconds)) cards/s)")
+                if let failure = campaign.production.failures.first {
+                    throw ValidationError("\(campaign.production.failures.count) renewals not made, the first (\(failure.id)): \(failure.error)")
+                }
+                print("mass renewal (\(location.isPostgres ? "PostgreSQL" : "SQLite")): \(campaign.orders.count) renewal orders and \(campaign.production.manufactured.count) new cards manufactured in \(String(format: "%.1f", renewalSeconds)) s (\(String(format: "%.1f", Double(campaign.production.manufactured.count) / renewalSeconds)) cards/s)")
             }
             print("peak memory (RSS): \(BenchRegistryCommand.peakResidentBytes() / 1_048_576) MiB")
             if let schema { try await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }

@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try await ApplicationRunner.makeServer(configuration)
         do {
             try await app.autoMigrate()
+            // A first import killed half-way leaves the registry without its search indexes.
+            try await RegistrySecondaryIndexes.restore(on: app.db)
             if configuration.demo {
                 let summary = try await DemoData(clock: SystemWallClock()).load(into: app.db)
                 app.logger.notice("\(summary)")

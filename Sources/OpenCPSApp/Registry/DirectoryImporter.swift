@@ -61,6 +61,7 @@ public struct DirectoryImporter: Sendable {
     /// How many refused rows a report keeps in full; the rest are only counted.
     public static let maximumReportedRejections = 10_000
 
+    private let database: any Database
     private let writer: RegistryBulkWriter
     private let professionalsPerBatch: Int
 
@@ -70,6 +71,7 @@ public struct DirectoryImporter: Sendable {
     ///   - clock: the clock for timestamps.
     ///   - professionalsPerBatch: how many professionals each transaction writes.
     public init(database: any Database, clock: any WallClock, professionalsPerBatch: Int = 10_000) {
+        self.database = database
         self.writer = RegistryBulkWriter(database: database, clock: clock)
         self.professionalsPerBatch = max(1, professionalsPerBatch)
     }
@@ -86,6 +88,21 @@ public struct DirectoryImporter: Sendable {
     public func run(
         reader: ExtractionLineReader, source: String, actor: String,
         progress: (ImportProgress) -> Void = { _ in }
+    ) async throws -> ImportReport {
+        // Into an empty registry, the search indexes are built once at the end.
+        let rebuildIndexes = try await RegistrySecondaryIndexes.dropForFirstImport(on: database)
+        do {
+            let report = try await load(reader: reader, source: source, actor: actor, progress: progress)
+            if rebuildIndexes { try await RegistrySecondaryIndexes.restore(on: database) }
+            return report
+        } catch {
+            if rebuildIndexes { try? await RegistrySecondaryIndexes.restore(on: database) }
+            throw error
+        }
+    }
+
+    private func load(
+        reader: ExtractionLineReader, source: String, actor: String, progress: (ImportProgress) -> Void
     ) async throws -> ImportReport {
         guard let headerLine = try reader.nextLine() else {
             throw ExtractionError(lineNumber: 1, code: "extraction.empty-file", message: "the file is empty: it has no header line")

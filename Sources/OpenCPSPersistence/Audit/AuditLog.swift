@@ -80,11 +80,18 @@ public enum AuditChain {
 
     /// The hash an entry must carry.
     public static func hash(of entry: AuditEntry) -> String {
-        var input = ""
-        let fields: [String?] = [
+        FieldDigest.sha256([
             entry.previousHash, String(entry.seq), entry.recordedAt, entry.actor, entry.action,
             entry.entityType, entry.entityID, entry.beforeDigest, entry.afterDigest, entry.detail,
-        ]
+        ])
+    }
+}
+
+/// The SHA-256 of a list of fields, each written `length:value;` (a missing one `-;`), so
+/// that no two lists share an encoding.
+enum FieldDigest {
+    static func sha256(_ fields: [String?]) -> String {
+        var input = ""
         for field in fields {
             if let field {
                 input += "\(field.utf8.count):\(field);"

@@ -104,14 +104,14 @@ public struct CardRecord: Sendable, Equatable, Codable {
         self.version = 1
     }
 
-    /// A digest of the record, for the audit log (the before and after of each change).
+    /// A digest of the record, for the audit log (the before and after of each change): every
+    /// field but the bookkeeping ones (version, last change).
     public var digest: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var copy = self
-        copy.updatedAt = ""
-        copy.version = 0
-        return SHA256.hash(data: (try? encoder.encode(copy)) ?? Data()).hexString
+        FieldDigest.sha256([
+            id, idNat, kind, state, orderMode, orderReason, instance, professionCode, structureID, String(express),
+            expressJustification, replacesCardID, rejectionReason, validatedOn, dueOn, serial, expiresOn, certificateIssuer,
+            authenticationCertificate, signatureCertificate, shippingAddress, String(temporary), contentDigest, createdAt,
+        ])
     }
 }
 
@@ -258,13 +258,21 @@ public struct CardRepository: Sendable {
         return try await query.orderBy("id").limit(limit).all(decoding: CardRecord.self)
     }
 
-    /// Cards in service whose validity ends on or before a day.
-    public func cardsExpiring(onOrBefore day: String, limit: Int = 1_000, after: String? = nil) async throws -> [CardRecord] {
-        let query = database.sql.select().columns("*").from("cards")
-            .where("state", .in, ["shipped", "delivered", "active", "suspended"])
-            .where("expires_on", .lessThanOrEqual, day)
-        if let after { query.where("id", .greaterThan, after) }
-        return try await query.orderBy("id").limit(limit).all(decoding: CardRecord.self)
+    /// Cards in service whose validity ends on or before a day, in order of expiry, then id.
+    /// - Parameter after: the last card of the previous page.
+    public func cardsExpiring(onOrBefore day: String, limit: Int = 1_000, after: CardRecord? = nil) async throws -> [CardRecord] {
+        let sql = database.sql
+        // Pages walk the (expires_on, id) index, so that each page costs its own rows; left to
+        // itself, SQLite's planner takes the state index and sorts every remaining card per page.
+        let hint: SQLQueryString = SQLEngine(sql) == .sqlite ? " INDEXED BY cards_expiry_order" : ""
+        var query: SQLQueryString = "SELECT * FROM cards"
+        query += hint
+        query += " WHERE state IN (\(binds: ["shipped", "delivered", "active", "suspended"])) AND expires_on <= \(bind: day)"
+        if let after, let expiresOn = after.expiresOn {
+            query += " AND (expires_on, id) > (\(bind: expiresOn), \(bind: after.id))"
+        }
+        query += " ORDER BY expires_on, id LIMIT \(literal: limit)"
+        return try await sql.raw(query).all(decoding: CardRecord.self)
     }
 
     /// Whether a card serial is taken.

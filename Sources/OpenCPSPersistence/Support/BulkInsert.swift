@@ -5,11 +5,13 @@ import PostgresNIO
 import SQLKit
 import SQLiteNIO
 
-/// Multi-row `INSERT` statements for imports, sent through the driver's own binding types.
+/// Bulk inserts for imports, through each driver's fastest path.
 ///
 /// SQLKit binds each value through `Encodable`, which costs more than the database's own
-/// work at a million rows; here values are `String?` and go straight to SQLiteNIO's
-/// `SQLiteData` or PostgresNIO's `PostgresBindings`. Other drivers take the SQLKit path.
+/// work at a million rows; here values are `String?`. SQLite gets multi-row `INSERT`s bound
+/// with SQLiteNIO's `SQLiteData`; PostgreSQL gets `COPY ... FROM STDIN` (through a temporary
+/// table of the same shape when rows may conflict, then one `INSERT ... SELECT ... ON
+/// CONFLICT`). Other drivers take the SQLKit path.
 enum BulkInsert {
     /// Inserts `rows` (each a value per column, nil for NULL) with an optional `ON CONFLICT` clause.
     static func run(
@@ -17,7 +19,11 @@ enum BulkInsert {
         conflict: String?, on database: any Database
     ) async throws {
         guard !rows.isEmpty else { return }
-        // SQLite allows 32,766 parameters and PostgreSQL 65,535 in one statement.
+        if let postgres = database as? any PostgresDatabase {
+            try await copy(rows, into: table, columns: columns, conflict: conflict, on: postgres, logger: database.logger)
+            return
+        }
+        // SQLite allows 32,766 parameters in one statement (PostgreSQL 65,535, for the generic path).
         let rowsPerStatement = max(1, 30_000 / columns.count)
         let integerIndexes = Set(columns.indices.filter { integerColumns.contains(columns[$0]) })
         let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
@@ -39,33 +45,6 @@ enum BulkInsert {
                 }
                 let text = head + Array(repeating: placeholders, count: chunk.count).joined(separator: ", ") + tail
                 _ = try await sqlite.query(text, binds).get()
-            } else if let postgres = database as? any PostgresDatabase {
-                var bindings = PostgresBindings(capacity: chunk.count * columns.count)
-                var text = head
-                var number = 0
-                for (rowIndex, row) in chunk.enumerated() {
-                    text += rowIndex == 0 ? "(" : ", ("
-                    for (index, value) in row.enumerated() {
-                        number += 1
-                        text += index == 0 ? "$\(number)" : ", $\(number)"
-                        if let value {
-                            if integerIndexes.contains(index) {
-                                bindings.append(Int64(value) ?? 0)
-                            } else {
-                                bindings.append(value)
-                            }
-                        } else {
-                            bindings.appendNull()
-                        }
-                    }
-                    text += ")"
-                }
-                text += tail
-                let query = PostgresQuery(unsafeSQL: text, binds: bindings)
-                let logger = database.logger
-                try await postgres.withConnection { connection in
-                    connection.eventLoop.makeFutureWithTask { try await connection.query(query, logger: logger) }.map { _ in }
-                }.get()
             } else {
                 var query = SQLQueryString(head)
                 for (rowIndex, row) in chunk.enumerated() {
@@ -82,6 +61,62 @@ enum BulkInsert {
                 }
                 query.appendInterpolation(unsafeRaw: tail)
                 try await database.sql.raw(query).run()
+            }
+        }
+    }
+
+    /// Sends rows with `COPY ... FROM STDIN` in text format, straight into the table or, with a
+    /// conflict clause, into a temporary table emptied at commit and then merged.
+    private static func copy(
+        _ rows: [[String?]], into table: String, columns: [String], conflict: String?,
+        on postgres: any PostgresDatabase, logger: Logger
+    ) async throws {
+        var buffer = ByteBufferAllocator().buffer(capacity: rows.count * columns.count * 16)
+        for row in rows {
+            for (index, value) in row.enumerated() {
+                if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                if let value { writeCopyText(value, to: &buffer) } else { buffer.writeStaticString("\\N") }
+            }
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+        let columnList = columns.joined(separator: ", ")
+        let staging = "opencps_bulk_\(table)"
+        let data = buffer
+        try await postgres.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                if conflict != nil {
+                    try await connection.query(PostgresQuery(unsafeSQL: """
+                        CREATE TEMPORARY TABLE IF NOT EXISTS \(staging) (LIKE \(table) INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+                        """), logger: logger)
+                }
+                try await connection.copyFrom(table: conflict == nil ? table : staging, columns: columns, logger: logger) { writer in
+                    try await writer.write(data)
+                }
+                if let conflict {
+                    try await connection.query(PostgresQuery(unsafeSQL: """
+                        INSERT INTO \(table) (\(columnList)) SELECT \(columnList) FROM \(staging) ON CONFLICT \(conflict)
+                        """), logger: logger)
+                    // Emptied now too: a second chunk in the same transaction must not merge the first again.
+                    try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(staging)"), logger: logger)
+                }
+            }
+        }.get()
+    }
+
+    /// Writes a value in COPY's text format: backslash, tab, newline and carriage return escaped.
+    private static func writeCopyText(_ value: String, to buffer: inout ByteBuffer) {
+        let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+        guard value.utf8.contains(where: special) else {
+            buffer.writeString(value)
+            return
+        }
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+            case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+            case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+            case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+            default: buffer.writeInteger(byte)
             }
         }
     }

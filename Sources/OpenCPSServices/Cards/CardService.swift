@@ -36,6 +36,8 @@ public final class CardService: Sendable {
     private let random: RandomBytes
     /// The settings.
     public let settings: CardServiceSettings
+    /// Production batches record their cards here one at a time, whichever run they belong to.
+    private let productionLine = OneAtATime()
 
     /// Creates the service.
     /// - Parameters:
@@ -249,30 +251,34 @@ public final class CardService: Sendable {
         public var manufactured: [CardRecord] = []
         /// The files not made, each with its error; nothing of them was written.
         public var failures: [(id: String, error: any Error)] = []
+
+        /// Adds another run's outcome to this one.
+        mutating func add(_ other: ManufactureRun) {
+            manufactured += other.manufactured
+            failures += other.failures
+        }
     }
 
     /// A production run: manufactures many validated files as ``manufacture(_:actor:on:)``
     /// does one. Files are taken in batches (``CardServiceSettings/manufactureBatchSize``):
     /// a batch's files and holders are read at once, its cards personalised in parallel on
     /// every core, and the batch recorded in one transaction; three batches are in flight and
-    /// their transactions queue here, one at a time, so that the writes overlap the
-    /// cryptography and the cores never wait on SQLite's lock. A card that cannot be made is
+    /// the transactions of every run queue on one production line, so that the writes overlap
+    /// the cryptography and the cores never wait on SQLite's lock. A card that cannot be made is
     /// reported with its error and leaves nothing behind; the others are made.
     public func manufacture(_ ids: [String], actor: CardActor, on db: any Database) async -> ManufactureRun {
         let batches = ids.chunked(by: max(1, settings.manufactureBatchSize))
-        let recorder = OneAtATime()
         return await withTaskGroup(of: ManufactureRun.self) { group in
             var next = batches.makeIterator()
             for _ in 0..<3 {
                 guard let batch = next.next() else { break }
-                group.addTask { await self.manufactureBatch(batch, actor: actor, recorder: recorder, on: db) }
+                group.addTask { await self.manufactureBatch(batch, actor: actor, on: db) }
             }
             var run = ManufactureRun()
             for await partial in group {
-                run.manufactured += partial.manufactured
-                run.failures += partial.failures
+                run.add(partial)
                 if let batch = next.next() {
-                    group.addTask { await self.manufactureBatch(batch, actor: actor, recorder: recorder, on: db) }
+                    group.addTask { await self.manufactureBatch(batch, actor: actor, on: db) }
                 }
             }
             return run
@@ -321,7 +327,7 @@ public final class CardService: Sendable {
         }
     }
 
-    private func manufactureBatch(_ ids: ArraySlice<String>, actor: CardActor, recorder: OneAtATime, on db: any Database) async -> ManufactureRun {
+    private func manufactureBatch(_ ids: ArraySlice<String>, actor: CardActor, on db: any Database) async -> ManufactureRun {
         var run = ManufactureRun()
         let blanks: [Blank]
         do {
@@ -347,14 +353,14 @@ public final class CardService: Sendable {
         let repository = CardRepository(database: db, clock: clock)
         let madeCards = made
         do {
-            try await recorder.run { try await self.record(madeCards, repository: repository) }
+            try await productionLine.run { try await self.record(madeCards, repository: repository) }
             run.manufactured += made.map(\.record.card)
         } catch where made.count > 1 {
             // One card changed meanwhile, or one file could not be written: record each on its
             // own, so that the others are made.
             for card in made {
                 do {
-                    try await recorder.run { try await self.record([card], repository: repository) }
+                    try await productionLine.run { try await self.record([card], repository: repository) }
                     run.manufactured.append(card.record.card)
                 } catch {
                     card.discard()
@@ -620,22 +626,52 @@ public final class CardService: Sendable {
     /// Orders the renewal of every card in service expiring on or before `day` that has no
     /// renewal yet; returns the new files (validated when their order is automatic). The
     /// orders of each page of 500 cards are written in one transaction.
-    public func renewExpiring(onOrBefore day: CivilDate, limit: Int = 1_000, on db: any Database) async throws -> [CardRecord] {
+    /// - Parameter eachPage: called with each page's new files once they are stored.
+    public func renewExpiring(
+        onOrBefore day: CivilDate, limit: Int = 1_000, on db: any Database,
+        eachPage: ([CardRecord]) async throws -> Void = { _ in }
+    ) async throws -> [CardRecord] {
         let repository = CardRepository(database: db, clock: clock)
         var created: [CardRecord] = []
-        var after: String?
+        var after: CardRecord?
         while created.count < limit {
             let page = try await repository.cardsExpiring(onOrBefore: day.description, limit: 500, after: after)
             guard let last = page.last else { break }
-            after = last.id
-            // One transaction for the page's orders.
+            after = last
             let renewed = try await repository.cardsWithSuccessor(among: page.map(\.id))
             let files = try page.filter { !renewed.contains($0.id) }.prefix(limit - created.count)
                 .map { try successorFile(of: $0, reason: "renewal", actor: .platform) }
             try await repository.insert(files)
             created += files.map(\.card)
+            try await eachPage(files.map(\.card))
         }
         return created
+    }
+
+    /// A renewal campaign: orders the renewal of the cards in service expiring on or before
+    /// `day` (as ``renewExpiring(onOrBefore:limit:on:eachPage:)``) and manufactures the
+    /// renewals validated at once, each page of orders going to production while the next
+    /// is ordered. Renewals that wait for documents are ordered only.
+    /// - Returns: the new files, and what production made of them.
+    public func renewalCampaign(
+        expiringOnOrBefore day: CivilDate, limit: Int, production actor: CardActor, on db: any Database
+    ) async throws -> (orders: [CardRecord], production: ManufactureRun) {
+        try await withThrowingTaskGroup(of: ManufactureRun.self) { group in
+            var production = ManufactureRun()
+            var pagesInProduction = 0
+            let orders = try await renewExpiring(onOrBefore: day, limit: limit, on: db) { page in
+                let validated = page.filter { $0.state == CardState.validated.rawValue }.map(\.id)
+                group.addTask { await self.manufacture(validated, actor: actor, on: db) }
+                pagesInProduction += 1
+                // Ordering runs ahead of production by two pages at most.
+                if pagesInProduction > 2, let made = try await group.next() {
+                    production.add(made)
+                    pagesInProduction -= 1
+                }
+            }
+            for try await made in group { production.add(made) }
+            return (orders, production)
+        }
     }
 
     /// After a change in the registry, orders a new card for every card in service whose
@@ -688,11 +724,11 @@ public final class CardService: Sendable {
         let repository = CardRepository(database: db, clock: clock)
         let horizon = today.adding(months: 3)
         var added = 0
-        var after: String?
+        var after: CardRecord?
         while true {
             let page = try await repository.cardsExpiring(onOrBefore: horizon.description, limit: 500, after: after)
             guard let last = page.last else { break }
-            after = last.id
+            after = last
             for card in page {
                 guard let expiry = try? CivilDate(card.expiresOn ?? "") else { continue }
                 let sent = Set(try await repository.notifications(cardID: card.id).compactMap { RenewalReminder(notificationKind: $0.kind) })
