@@ -53,6 +53,9 @@ public func configure(
     // The JSON API caps bodies well below Vapor's default; uploads set their own limit.
     app.routes.defaultMaxBodySize = "1mb"
 
+    // Vapor's own per-request metrics go to swift-metrics, which OpenCPS does not use:
+    // HTTPMetricsMiddleware feeds /metrics.
+    app.http.server.configuration.reportMetrics = false
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(RequestIDMiddleware())
@@ -73,6 +76,8 @@ public func configure(
     if let material {
         let pki = try PKIService(hierarchy: material.hierarchy, keyStore: material.keyStore, clock: clock)
         PKIController(pki: pki).register(on: app.routes)
+        // First in the chain: repeated OCSP questions are answered before anything else runs.
+        app.middleware.use(OCSPCachedAnswerMiddleware(pki: pki, registry: dependencies.metrics), at: .beginning)
         CertificateController(pki: pki, tokens: tokens, clock: clock).register(on: api)
         app.lifecycle.use(CRLPublicationSchedule(pki: pki))
         app.storage[PKIServiceKey.self] = pki

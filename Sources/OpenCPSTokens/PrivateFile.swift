@@ -6,13 +6,14 @@ import Glibc
 /// Files that hold secrets (software tokens, PIN letters): created exclusively, readable by
 /// their owner only.
 ///
-/// Creation does not flush each file to disk: a production run writes hundreds of files and
-/// flushes them together with ``flushAll()`` before it records the cards, which
-/// costs one flush instead of one per file.
+/// A production run creates a batch's files under pending names, flushes them to disk with
+/// one ``flushAll()``, then renames them while it records the cards and makes the renames
+/// durable with one ``flushDirectories(_:)``.
 public enum PrivateFile {
     /// Creates a file that must not exist yet (mode 0600) holding `contents`.
     /// - Returns: nil, or the `errno` of the failure (`EEXIST` when the file exists).
-    public static func create(_ url: URL, contents: Data) -> Int32? {
+    /// - Parameter durable: whether the content is flushed to disk (`fsync`) before returning.
+    public static func create(_ url: URL, contents: Data, durable: Bool = false) -> Int32? {
         let descriptor = open(url.path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return errno }
         defer { close(descriptor) }
@@ -28,15 +29,31 @@ public enum PrivateFile {
             }
             return nil
         }
+        if failure == nil, durable, fsync(descriptor) != 0 {
+            let error = errno
+            unlink(url.path)
+            return error
+        }
         if failure != nil { unlink(url.path) }
         return failure
     }
 
-    /// Flushes to disk what was written so far, the files created here included.
-    ///
-    /// `sync(2)` is used because Glibc's Swift module does not expose `syncfs(2)`: it flushes
-    /// every file system, which on a card production server is mostly this run's own writes.
+    /// Flushes to disk every file written so far (`sync(2)`: Glibc's Swift module does not
+    /// expose `syncfs(2)`, so every file system is flushed). One call makes a whole batch of
+    /// files durable, where `durable` creation pays one flush per file.
     public static func flushAll() {
         sync()
+    }
+
+    /// Makes the entries of these folders (files created, renamed or removed) durable.
+    /// - Returns: nil, or the `errno` of the failure.
+    public static func flushDirectories(_ directories: [URL]) -> Int32? {
+        for directory in directories {
+            let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { return errno }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else { return errno }
+        }
+        return nil
     }
 }

@@ -77,9 +77,11 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
     ///   - pin: the first PIN (4 digits).
     ///   - puk: the PUK (8 digits).
     ///   - random: the source of the token key, salts and nonces.
+    ///   - durable: whether the file is flushed to disk before returning (a production run
+    ///     flushes a whole batch at once instead).
     public static func create(
         at url: URL, publicData: CardPublicData, keys: [(CardKeyRole, SoftwareSigningKey, String)], pin: String, puk: String,
-        policy: PINPolicy = .standard, kdf: KDFCost = .standard, random: RandomBytes = .system
+        policy: PINPolicy = .standard, kdf: KDFCost = .standard, random: RandomBytes = .system, durable: Bool = true
     ) throws -> SoftwareToken {
         try PINPolicy.checkPINFormat(pin)
         try PINPolicy.checkPUKFormat(puk)
@@ -96,7 +98,7 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
             pukSeal: try sealSecret(tokenKeyBytes, secret: puk, kdf: kdf, random: random),
             kdf: kdf, counters: policy.freshCounters)
         let token = SoftwareToken(url: url, file: file, policy: policy)
-        try token.write(file, createOnly: true)
+        try token.write(file, createOnly: true, durable: durable)
         return token
     }
 
@@ -214,14 +216,14 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
         return try SoftwareSigningKey(label: "card-\(file.publicData.cardSerial)-\(role.rawValue)", algorithm: entry.algorithm, privateDER: Array(der))
     }
 
-    private func write(_ file: File, createOnly: Bool) throws {
+    private func write(_ file: File, createOnly: Bool, durable: Bool = true) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(file)
         let directory = url.deletingLastPathComponent()
         if createOnly {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            if let failure = PrivateFile.create(url, contents: data) {
+            if let failure = PrivateFile.create(url, contents: data, durable: durable) {
                 throw TokenError(code: "token.write-failed", reason: "cannot create \(url.path): \(String(cString: strerror(failure)))")
             }
             return

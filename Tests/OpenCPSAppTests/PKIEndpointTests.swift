@@ -86,8 +86,30 @@ struct PKIEndpointTests {
             let before = try ocsp()
             #expect(before.contains("Response verify OK"), "\(before)")
             #expect(before.contains("\(leaf.file.path): good"), "\(before)")
-            // A GET (RFC 5019) without nonce, answered from the cache the second time.
-            _ = try ocsp(["-no_nonce", "-method", "GET"])
+            // The same question by GET (RFC 5019): openssl writes the request, the path carries it.
+            let requestFile = folder.appendingPathComponent("request.der")
+            _ = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", leaf.file.path, "-no_nonce", "-reqout", requestFile.path])
+            let encoded = try #require(try Data(contentsOf: requestFile).base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+            func ocspGET() async throws -> String {
+                let (status, body, _) = try await fetch("\(ocspURL)/\(encoded)")
+                #expect(status == 200)
+                let responseFile = folder.appendingPathComponent("response.der")
+                try body.write(to: responseFile)
+                return try ExternalTool.run("openssl", ["ocsp", "-respin", responseFile.path, "-issuer", ca.path, "-cert", leaf.file.path, "-CAfile", root.path]).output
+            }
+            // Without nonce, a question asked again (POST or GET) is answered from the kept
+            // answers, before the middleware chain.
+            for _ in 0..<2 {
+                #expect(try ocsp(["-no_nonce"]).contains("\(leaf.file.path): good"))
+                let byGET = try await ocspGET()
+                #expect(byGET.contains("\(leaf.file.path): good"), "\(byGET)")
+            }
+            let metrics = String(decoding: try await fetch("\(base)/metrics").1, as: UTF8.self)
+            func kept(_ method: String) -> Double {
+                let prefix = "opencps_ocsp_kept_answers_total{method=\"\(method)\"} "
+                return metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) } ?? 0
+            }
+            #expect(kept("POST") >= 1 && kept("GET") >= 1, "\(metrics)")
             // Clients hold a base CRL from before the revocation; the delta lists what changed since.
             try await download("\(base)/crl/forte-personnes.crl", to: folder.appendingPathComponent("base.crl"))
 
@@ -95,6 +117,8 @@ struct PKIEndpointTests {
             let after = try ocsp(["-no_nonce"])
             #expect(after.contains("\(leaf.file.path): revoked"), "\(after)")
             #expect(after.contains("Reason: keyCompromise"), "\(after)")
+            let afterGET = try await ocspGET()
+            #expect(afterGET.contains("\(leaf.file.path): revoked"), "\(afterGET)")
 
             let full = folder.appendingPathComponent("full.crl")
             let delta = folder.appendingPathComponent("delta.crl")

@@ -60,7 +60,7 @@ public struct PKIController: Sendable {
         }
         let response = Response(status: .ok, body: .init(data: Data(crl.der)))
         response.headers.contentType = HTTPMediaType(type: "application", subType: "pkix-crl")
-        setCaching(response, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate)
+        Self.setCaching(response, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, httpMaxAge: pki.publishing.httpMaxAge)
         return response
     }
 
@@ -89,10 +89,16 @@ public struct PKIController: Sendable {
         guard let result = await pki.answerOCSP(slug: slug, request: der, on: request.db) else {
             throw Problem(status: .notFound, code: "ocsp.unknown-ca", detail: "this server has no OCSP responder for \(slug)")
         }
+        return Self.response(to: result, cacheable: cacheable, httpMaxAge: pki.publishing.httpMaxAge)
+    }
+
+    /// The HTTP response carrying an OCSP answer: cacheable (RFC 5019) when asked by GET
+    /// without a nonce, `no-store` otherwise.
+    static func response(to result: OCSPResponderResult, cacheable: Bool, httpMaxAge: TimeInterval) -> Response {
         let response = Response(status: .ok, body: .init(data: Data(result.der)))
-        response.headers.contentType = HTTPMediaType(type: "application", subType: "ocsp-response")
+        response.headers.replaceOrAdd(name: .contentType, value: "application/ocsp-response")
         if cacheable, result.status == .successful, !result.hasNonce, let thisUpdate = result.thisUpdate, let nextUpdate = result.nextUpdate {
-            setCaching(response, thisUpdate: thisUpdate, nextUpdate: nextUpdate)
+            setCaching(response, thisUpdate: thisUpdate, nextUpdate: nextUpdate, httpMaxAge: httpMaxAge)
             response.headers.replaceOrAdd(name: .eTag, value: "\"\(Self.etag(result.der))\"")
         } else {
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
@@ -101,10 +107,9 @@ public struct PKIController: Sendable {
     }
 
     /// RFC 5019 §6.2: `max-age` ends before `nextUpdate`, with `Last-Modified` and `Expires`.
-    private func setCaching(_ response: Response, thisUpdate: Date, nextUpdate: Date) {
-        let now = Date()
-        let untilNext = Int(nextUpdate.timeIntervalSince(now)) - 1
-        let maxAge = max(0, min(Int(pki.publishing.httpMaxAge), untilNext))
+    private static func setCaching(_ response: Response, thisUpdate: Date, nextUpdate: Date, httpMaxAge: TimeInterval) {
+        let untilNext = Int(nextUpdate.timeIntervalSince(Date())) - 1
+        let maxAge = max(0, min(Int(httpMaxAge), untilNext))
         response.headers.replaceOrAdd(name: .cacheControl, value: "max-age=\(maxAge), public, no-transform, must-revalidate")
         response.headers.replaceOrAdd(name: .lastModified, value: Self.httpDate(thisUpdate))
         response.headers.replaceOrAdd(name: .expires, value: Self.httpDate(nextUpdate))

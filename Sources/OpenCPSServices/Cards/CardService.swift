@@ -297,33 +297,37 @@ public final class CardService: Sendable {
         var puk: String
     }
 
-    /// A card made but not yet recorded: its records and its files, not yet in place.
+    /// A card made but not yet recorded: its records, and its token and PIN letter written
+    /// under hidden pending names that neither the holder's tools nor the print service read.
     private struct Made: Sendable {
         var blank: Blank
         var record: CardRepository.Manufactured
         var pendingTokenURL: URL
         var tokenURL: URL
+        var pendingLetterURL: URL
         var letterURL: URL
 
-        /// Puts the token in place and writes the PIN letter.
+        /// Gives the token and the letter their real names.
         func putInPlace() throws {
-            try CardService.writeLetter(
-                letterURL, serial: blank.serial, holder: blank.personalisation, address: blank.personalisation.address,
-                pin: blank.pin, puk: blank.puk, tracking: blank.letterTracking)
             guard rename(pendingTokenURL.path, tokenURL.path) == 0 else {
                 throw TokenError(code: "token.write-failed", reason: "the token of card \(blank.serial) cannot be put in place")
             }
+            guard rename(pendingLetterURL.path, letterURL.path) == 0 else {
+                throw CardLifecycleError(code: "card.letter-failed", reason: "the PIN letter of card \(blank.serial) cannot be put in place")
+            }
         }
 
-        /// Undoes ``putInPlace()`` after a failed transaction, keeping the token for a retry.
+        /// Undoes ``putInPlace()`` after a failed transaction, keeping the files for a retry.
         func takeBack() {
-            try? FileManager.default.removeItem(at: letterURL)
-            if FileManager.default.fileExists(atPath: tokenURL.path) { _ = rename(tokenURL.path, pendingTokenURL.path) }
+            for (pending, placed) in [(pendingTokenURL, tokenURL), (pendingLetterURL, letterURL)]
+            where FileManager.default.fileExists(atPath: placed.path) {
+                _ = rename(placed.path, pending.path)
+            }
         }
 
         /// Removes every file of the card.
         func discard() {
-            for file in [pendingTokenURL, tokenURL, letterURL] { try? FileManager.default.removeItem(at: file) }
+            for file in [pendingTokenURL, tokenURL, pendingLetterURL, letterURL] { try? FileManager.default.removeItem(at: file) }
         }
     }
 
@@ -331,13 +335,15 @@ public final class CardService: Sendable {
         var run = ManufactureRun()
         let blanks: [Blank]
         do {
+            try prepareLetterFolder()
             (blanks, run.failures) = try await prepare(Array(ids), actor: actor, on: db)
         } catch {
             run.failures = ids.map { ($0, error) }
             return run
         }
-        // The CPU-bound work (keys, signatures, the token's key derivations) runs on every
-        // core, before the transaction, so that the transaction holds the write lock only for the writes.
+        // The CPU-bound work (keys, signatures, the token's key derivations) and the files run
+        // on every core, before the transaction, so that the transaction holds the write lock
+        // only for the writes.
         var made: [Made] = []
         await withTaskGroup(of: (id: String, result: Result<Made, any Error>).self) { group in
             for blank in blanks {
@@ -352,6 +358,14 @@ public final class CardService: Sendable {
         }
         let repository = CardRepository(database: db, clock: clock)
         let madeCards = made
+        // One flush for the batch's tokens and letters, outside the production line and off
+        // the threads that make cards.
+        await withCheckedContinuation { continuation in
+            Self.flushQueue.async {
+                PrivateFile.flushAll()
+                continuation.resume()
+            }
+        }
         do {
             try await productionLine.run { try await self.record(madeCards, repository: repository) }
             run.manufactured += made.map(\.record.card)
@@ -374,6 +388,9 @@ public final class CardService: Sendable {
         return run
     }
 
+    /// Where production runs wait for their files to reach the disk.
+    private static let flushQueue = DispatchQueue(label: "opencps.production.flush")
+
     /// Runs CPU-bound work on Dispatch's threads rather than Swift's cooperative pool, so
     /// that the pool stays free to resume the database's answers while cards are being made.
     private static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async -> Result<T, any Error> {
@@ -383,12 +400,15 @@ public final class CardService: Sendable {
     }
 
     private func record(_ made: [Made], repository: CardRepository) async throws {
+        let folders = [tokens.directory, letters]
         do {
-            try prepareLetterFolder()
             try await repository.recordManufactured(made.map(\.record)) {
                 for card in made { try card.putInPlace() }
-                // One flush for the batch's tokens and letters, before the cards are recorded.
-                PrivateFile.flushAll()
+                // The files' content is on disk already; this makes their new names durable
+                // before the cards are recorded.
+                if let failure = PrivateFile.flushDirectories(folders) {
+                    throw TokenError(code: "token.write-failed", reason: "the token and letter folders cannot be flushed: \(String(cString: strerror(failure)))")
+                }
             }
         } catch {
             for card in made { card.takeBack() }
@@ -477,6 +497,7 @@ public final class CardService: Sendable {
                 detail: "serial \(serial), shipped with tracking numbers \(blank.cardTracking) (card) and \(blank.letterTracking) (PIN letter)"),
             pendingTokenURL: tokens.directory.appendingPathComponent(".pending-\(serial).token"),
             tokenURL: tokens.url(cardSerial: serial),
+            pendingLetterURL: letters.appendingPathComponent(".pending-\(serial)-lettre-code-porteur.txt"),
             letterURL: letters.appendingPathComponent("\(serial)-lettre-code-porteur.txt"))
         do {
             _ = try SoftwareToken.create(
@@ -486,7 +507,10 @@ public final class CardService: Sendable {
                     holderName: "\(personalisation.givenName) \(personalisation.surname)", kind: blank.kind.rawValue,
                     cardTypeCode: blank.kind.cardType.numericCode, expiresOn: expiry.description),
                 keys: zip(keys, issued).map { ($0.0, $0.1, $1.pem) }, pin: blank.pin, puk: blank.puk,
-                policy: settings.pinPolicy, kdf: tokens.kdf, random: random)
+                policy: settings.pinPolicy, kdf: tokens.kdf, random: random, durable: false)
+            try Self.writeLetter(
+                made.pendingLetterURL, serial: serial, holder: personalisation, address: personalisation.address,
+                pin: blank.pin, puk: blank.puk, tracking: blank.letterTracking)
         } catch {
             made.discard()
             throw error

@@ -189,6 +189,13 @@ public final class PKIService: Sendable {
     /// Whether this server answers OCSP for a CA slug.
     public func servesOCSP(_ slug: String) -> Bool { responders[slug] != nil }
 
+    /// The answer kept for this exact request (without nonce), if a fresh one is kept: no
+    /// signature and no database, for the server's fast path.
+    public func cachedOCSPAnswer(slug: String, request: [UInt8]) -> OCSPResponderResult? {
+        guard responders[slug] != nil else { return nil }
+        return cache.response(for: request, now: clock.now())
+    }
+
     /// Answers an OCSP request for the CA `slug`; nil when no such CA is served here.
     public func answerOCSP(slug: String, request: [UInt8], on database: any Database) async -> OCSPResponderResult? {
         guard let responder = responders[slug] else { return nil }
