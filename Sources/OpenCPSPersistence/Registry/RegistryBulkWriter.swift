@@ -57,6 +57,12 @@ public struct RegistryBulkWriter: Sendable {
         try await database.transaction { db in
             let sql = db.sql
             try await SQLEngine.enlargeSQLiteCache(sql)
+            if SQLEngine(sql) == .postgres {
+                // The tables grow faster than their statistics during an import: left to itself,
+                // the planner keeps the sequential scans it chose on empty tables for the
+                // per-batch deletes by idNat, and each batch reads every row imported so far.
+                try await sql.raw("SET LOCAL enable_seqscan = off").run()
+            }
             let head = try await AuditLog.lock(sql)
             let ids = professionalRows.map(\.id_nat)
             // An imported professional's exercises and activities are replaced by the file's.
