@@ -87,6 +87,48 @@ struct ProductionRunTests {
         }
     }
 
+    @Test("POST /api/v1/production-runs makes the files a production operator names and lists each refusal with its problem")
+    func productionRunOverHTTP() async throws {
+        let clock = FixedWallClock(Date())
+        let holders = DemoData.professionals.map(\.idNat.value)
+        try await withConfiguredTestApp(clock: clock, pki: TestPKIMaterial.shared, actorTokens: TestActors.tokens(holders: holders), cardSettings: Self.settings) { app, configuration in
+            _ = try await DemoData(clock: clock).load(into: app.db)
+            let api = CardAPI(app: app, configuration: configuration)
+            let service = try #require(app.cardService)
+            let validated = try await validatedFiles(service, on: app.db)
+            let unknown = "00000000-0000-4000-8000-000000000000"
+            let ids = (validated.prefix(3) + [unknown]).map { "\"\($0)\"" }.joined(separator: ", ")
+
+            // Only production makes cards: a holder's run refuses every file, as forbidden.
+            let holderRun = try await api.call(.POST, "/api/v1/production-runs", as: TestActors.holder(holders[0]), json: #"{"cardIds": [\#(ids)]}"#)
+            #expect(holderRun.status == .ok)
+            #expect((holderRun.json["manufactured"] as? [Any])?.isEmpty == true)
+            let holderRefusals = holderRun.json["refused"] as? [[String: Any]] ?? []
+            #expect(Set(holderRefusals.compactMap { $0["code"] as? String }) == ["card.forbidden", "registry.not-found"])
+
+            let run = try await api.call(.POST, "/api/v1/production-runs", as: TestActors.production, json: #"{"cardIds": [\#(ids)]}"#)
+            #expect(run.status == .ok)
+            let made = run.json["manufactured"] as? [[String: Any]] ?? []
+            #expect(Set(made.compactMap { $0["id"] as? String }) == Set(validated.prefix(3)))
+            #expect(made.allSatisfy { $0["state"] as? String == "shipped" })
+            let refused = run.json["refused"] as? [[String: Any]] ?? []
+            #expect(refused.count == 1)
+            #expect(refused.first?["cardId"] as? String == unknown)
+            #expect(refused.first?["status"] as? Int == 404)
+            #expect(refused.first?["code"] as? String == "registry.not-found")
+
+            for bad in [#"{"cardIds": []}"#, #"{"cardIds": ["a", "a"]}"#] {
+                let reply = try await api.call(.POST, "/api/v1/production-runs", as: TestActors.production, json: bad)
+                #expect(reply.status == .unprocessableEntity)
+                #expect(reply.json["code"] as? String == "production-run.invalid")
+            }
+            let malformed = try await api.call(.POST, "/api/v1/production-runs", as: TestActors.production, json: #"{"cardIds": "#)
+            #expect(malformed.status == .badRequest)
+            let anonymous = try await app.testing().sendRequest(.POST, "/api/v1/production-runs")
+            #expect(anonymous.status == .unauthorized)
+        }
+    }
+
     @Test("a mass renewal orders each expiring card once, validated at once with its history, and the run makes them")
     func massRenewal() async throws {
         try await withService { service, app, configuration, clock in

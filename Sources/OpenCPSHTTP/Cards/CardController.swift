@@ -84,6 +84,8 @@ public struct CardController: Sendable {
         card.post(":id", "renewal") { try await file($0, cards.renew(id($0), actor: $0.cardActor, on: $0.db)) }
         card.post(":id", "temporary-card") { try await file($0, cards.issueTemporaryCard(for: id($0), actor: $0.cardActor, on: $0.db)) }
 
+        routes.post("production-runs", use: productionRun)
+
         let helpDesk = routes.grouped("helpdesk")
         helpDesk.get("files", use: findFiles)
         helpDesk.get("overdue") { request -> [CardBody] in
@@ -92,6 +94,28 @@ public struct CardController: Sendable {
             }
             return try await cards.overdueFiles(on: request.db).map(CardBody.init)
         }
+    }
+
+    /// The most files one production run takes.
+    static let maximumProductionRun = 10_000
+
+    /// A production run: the validated files named, made in batches; each file not made is
+    /// listed with the problem that kept it.
+    @Sendable
+    func productionRun(_ request: Request) async throws -> ProductionRunBody {
+        let body = try request.content.decode(ProductionRunRequest.self)
+        let ids = body.cardIds.map { $0.lowercased() }
+        guard !ids.isEmpty, ids.count <= Self.maximumProductionRun, Set(ids).count == ids.count else {
+            throw Problem(status: .unprocessableEntity, code: "production-run.invalid",
+                          detail: "cardIds lists 1 to \(Self.maximumProductionRun) distinct card files")
+        }
+        let run = await cards.manufacture(ids, actor: try request.cardActor, on: request.db)
+        return ProductionRunBody(
+            manufactured: run.manufactured.map(CardBody.init),
+            refused: run.failures.map { failure in
+                let problem = ProblemMiddleware.problem(for: failure.error)
+                return RefusedFileBody(cardId: failure.id, status: problem.status, code: problem.code, detail: problem.detail)
+            })
     }
 
     @Sendable
@@ -205,6 +229,31 @@ struct ApplicationBody: Content {
     var kind: String
     var professionCode: String?
     var structureId: String?
+}
+
+/// The files of a production run.
+struct ProductionRunRequest: Content {
+    var cardIds: [String]
+}
+
+/// What a production run made, and what it refused.
+public struct ProductionRunBody: Content {
+    /// The cards made and shipped.
+    public var manufactured: [CardBody]
+    /// The files not made, each with its problem.
+    public var refused: [RefusedFileBody]
+}
+
+/// A file a production run did not make: the problem it would have answered alone.
+public struct RefusedFileBody: Content {
+    /// The file.
+    public var cardId: String
+    /// The HTTP status the problem carries when the file is made alone.
+    public var status: Int
+    /// The problem's stable code.
+    public var code: String
+    /// Why.
+    public var detail: String
 }
 
 /// A reason.
