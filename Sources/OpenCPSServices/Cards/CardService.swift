@@ -601,9 +601,7 @@ public final class CardService: Sendable {
         try authorize(actor, .declareOpposition, card)
         let opposed = try await transition(id, .oppose, actor: actor, detail: reason, on: db)
         try await revokeCertificates(opposed, reason: .keyCompromise, actor: actor, detail: "opposition: \(reason)", on: db)
-        let replacement = try await apply(
-            idNat: try IdNat(card.idNat), kind: try cardKind(card), professionCode: card.professionCode,
-            structureID: card.structureID, actor: .platform, reason: "replacement", replacing: card.id, on: db, authorized: true)
+        let replacement = try await orderReplacement(of: card, on: db)
         return (opposed, replacement)
     }
 
@@ -850,19 +848,19 @@ public final class CardService: Sendable {
         return (successor, events)
     }
 
-    private func apply(
-        idNat: IdNat, kind: CardKind, professionCode: String?, structureID: String?, actor: CardActor, reason: String,
-        replacing: String?, on db: any Database, authorized: Bool
-    ) async throws -> CardRecord {
-        let card = CardRecord(
-            id: UUID().uuidString.lowercased(), idNat: idNat.value, kind: kind.rawValue, orderMode: OrderMode.manual.rawValue,
-            orderReason: reason,
+    /// The replacement file of an opposed card, ordered by the platform for the same kind,
+    /// profession and structure: a manual order, whose documents are required again.
+    private func orderReplacement(of card: CardRecord, on db: any Database) async throws -> CardRecord {
+        let kind = try cardKind(card)
+        let replacement = CardRecord(
+            id: UUID().uuidString.lowercased(), idNat: card.idNat, kind: card.kind, orderMode: OrderMode.manual.rawValue,
+            orderReason: "replacement",
             instance: try ValidatingInstance.competent(
-                for: kind, profession: try professionCode.map { try Profession(code: $0) },
-                structure: try structureID.flatMap { kind.isStaffCard ? try StructureIdentifier(idNatStruct: $0) : nil }).code,
-            professionCode: professionCode, structureID: structureID, replacesCardID: replacing, now: clock.now())
-        try await CardRepository(database: db, clock: clock).insert(card, actor: actor.auditName)
-        return card
+                for: kind, profession: try card.professionCode.map { try Profession(code: $0) },
+                structure: try card.structureID.flatMap { kind.isStaffCard ? try StructureIdentifier(idNatStruct: $0) : nil }).code,
+            professionCode: card.professionCode, structureID: card.structureID, replacesCardID: card.id, now: clock.now())
+        try await CardRepository(database: db, clock: clock).insert(replacement, actor: CardActor.platform.auditName)
+        return replacement
     }
 
     private func transition(
