@@ -395,9 +395,15 @@ public final class CardService: Sendable {
     /// that the pool stays free to resume the database's answers while cards are being made.
     private static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async -> Result<T, any Error> {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: Result { try work() }) }
+            craftQueues.next().async { continuation.resume(returning: Result { try work() }) }
         }
     }
+
+    /// One serial queue (one thread) per core and one more: a card's making also waits on
+    /// the file system, and the extra thread keeps the cores busy meanwhile.
+    private static let craftQueues = RoundRobin((0...ProcessInfo.processInfo.activeProcessorCount).map {
+        DispatchQueue(label: "opencps.production.craft.\($0)")
+    })
 
     private func record(_ made: [Made], repository: CardRepository) async throws {
         let folders = [tokens.directory, letters]
@@ -1096,5 +1102,24 @@ extension CivilDate {
     /// `24/11/2026`.
     var frenchDescription: String {
         String(format: "%02d/%02d/%04d", day, month, year)
+    }
+}
+
+/// Hands out queues in turn.
+private final class RoundRobin: @unchecked Sendable {
+    private let queues: [DispatchQueue]
+    private let lock = NSLock()
+    // Guarded by lock.
+    private var position = 0
+
+    init(_ queues: [DispatchQueue]) {
+        self.queues = queues
+    }
+
+    func next() -> DispatchQueue {
+        lock.withLock {
+            position = (position + 1) % queues.count
+            return queues[position]
+        }
     }
 }
