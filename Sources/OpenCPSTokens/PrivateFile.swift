@@ -17,7 +17,7 @@ public enum PrivateFile {
         let descriptor = open(url.path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return errno }
         defer { close(descriptor) }
-        let failure: Int32? = contents.withUnsafeBytes { buffer in
+        var failure: Int32? = contents.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
@@ -29,11 +29,7 @@ public enum PrivateFile {
             }
             return nil
         }
-        if failure == nil, durable, fsync(descriptor) != 0 {
-            let error = errno
-            unlink(url.path)
-            return error
-        }
+        if failure == nil, durable, fsync(descriptor) != 0 { failure = errno }
         if failure != nil { unlink(url.path) }
         return failure
     }

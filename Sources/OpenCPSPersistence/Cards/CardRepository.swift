@@ -275,11 +275,6 @@ public struct CardRepository: Sendable {
         return try await sql.raw(query).all(decoding: CardRecord.self)
     }
 
-    /// Whether a card serial is taken.
-    public func isSerialTaken(_ serial: String) async throws -> Bool {
-        try await database.sql.select().column("id").from("cards").where("serial", .equal, serial).first() != nil
-    }
-
     /// The cards with these identifiers, in no particular order (unknown ones are left out).
     public func cards(ids: [String]) async throws -> [CardRecord] {
         var found: [CardRecord] = []
@@ -370,13 +365,8 @@ public struct CardRepository: Sendable {
             let sql = db.sql
             try await SQLEngine.enlargeSQLiteCache(sql)
             let head = try await AuditLog.lock(sql)
-            var existing: [String: CardRecord] = [:]
-            for chunk in items.chunked(by: 500) {
-                for card in try await sql.select().columns("*").from("cards").where("id", .in, chunk.map(\.card.id))
-                    .all(decoding: CardRecord.self) {
-                    existing[card.id] = card
-                }
-            }
+            let existing = Dictionary(uniqueKeysWithValues: try await CardRepository(database: db, clock: clock)
+                .cards(ids: items.map(\.card.id)).map { ($0.id, $0) })
             let now = StoredTimestamp.string(clock.now())
             var events: [AuditEvent] = []
             events.reserveCapacity(items.count * 3)
@@ -415,14 +405,9 @@ public struct CardRepository: Sendable {
 
     /// Stores a new file.
     public func insert(_ card: CardRecord, actor: String, detail: String? = nil) async throws {
-        try await database.transaction { db in
-            let sql = db.sql
-            let head = try await AuditLog.lock(sql)
-            try await sql.insert(into: "cards").model(card, nilEncodingStrategy: .asNil).run()
-            try await audit.append([AuditEvent(
-                actor: actor, action: "card.order", entityType: "card", entityID: card.id, afterDigest: card.digest,
-                detail: detail ?? "\(card.kind) \(card.orderReason) order for \(card.idNat)")], after: head, on: sql)
-        }
+        try await insert([(card, [AuditEvent(
+            actor: actor, action: "card.order", entityType: "card", entityID: card.id, afterDigest: card.digest,
+            detail: detail ?? "\(card.kind) \(card.orderReason) order for \(card.idNat)")])])
     }
 
     /// Changes a card in one transaction with its audit entry: `change` gets the stored record
@@ -519,11 +504,6 @@ public struct CardRepository: Sendable {
     public func shipments(cardID: String) async throws -> [CardShipment] {
         try await database.sql.select().columns("*").from("card_shipments").where("card_id", .equal, cardID)
             .orderBy("kind").all(decoding: CardShipment.self)
-    }
-
-    /// Whether a tracking number is taken.
-    public func isTrackingNumberTaken(_ number: String) async throws -> Bool {
-        try await database.sql.select().column("tracking_number").from("card_shipments").where("tracking_number", .equal, number).first() != nil
     }
 
     // MARK: Notifications

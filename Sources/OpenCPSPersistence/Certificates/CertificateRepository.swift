@@ -102,11 +102,6 @@ public struct CertificateRepository: Sendable {
         self.audit = AuditLog(clock: clock)
     }
 
-    /// Stores newly issued certificates and audits each issuance, in one transaction.
-    public func insert(_ certificates: [StoredCertificate], actor: String) async throws {
-        try await insert(certificates.map { ($0, actor) })
-    }
-
     /// Stores certificates issued for different actors, each audited under its own actor, in one transaction.
     public func insert(_ certificates: [(certificate: StoredCertificate, actor: String)]) async throws {
         guard !certificates.isEmpty else { return }

@@ -29,10 +29,16 @@ public enum RegistrySecondaryIndexes {
         return true
     }
 
-    /// Creates every index that is missing.
+    /// Creates every index that is missing (nothing is done when none is, as at most starts).
     public static func restore(on database: any Database) async throws {
         let sql = database.sql
-        for index in all {
+        let present: SQLQueryString = SQLEngine(sql) == .postgres
+            ? "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()"
+            : "SELECT name FROM sqlite_master WHERE type = 'index'"
+        let existing = Set(try await sql.raw(present).all().map { try $0.decode(column: "name", as: String.self) })
+        let missing = all.filter { !existing.contains($0.name) }
+        guard !missing.isEmpty else { return }
+        for index in missing {
             try await sql.raw("CREATE INDEX IF NOT EXISTS \(ident: index.name) ON \(ident: index.table) (\(unsafeRaw: index.columns))").run()
         }
         if SQLEngine(sql) == .postgres {

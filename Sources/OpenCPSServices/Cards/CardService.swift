@@ -356,6 +356,7 @@ public final class CardService: Sendable {
                 }
             }
         }
+        guard !made.isEmpty else { return run }
         let repository = CardRepository(database: db, clock: clock)
         let madeCards = made
         // One flush for the batch's tokens and letters, outside the production line and off
@@ -1009,22 +1010,6 @@ public final class CardService: Sendable {
         return exercise?.activities.first?.structure?.idNatStruct
     }
 
-    private func newCardSerial(on db: any Database) async throws -> String {
-        let repository = CardRepository(database: db, clock: clock)
-        while true {
-            let serial = digits(10)
-            if try await !repository.isSerialTaken(serial) { return serial }
-        }
-    }
-
-    private func trackingNumber(on db: any Database) async throws -> String {
-        let repository = CardRepository(database: db, clock: clock)
-        while true {
-            let number = settings.trackingPrefix + digits(12)
-            if try await !repository.isTrackingNumberTaken(number) { return number }
-        }
-    }
-
     /// Decimal digits from the CSPRNG, without modulo bias.
     private func digits(_ count: Int) -> String {
         var result = ""
@@ -1036,7 +1021,7 @@ public final class CardService: Sendable {
         return result
     }
 
-    static func writeLetter(_ url: URL, serial: String, holder: Personalisation, address: String, pin: String, puk: String, tracking: String) throws {
+    private static func writeLetter(_ url: URL, serial: String, holder: Personalisation, address: String, pin: String, puk: String, tracking: String) throws {
         let text = """
             OpenCPS — Lettre du code porteur (pli confidentiel)
             Envoi n° \(tracking)

@@ -138,12 +138,8 @@ public final class PKIService: Sendable {
         }
     }
 
-    /// Stores signed certificates and audits each issuance (inside the caller's transaction, if any).
-    public func record(_ issued: [IssuedCertificate], requests: [IssuanceRequest], actor: String, on database: any Database) async throws {
-        try await CertificateRepository(database: database, clock: clock).insert(stored(issued, requests: requests), actor: actor)
-    }
-
-    /// The records of signed certificates, as ``record(_:requests:actor:on:)`` stores them.
+    /// The records of signed certificates, as they are stored: ``issue(_:actor:on:)`` stores
+    /// them itself; a caller that signs with ``sign(_:)`` stores them in its own transaction.
     public func stored(_ issued: [IssuedCertificate], requests: [IssuanceRequest]) -> [StoredCertificate] {
         let now = clock.now()
         return zip(issued, requests).map { certificate, item in
