@@ -58,6 +58,17 @@ struct DirectoryImportTests {
                 : "SELECT name FROM sqlite_master WHERE type = 'index'"
             let indexes = Set(try await sql.raw(indexQuery).all().map { try $0.decode(column: "name", as: String.self) })
             #expect(indexes.isSuperset(of: ["professionals_name_key", "activities_structure", "activities_department", "structures_name_key", "activities_id_nat"]))
+            // The foreign keys PostgreSQL's first import dropped are back, and SQLite checks them again.
+            if TestDatabase.isPostgres {
+                let keys = Set(try await sql.raw("""
+                    SELECT c.conname AS name FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                    WHERE n.nspname = current_schema() AND c.contype = 'f'
+                    """).all().map { try $0.decode(column: "name", as: String.self) })
+                #expect(keys.isSuperset(of: ["exercises_id_nat_fkey", "activities_id_nat_fkey"]))
+            } else {
+                let enabled = try #require(try await sql.raw("PRAGMA foreign_keys").first()).decode(column: "foreign_keys", as: Int.self)
+                #expect(enabled == 1)
+            }
             let name = try #require(try await sql.raw("SELECT last_name FROM professionals LIMIT 1").first()).decode(column: "last_name", as: String.self)
             #expect(!(try await registry.search(ProfessionalSearch(namePrefix: String(name.prefix(3))))).items.isEmpty)
         }
@@ -77,6 +88,30 @@ struct DirectoryImportTests {
             #expect(before.professionals == after.professionals)
             #expect(before.activities == after.activities)
             #expect(before.structures == after.structures)
+        }
+    }
+
+    @Test("in a first import, a person whose rows are apart keeps the rows of the later batch, once")
+    func personSplitAcrossBatches() async throws {
+        try await withTestApp { app in
+            var lines = String(decoding: ExtractionGenerator(seed: 11).bytes(rows: 60), as: UTF8.self)
+                .split(separator: "\n").map(String.init)
+            // The person of the first row appears again at the end of the file, with another profession.
+            var fields = lines[1].split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            let idNat = fields[2]
+            fields[9] = fields[9] == "10" ? "60" : "10"
+            lines.append(fields.joined(separator: "|"))
+            let report = try await DirectoryImporter(database: app.db, clock: FixedWallClock(testNow), professionalsPerBatch: 5)
+                .run(reader: ExtractionLineReader(bytes: Array(lines.joined(separator: "\n").utf8)), source: "split", actor: "test")
+            #expect(report.rejectedCount == 0)
+            let registry = RegistryRepository(database: app.db, clock: FixedWallClock(testNow))
+            let stored = try #require(try await registry.professional(try IdNat(idNat)))
+            // The later batch replaced the earlier one's exercises: one exercise, the new profession.
+            #expect(stored.professional.exercises.map(\.profession.code) == [fields[9]])
+            #expect(stored.version == 2)
+            let sql = try #require(app.db as? any SQLDatabase)
+            let rows = try await sql.raw("SELECT COUNT(*) AS n FROM professionals WHERE id_nat = \(bind: idNat)").first()?.decode(column: "n", as: Int.self)
+            #expect(rows == 1)
         }
     }
 

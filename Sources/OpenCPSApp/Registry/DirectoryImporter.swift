@@ -62,7 +62,7 @@ public struct DirectoryImporter: Sendable {
     public static let maximumReportedRejections = 10_000
 
     private let database: any Database
-    private let writer: RegistryBulkWriter
+    private let clock: any WallClock
     private let professionalsPerBatch: Int
 
     /// Creates an importer.
@@ -72,7 +72,7 @@ public struct DirectoryImporter: Sendable {
     ///   - professionalsPerBatch: how many professionals each transaction writes.
     public init(database: any Database, clock: any WallClock, professionalsPerBatch: Int = 10_000) {
         self.database = database
-        self.writer = RegistryBulkWriter(database: database, clock: clock)
+        self.clock = clock
         self.professionalsPerBatch = max(1, professionalsPerBatch)
     }
 
@@ -90,19 +90,19 @@ public struct DirectoryImporter: Sendable {
         progress: (ImportProgress) -> Void = { _ in }
     ) async throws -> ImportReport {
         // Into an empty registry, the search indexes are built once at the end.
-        let rebuildIndexes = try await RegistrySecondaryIndexes.dropForFirstImport(on: database)
+        let firstImport = try await RegistrySecondaryIndexes.dropForFirstImport(on: database)
         do {
-            let report = try await load(reader: reader, source: source, actor: actor, progress: progress)
-            if rebuildIndexes { try await RegistrySecondaryIndexes.restore(on: database) }
+            let report = try await load(reader: reader, source: source, actor: actor, firstImport: firstImport, progress: progress)
+            if firstImport { try await RegistrySecondaryIndexes.restore(on: database) }
             return report
         } catch {
-            if rebuildIndexes { try? await RegistrySecondaryIndexes.restore(on: database) }
+            if firstImport { try? await RegistrySecondaryIndexes.restore(on: database) }
             throw error
         }
     }
 
     private func load(
-        reader: ExtractionLineReader, source: String, actor: String, progress: (ImportProgress) -> Void
+        reader: ExtractionLineReader, source: String, actor: String, firstImport: Bool, progress: (ImportProgress) -> Void
     ) async throws -> ImportReport {
         guard let headerLine = try reader.nextLine() else {
             throw ExtractionError(lineNumber: 1, code: "extraction.empty-file", message: "the file is empty: it has no header line")
@@ -114,16 +114,44 @@ public struct DirectoryImporter: Sendable {
         var batch = Batch()
         var batchFirstLine = 2
         var seenStructures: Set<String> = []
+        // In a first import, the only professionals stored are those this import wrote:
+        // a batch replaces the exercises and activities of those alone.
+        var written: Set<String> = []
 
-        // The write of one batch runs while the next is parsed: two cores, two stages.
-        var inFlight: Task<Void, any Error>?
-        func awaitInFlight() async throws {
-            guard let running = inFlight else { return }
-            inFlight = nil
-            try await running.value
+        // The write of one batch runs while the next is parsed: two cores, two stages. The
+        // writer picks batches up one at a time; `taken` says when it has picked one up.
+        let (batches, batchSink) = AsyncStream<RegistryBulkWriter.PreparedBatch>.makeStream()
+        let (taken, takenSink) = AsyncStream<Void>.makeStream()
+        let writer = Task { [database, clock] in
+            defer { takenSink.finish() }
+            @Sendable func consume(_ db: any Database) async throws {
+                let writer = RegistryBulkWriter(database: db, clock: clock, sqliteCacheMegabytes: firstImport ? 256 : 128)
+                for await batch in batches {
+                    takenSink.yield()
+                    try await writer.write(batch, actor: actor)
+                }
+                // The parser failed: a first import must leave nothing behind.
+                try Task.checkCancellation()
+            }
+            if firstImport {
+                // One transaction: each page of the keys' B-trees is written once, at the commit,
+                // rather than once per batch, and the import is all or nothing.
+                try await RegistryBulkWriter.inFirstImportTransaction(on: database) { db in try await consume(db) }
+            } else {
+                try await consume(database)
+            }
+        }
+        var takenIterator = taken.makeAsyncIterator()
+        var handedOver = false
+        /// Waits until the writer has picked up the batch handed over last; false when it stopped.
+        func writerIsReady() async -> Bool {
+            guard handedOver else { return true }
+            handedOver = false
+            guard await takenIterator.next() != nil else { return false }
             progress(ImportProgress(
                 rowsRead: report.rowsRead, rowsRejected: report.rejectedCount,
                 bytesRead: reader.bytesConsumed, totalBytes: reader.totalBytes))
+            return true
         }
 
         func flush(lastLine: Int) async throws {
@@ -131,53 +159,83 @@ public struct DirectoryImporter: Sendable {
             let structures = folder.takeStructures().filter { seenStructures.insert($0.identifier.idNatStruct).inserted }
             guard !batch.professionals.isEmpty || !structures.isEmpty else { return }
             let professionals = batch.professionals
+            var stored: Set<String>?
+            if firstImport {
+                var again: Set<String> = []
+                for professional in professionals where !written.insert(professional.idNat.value).inserted {
+                    again.insert(professional.idNat.value)
+                }
+                stored = again
+            }
             let label = "\(source):\(batchFirstLine)-\(lastLine)"
             report.professionals += professionals.count
             report.structures += structures.count
             report.rowsImported += batch.rows
             batch = Batch()
             batchFirstLine = lastLine + 1
-            try await awaitInFlight()
-            let writer = self.writer
-            inFlight = Task {
-                try await writer.write(professionals: professionals, structures: structures, actor: actor, source: label)
-            }
+            // Rows are built and encoded here, on the parser's side, while the writer writes.
+            let prepared = RegistryBulkWriter(database: database, clock: clock)
+                .prepare(professionals: professionals, structures: structures, alreadyStored: stored, source: label)
+            guard await writerIsReady() else { throw WriterStopped() }
+            batchSink.yield(prepared)
+            handedOver = true
         }
 
-        var lastLine = 1
-        // Good rows read for the person not yet complete.
-        var pendingRows = 0
-        while let line = try reader.nextLine() {
-            lastLine = line.number
-            if line.bytes.isEmpty { continue }
-            report.rowsRead += 1
-            let record: DirectoryActivityRecord
-            do {
-                record = try parser.record(from: line)
-            } catch {
-                report.rejectedCount += 1
-                if report.rejected.count < Self.maximumReportedRejections {
-                    report.rejected.append(RejectedRow(
-                        lineNumber: line.number, column: error.column, code: error.causeCode ?? error.code, reason: error.reason))
+        func parse() async throws {
+            var lastLine = 1
+            // Good rows read for the person not yet complete.
+            var pendingRows = 0
+            while let line = try reader.nextLine() {
+                lastLine = line.number
+                if line.bytes.isEmpty { continue }
+                report.rowsRead += 1
+                let record: DirectoryActivityRecord
+                do {
+                    record = try parser.record(from: line)
+                } catch {
+                    report.rejectedCount += 1
+                    if report.rejected.count < Self.maximumReportedRejections {
+                        report.rejected.append(RejectedRow(
+                            lineNumber: line.number, column: error.column, code: error.causeCode ?? error.code, reason: error.reason))
+                    }
+                    continue
                 }
-                continue
-            }
-            if let finished = folder.add(record) {
-                batch.add(finished, rows: pendingRows)
-                pendingRows = 0
-                if batch.professionals.count >= professionalsPerBatch {
-                    // The row just read belongs to the next person: it goes in the next batch.
-                    try await flush(lastLine: line.number - 1)
+                if let finished = folder.add(record) {
+                    batch.add(finished, rows: pendingRows)
+                    pendingRows = 0
+                    if batch.professionals.count >= professionalsPerBatch {
+                        // The row just read belongs to the next person: it goes in the next batch.
+                        try await flush(lastLine: line.number - 1)
+                    }
                 }
+                pendingRows += 1
             }
-            pendingRows += 1
+            if let last = folder.finish() { batch.add(last, rows: pendingRows) }
+            try await flush(lastLine: lastLine)
         }
-        if let last = folder.finish() { batch.add(last, rows: pendingRows) }
-        try await flush(lastLine: lastLine)
-        try await awaitInFlight()
+
+        do {
+            try await parse()
+            batchSink.finish()
+            _ = await writerIsReady()
+            try await writer.value
+        } catch {
+            writer.cancel()
+            batchSink.finish()
+            if error is WriterStopped {
+                // The writer's own error says what went wrong.
+                try await writer.value
+            } else {
+                _ = try? await writer.value
+            }
+            throw error
+        }
         report.windows1252Lines = reader.windows1252LineCount
         return report
     }
+
+    /// Thrown by the parser when the writer has stopped; the writer's error is the one reported.
+    private struct WriterStopped: Error {}
 
     /// The professionals of one transaction; a person seen twice in it is merged.
     private struct Batch {

@@ -137,9 +137,18 @@ public struct DirectoryAddress: Hashable, Sendable {
 
     /// The street line: number, repetition index, street type label and name (`2 Faubourg SAINT ETIENNE`).
     public var streetLine: String? {
-        let number = [streetNumber, repetitionIndex].compactMap { $0 }.joined()
-        let parts = [number.isEmpty ? nil : number, streetTypeLabel ?? streetTypeCode, streetName].compactMap { $0 }
-        return parts.isEmpty ? nil : parts.joined(separator: " ")
+        // Built by appending: this runs for every row of an import.
+        var line = ""
+        func add(_ part: String?, separator: String) {
+            guard let part else { return }
+            if !line.isEmpty { line += separator }
+            line += part
+        }
+        add(streetNumber, separator: "")
+        add(repetitionIndex, separator: "")
+        add(streetTypeLabel ?? streetTypeCode, separator: " ")
+        add(streetName, separator: " ")
+        return line.isEmpty ? nil : line
     }
 
     /// The address in the registry's short form: street line, postal code and town

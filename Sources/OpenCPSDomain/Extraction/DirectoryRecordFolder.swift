@@ -41,7 +41,8 @@ public struct DirectoryRecordFolder: Sendable {
     /// The structures seen since the last call, and forgets them.
     public mutating func takeStructures() -> [Structure] {
         defer { structures.removeAll(keepingCapacity: true) }
-        return structures.values.sorted { $0.identifier.idNatStruct < $1.identifier.idNatStruct }
+        // Sorted by the dictionary's keys: an identifier's idNatStruct is built anew each time it is read.
+        return structures.sorted { $0.key < $1.key }.map(\.value)
     }
 
     private static func merge(_ record: DirectoryActivityRecord, into person: inout Professional) {

@@ -15,48 +15,149 @@ public struct RegistryBulkWriter: Sendable {
     private let database: any Database
     private let audit: AuditLog
     private let clock: any WallClock
+    private let sqliteCacheMegabytes: Int
 
     /// Creates a writer.
-    public init(database: any Database, clock: any WallClock) {
+    /// - Parameters:
+    ///   - database: where to write; the batches share its transaction if it is in one.
+    ///   - clock: the clock for timestamps.
+    ///   - sqliteCacheMegabytes: SQLite's page cache for the connection that writes (ignored on PostgreSQL).
+    public init(database: any Database, clock: any WallClock, sqliteCacheMegabytes: Int = 128) {
         self.database = database
         self.clock = clock
         self.audit = AuditLog(clock: clock)
+        self.sqliteCacheMegabytes = sqliteCacheMegabytes
     }
 
-    /// Writes one batch.
+    /// Runs a first import's single transaction. On SQLite, the connection's foreign-key
+    /// checks are off for it (a look-up of the professional for every exercise and activity):
+    /// the importer writes those rows only beside their professional, in the same batch.
+    /// The setting cannot change inside a transaction, so it is set around it and restored
+    /// whatever happens.
+    public static func inFirstImportTransaction(
+        on database: any Database, _ body: @escaping @Sendable (any Database) async throws -> Void
+    ) async throws {
+        guard SQLEngine(database.sql) == .sqlite else {
+            try await database.transaction(body)
+            return
+        }
+        try await database.withConnection { connection in
+            try await connection.sql.raw("PRAGMA foreign_keys = OFF").run()
+            do {
+                try await connection.transaction(body)
+            } catch {
+                try? await connection.sql.raw("PRAGMA foreign_keys = ON").run()
+                throw error
+            }
+            try await connection.sql.raw("PRAGMA foreign_keys = ON").run()
+        }
+    }
+
+    /// A batch made ready for the database: rows built, sorted and encoded for the engine,
+    /// and its digest computed. Preparing is pure CPU work, done while the batch before is
+    /// being written.
+    public struct PreparedBatch: Sendable {
+        fileprivate var replacedIDs: [String]
+        fileprivate var payloads: [BulkInsert.Payload]
+        fileprivate var digest: String
+        fileprivate var detail: String
+        fileprivate var source: String
+        /// Whether the batch writes nothing.
+        public var isEmpty: Bool { payloads.isEmpty }
+    }
+
+    /// Writes one batch: ``prepare(professionals:structures:alreadyStored:source:)`` then ``write(_:actor:)``.
+    public func write(
+        professionals: [Professional], structures: [Structure], alreadyStored: Set<String>? = nil, actor: String, source: String
+    ) async throws {
+        try await write(
+            prepare(professionals: professionals, structures: structures, alreadyStored: alreadyStored, source: source), actor: actor)
+    }
+
+    /// Builds, sorts and encodes one batch's rows.
     /// - Parameters:
     ///   - professionals: each professional with every exercise and activity of the batch;
     ///     a professional appears at most once.
     ///   - structures: the structures the activities name; an existing structure is kept as is.
-    ///   - actor: who runs the import, for the audit log.
+    ///   - alreadyStored: nil when any professional may be stored already; otherwise, in a
+    ///     first import into an empty registry, the idNats of the batch that earlier batches
+    ///     wrote (the others, and the structures, are new: they skip the replacement and
+    ///     conflict handling).
     ///   - source: what the batch is, for the audit log (file and line range).
-    public func write(professionals: [Professional], structures: [Structure], actor: String, source: String) async throws {
-        guard !professionals.isEmpty || !structures.isEmpty else { return }
+    public func prepare(
+        professionals: [Professional], structures: [Structure], alreadyStored: Set<String>? = nil, source: String
+    ) -> PreparedBatch {
+        let engine: BulkInsert.Engine = BulkInsert.Engine(database)
         let now = StoredTimestamp.string(clock.now())
-        var professionalRowsBuilt: [ProfessionalRow] = []
-        var exerciseRowsBuilt: [ExerciseRow] = []
-        var activityRowsBuilt: [ActivityRow] = []
-        professionalRowsBuilt.reserveCapacity(professionals.count)
+        var professionalRows: [ProfessionalRow] = []
+        var exerciseRows: [ExerciseRow] = []
+        var activityRows: [ActivityRow] = []
+        professionalRows.reserveCapacity(professionals.count)
         for professional in professionals {
-            professionalRowsBuilt.append(ProfessionalRow(professional, version: 1, updatedAt: now))
+            professionalRows.append(ProfessionalRow(professional, version: 1, updatedAt: now))
             let rows = RegistryRows(professional)
-            exerciseRowsBuilt += rows.exercises
-            activityRowsBuilt += rows.activities
+            exerciseRows += rows.exercises
+            activityRows += rows.activities
         }
         // Rows in key order land next to each other in the B-trees, which halves the page work.
-        let professionalRows = professionalRowsBuilt.sorted { $0.id_nat < $1.id_nat }
-        let exerciseRows = exerciseRowsBuilt.sorted { ($0.id_nat, $0.profession_code) < ($1.id_nat, $1.profession_code) }
-        let activityRows = activityRowsBuilt.sorted { $0.id < $1.id }
+        professionalRows.sort { $0.id_nat < $1.id_nat }
+        exerciseRows.sort { ($0.id_nat, $0.profession_code) < ($1.id_nat, $1.profession_code) }
+        activityRows.sort { $0.id < $1.id }
         let structureRows = structures.map { StructureRow($0, updatedAt: now) }.sorted { $0.id < $1.id }
         var hasher = SHA256()
-        for row in professionalRows { hasher.update(data: Data("\(row.id_nat)|\(row.name_key)\n".utf8)) }
-        for row in activityRows { hasher.update(data: Data("\(row.id)|\(row.structure_id ?? "")\n".utf8)) }
-        for row in structureRows { hasher.update(data: Data("\(row.id)|\(row.name_key)\n".utf8)) }
-        let digest = hasher.finalize().hexString
+        func hash(_ parts: String...) {
+            for part in parts {
+                var part = part
+                part.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            }
+        }
+        for row in professionalRows { hash(row.id_nat, "|", row.name_key, "\n") }
+        for row in activityRows { hash(row.id, "|", row.structure_id ?? "", "\n") }
+        for row in structureRows { hash(row.id, "|", row.name_key, "\n") }
 
+        var payloads: [BulkInsert.Payload] = []
+        let upsert = "(id_nat) DO UPDATE SET civilite = excluded.civilite, last_name = excluded.last_name, first_name = excluded.first_name, name_key = excluded.name_key, version = professionals.version + 1, updated_at = excluded.updated_at"
+        // New professionals go straight in; PostgreSQL would otherwise stage them for the upsert.
+        let groups: [(rows: [ProfessionalRow], conflict: String?)] = alreadyStored.map { stored in
+            stored.isEmpty ? [(professionalRows, nil)]
+                : [(professionalRows.filter { !stored.contains($0.id_nat) }, nil), (professionalRows.filter { stored.contains($0.id_nat) }, upsert)]
+        } ?? [(professionalRows, upsert)]
+        for group in groups {
+            payloads.append(BulkInsert.prepare(
+                group.rows.map { row in [row.id_nat, row.id_type, row.civilite, row.last_name, row.first_name, row.name_key, String(row.version), row.updated_at] }, into: "professionals",
+                columns: ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at"],
+                integerColumns: ["version"], conflict: group.conflict, for: engine))
+        }
+        payloads.append(BulkInsert.prepare(
+            exerciseRows.map { row in [row.id_nat, row.profession_code, row.category_code, row.civilite_exercice, row.savoir_faire_type, row.savoir_faire_code, row.savoir_faire_label, row.ordre, row.registered_on, row.registration_number] }, into: "exercises",
+            columns: ["id_nat", "profession_code", "category_code", "civilite_exercice", "savoir_faire_type", "savoir_faire_code", "savoir_faire_label", "ordre", "registered_on", "registration_number"],
+            conflict: nil, for: engine))
+        payloads.append(BulkInsert.prepare(
+            activityRows.map { row in [row.id, row.id_nat, row.profession_code, row.mode_code, row.structure_id, row.structure_name, row.sector_code, row.department, row.address_line, row.postal_code, row.city] }, into: "activities",
+            columns: ["id", "id_nat", "profession_code", "mode_code", "structure_id", "structure_name", "sector_code", "department", "address_line", "postal_code", "city"],
+            conflict: nil, for: engine))
+        payloads.append(BulkInsert.prepare(
+            structureRows.map { row in [row.id, row.kind, row.number, row.name, row.name_key, row.sector_code, row.department, row.address_line, row.postal_code, row.city, row.legal_entity_finess, row.updated_at] }, into: "structures",
+            columns: ["id", "kind", "number", "name", "name_key", "sector_code", "department", "address_line", "postal_code", "city", "legal_entity_finess", "updated_at"],
+            // The importer writes each structure once; into an empty registry, none is stored.
+            conflict: alreadyStored == nil ? "(id) DO NOTHING" : nil, for: engine))
+        let replaced = alreadyStored.map { stored in professionalRows.map(\.id_nat).filter(stored.contains) } ?? professionalRows.map(\.id_nat)
+        return PreparedBatch(
+            replacedIDs: replaced, payloads: payloads.filter { !$0.isEmpty }, digest: hasher.finalize().hexString,
+            detail: "\(professionalRows.count) professionals, \(activityRows.count) activities, \(structureRows.count) structures",
+            source: source)
+    }
+
+    /// Writes a prepared batch in one transaction (or in the one the writer's database is in)
+    /// with its audit entry.
+    /// - Parameters:
+    ///   - batch: from ``prepare(professionals:structures:alreadyStored:source:)``.
+    ///   - actor: who runs the import, for the audit log.
+    public func write(_ batch: PreparedBatch, actor: String) async throws {
+        guard !batch.isEmpty else { return }
         try await database.transaction { db in
             let sql = db.sql
-            try await SQLEngine.enlargeSQLiteCache(sql)
+            try await SQLEngine.enlargeSQLiteCache(sql, megabytes: sqliteCacheMegabytes)
             if SQLEngine(sql) == .postgres {
                 // The tables grow faster than their statistics during an import: left to itself,
                 // the planner keeps the sequential scans it chose on empty tables for the
@@ -64,35 +165,18 @@ public struct RegistryBulkWriter: Sendable {
                 try await sql.raw("SET LOCAL enable_seqscan = off").run()
             }
             let head = try await AuditLog.lock(sql)
-            let ids = professionalRows.map(\.id_nat)
             // An imported professional's exercises and activities are replaced by the file's.
-            for chunk in ids.chunked(by: 500) {
+            for chunk in batch.replacedIDs.chunked(by: 500) {
                 try await sql.delete(from: "activities").where("id_nat", .in, Array(chunk)).run()
                 try await sql.delete(from: "exercises").where("id_nat", .in, Array(chunk)).run()
             }
-            try await BulkInsert.run(
-                professionalRows.map { row in [row.id_nat, row.id_type, row.civilite, row.last_name, row.first_name, row.name_key, String(row.version), row.updated_at] }, into: "professionals",
-                columns: ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at"],
-                integerColumns: ["version"],
-                conflict: "(id_nat) DO UPDATE SET civilite = excluded.civilite, last_name = excluded.last_name, first_name = excluded.first_name, name_key = excluded.name_key, version = professionals.version + 1, updated_at = excluded.updated_at",
-                on: db)
-            try await BulkInsert.run(
-                exerciseRows.map { row in [row.id_nat, row.profession_code, row.category_code, row.civilite_exercice, row.savoir_faire_type, row.savoir_faire_code, row.savoir_faire_label, row.ordre, row.registered_on, row.registration_number] }, into: "exercises",
-                columns: ["id_nat", "profession_code", "category_code", "civilite_exercice", "savoir_faire_type", "savoir_faire_code", "savoir_faire_label", "ordre", "registered_on", "registration_number"],
-                conflict: nil, on: db)
-            try await BulkInsert.run(
-                activityRows.map { row in [row.id, row.id_nat, row.profession_code, row.mode_code, row.structure_id, row.structure_name, row.sector_code, row.department, row.address_line, row.postal_code, row.city] }, into: "activities",
-                columns: ["id", "id_nat", "profession_code", "mode_code", "structure_id", "structure_name", "sector_code", "department", "address_line", "postal_code", "city"],
-                conflict: nil, on: db)
-            try await BulkInsert.run(
-                structureRows.map { row in [row.id, row.kind, row.number, row.name, row.name_key, row.sector_code, row.department, row.address_line, row.postal_code, row.city, row.legal_entity_finess, row.updated_at] }, into: "structures",
-                columns: ["id", "kind", "number", "name", "name_key", "sector_code", "department", "address_line", "postal_code", "city", "legal_entity_finess", "updated_at"],
-                conflict: "(id) DO NOTHING", on: db)
+            for payload in batch.payloads {
+                try await BulkInsert.send(payload, on: db)
+            }
             try await audit.append(
                 [AuditEvent(
-                    actor: actor, action: "registry.import", entityType: "import", entityID: source,
-                    afterDigest: digest,
-                    detail: "\(professionalRows.count) professionals, \(activityRows.count) activities, \(structureRows.count) structures")],
+                    actor: actor, action: "registry.import", entityType: "import", entityID: batch.source,
+                    afterDigest: batch.digest, detail: batch.detail)],
                 after: head, on: sql)
         }
     }

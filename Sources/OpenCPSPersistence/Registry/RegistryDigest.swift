@@ -61,7 +61,13 @@ struct RegistryRows {
 public enum ActivityIdentifier {
     /// The identifier of an activity not yet in `taken`.
     static func make(idNat: IdNat, professionCode: String, activity: Activity, taken: Set<String>) -> String {
-        let base = "\(FHIRIdentifier.of(idNat))-\(professionCode)-\(activity.mode.rawValue)-\(activity.structure?.idNatStruct ?? "0")"
+        var base = FHIRIdentifier.of(idNat)
+        base += "-"
+        base += professionCode
+        base += "-"
+        base += activity.mode.rawValue
+        base += "-"
+        base += activity.structure?.idNatStruct ?? "0"
         var candidate = base
         var index = 2
         while taken.contains(candidate) {
@@ -77,7 +83,10 @@ public enum ActivityIdentifier {
 public enum FHIRIdentifier {
     /// The FHIR id for an idNat.
     public static func of(_ idNat: IdNat) -> String {
-        idNat.value.replacingOccurrences(of: "/", with: ".")
+        let value = idNat.value
+        // Only staff identifiers hold a slash; Foundation's replacement costs more than the check.
+        guard value.utf8.contains(UInt8(ascii: "/")) else { return value }
+        return value.replacingOccurrences(of: "/", with: ".")
     }
 
     /// The idNat behind a FHIR id, if it is one.

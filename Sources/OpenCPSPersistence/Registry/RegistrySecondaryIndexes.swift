@@ -1,23 +1,38 @@
 import FluentKit
 import SQLKit
 
-/// The registry's search indexes (created by M0001), which a first import into an empty
-/// registry builds once, sorted, at the end instead of row by row.
+/// The registry's search indexes (created by M0001), and on PostgreSQL its foreign keys,
+/// which a first import into an empty registry builds once, at the end, instead of row by row.
 ///
 /// While they are dropped, searches by name, structure or department still answer, slowly.
 /// ``restore(on:)`` creates whichever is missing: the importer calls it when it ends, even
 /// on failure, and the server at start-up, in case an import was killed.
+///
+/// PostgreSQL checks a foreign key with a trigger per inserted row that locks the parent
+/// row (a write to its page); adding the constraint after the load checks every row in one
+/// join instead, as the manual's "Populating a Database" advises. The importer writes an
+/// exercise or activity only in the transaction that writes its professional, so the check
+/// at the end holds. SQLite's checks are plain look-ups and stay on.
 public enum RegistrySecondaryIndexes {
-    /// Name, table and columns of each index, exactly as M0001 creates them.
+    /// Name, table and columns of each index, exactly as M0001 creates them. `activities_id_nat`
+    /// serves the replacement of a stored professional's activities, which a first import
+    /// needs only for a person whose rows are not together in the file.
     static let all: [(name: String, table: String, columns: String)] = [
         ("professionals_name_key", "professionals", "name_key, id_nat"),
+        ("activities_id_nat", "activities", "id_nat"),
         ("activities_structure", "activities", "structure_id"),
         ("activities_department", "activities", "department, profession_code"),
         ("structures_name_key", "structures", "name_key, id"),
     ]
 
-    /// Drops the indexes if the registry is empty (a first import).
-    /// - Returns: whether they were dropped (and must be restored).
+    /// Name, table and definition of each foreign key, as PostgreSQL names M0001's.
+    static let foreignKeys: [(name: String, table: String, definition: String)] = [
+        ("exercises_id_nat_fkey", "exercises", "FOREIGN KEY (id_nat) REFERENCES professionals (id_nat) ON DELETE CASCADE"),
+        ("activities_id_nat_fkey", "activities", "FOREIGN KEY (id_nat) REFERENCES professionals (id_nat) ON DELETE CASCADE"),
+    ]
+
+    /// Drops the indexes (and on PostgreSQL the foreign keys) if the registry is empty (a first import).
+    /// - Returns: whether they were dropped (and must be restored): whether this is a first import.
     public static func dropForFirstImport(on database: any Database) async throws -> Bool {
         let sql = database.sql
         for table in ["professionals", "structures"] {
@@ -26,24 +41,51 @@ public enum RegistrySecondaryIndexes {
         for index in all {
             try await sql.raw("DROP INDEX IF EXISTS \(ident: index.name)").run()
         }
+        if SQLEngine(sql) == .postgres {
+            for key in foreignKeys {
+                try await sql.raw("ALTER TABLE \(ident: key.table) DROP CONSTRAINT IF EXISTS \(ident: key.name)").run()
+            }
+        }
         return true
     }
 
-    /// Creates every index that is missing (nothing is done when none is, as at most starts).
+    /// Creates every index and foreign key that is missing (nothing is done when none is, as at most starts).
     public static func restore(on database: any Database) async throws {
         let sql = database.sql
-        let present: SQLQueryString = SQLEngine(sql) == .postgres
+        let postgres = SQLEngine(sql) == .postgres
+        let present: SQLQueryString = postgres
             ? "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()"
             : "SELECT name FROM sqlite_master WHERE type = 'index'"
         let existing = Set(try await sql.raw(present).all().map { try $0.decode(column: "name", as: String.self) })
         let missing = all.filter { !existing.contains($0.name) }
-        guard !missing.isEmpty else { return }
-        for index in missing {
-            try await sql.raw("CREATE INDEX IF NOT EXISTS \(ident: index.name) ON \(ident: index.table) (\(unsafeRaw: index.columns))").run()
+        var missingKeys: [(name: String, table: String, definition: String)] = []
+        if postgres {
+            let keys = Set(try await sql.raw("""
+                SELECT c.conname AS name FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                WHERE n.nspname = current_schema() AND c.contype = 'f'
+                """).all().map { try $0.decode(column: "name", as: String.self) })
+            missingKeys = foreignKeys.filter { !keys.contains($0.name) }
         }
-        if SQLEngine(sql) == .postgres {
+        guard !missing.isEmpty || !missingKeys.isEmpty else { return }
+        try await database.withConnection { connection in
+            let sql = connection.sql
+            if !postgres {
+                // Sorted in memory rather than in temporary files.
+                try await SQLEngine.enlargeSQLiteCache(sql, megabytes: 256)
+            }
+            for index in missing {
+                try await sql.raw("CREATE INDEX IF NOT EXISTS \(ident: index.name) ON \(ident: index.table) (\(unsafeRaw: index.columns))").run()
+            }
+            if !postgres {
+                try await sql.raw("PRAGMA cache_size = -2000").run()
+            }
+        }
+        for key in missingKeys {
+            try await sql.raw("ALTER TABLE \(ident: key.table) ADD CONSTRAINT \(ident: key.name) \(unsafeRaw: key.definition)").run()
+        }
+        if postgres {
             // Fresh statistics for the planner after a bulk load, as PostgreSQL's manual advises.
-            try await sql.raw("ANALYZE professionals, activities, structures").run()
+            try await sql.raw("ANALYZE professionals, exercises, activities, structures").run()
         }
     }
 }

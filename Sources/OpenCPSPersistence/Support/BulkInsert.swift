@@ -5,7 +5,9 @@ import PostgresNIO
 import SQLKit
 import SQLiteNIO
 
-/// Bulk inserts for imports, through each driver's fastest path.
+/// Bulk inserts for imports, through each driver's fastest path, in two steps: ``prepare``
+/// encodes the rows for the engine (pure CPU work, which an import does while the batch
+/// before is being written) and ``send(_:on:)`` writes them.
 ///
 /// SQLKit binds each value through `Encodable`, which costs more than the database's own
 /// work at a million rows; here values are `String?`. SQLite gets multi-row `INSERT`s bound
@@ -13,27 +15,63 @@ import SQLiteNIO
 /// table of the same shape when rows may conflict, then one `INSERT ... SELECT ... ON
 /// CONFLICT`). Other drivers take the SQLKit path.
 enum BulkInsert {
-    /// Inserts `rows` (each a value per column, nil for NULL) with an optional `ON CONFLICT` clause.
-    static func run(
-        _ rows: [[String?]], into table: String, columns: [String], integerColumns: Set<String> = [],
-        conflict: String?, on database: any Database
-    ) async throws {
-        guard !rows.isEmpty else { return }
-        if let postgres = database as? any PostgresDatabase {
-            try await copy(rows, into: table, columns: columns, conflict: conflict, on: postgres, logger: database.logger)
-            return
+    /// Which path a database takes.
+    enum Engine: Sendable {
+        case sqlite, postgres, generic
+
+        init(_ database: any Database) {
+            if database is any PostgresDatabase {
+                self = .postgres
+            } else if database is any SQLiteDatabase {
+                self = .sqlite
+            } else {
+                self = .generic
+            }
         }
-        // SQLite allows 32,766 parameters in one statement (PostgreSQL 65,535, for the generic path).
-        let rowsPerStatement = max(1, 30_000 / columns.count)
+    }
+
+    /// Rows of one table encoded for one engine.
+    struct Payload: Sendable {
+        fileprivate enum Encoded: Sendable {
+            /// Statements and their binds.
+            case sqlite([(sql: String, binds: [SQLiteData])])
+            /// COPY's text format.
+            case postgres(ByteBuffer)
+            /// Values, and which columns are integers.
+            case generic([[String?]], integerIndexes: Set<Int>)
+        }
+
+        fileprivate let table: String
+        fileprivate let columns: [String]
+        fileprivate let conflict: String?
+        fileprivate let encoded: Encoded
+        /// Whether there is no row to write.
+        let isEmpty: Bool
+    }
+
+    /// Encodes `rows` (each a value per column, nil for NULL) for `engine`, with an optional `ON CONFLICT` clause.
+    static func prepare(
+        _ rows: [[String?]], into table: String, columns: [String], integerColumns: Set<String> = [],
+        conflict: String?, for engine: Engine
+    ) -> Payload {
         let integerIndexes = Set(columns.indices.filter { integerColumns.contains(columns[$0]) })
-        let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-        let tail = conflict.map { " ON CONFLICT \($0)" } ?? ""
-        for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
-            let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
-            if let sqlite = database as? any SQLiteDatabase {
+        let encoded: Payload.Encoded
+        switch engine {
+        case .postgres:
+            encoded = .postgres(copyText(rows, columns: columns.count))
+        case .generic:
+            encoded = .generic(rows, integerIndexes: integerIndexes)
+        case .sqlite:
+            // SQLite allows 32,766 parameters in one statement.
+            let rowsPerStatement = max(1, 30_000 / columns.count)
+            let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+            let tail = conflict.map { " ON CONFLICT \($0)" } ?? ""
+            let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+            var statements: [(sql: String, binds: [SQLiteData])] = []
+            for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+                let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
                 var binds: [SQLiteData] = []
                 binds.reserveCapacity(chunk.count * columns.count)
-                let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
                 for row in chunk {
                     for (index, value) in row.enumerated() {
                         if let value {
@@ -43,35 +81,62 @@ enum BulkInsert {
                         }
                     }
                 }
-                let text = head + Array(repeating: placeholders, count: chunk.count).joined(separator: ", ") + tail
-                _ = try await sqlite.query(text, binds).get()
-            } else {
-                var query = SQLQueryString(head)
-                for (rowIndex, row) in chunk.enumerated() {
-                    query.appendInterpolation(unsafeRaw: rowIndex == 0 ? "(" : ", (")
-                    for (index, value) in row.enumerated() {
-                        if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                        if integerIndexes.contains(index), let value, let number = Int(value) {
-                            query.appendInterpolation(bind: number)
-                        } else {
-                            query.appendInterpolation(bind: value)
-                        }
-                    }
-                    query.appendInterpolation(unsafeRaw: ")")
-                }
-                query.appendInterpolation(unsafeRaw: tail)
-                try await database.sql.raw(query).run()
+                statements.append((head + Array(repeating: placeholders, count: chunk.count).joined(separator: ", ") + tail, binds))
             }
+            encoded = .sqlite(statements)
+        }
+        return Payload(table: table, columns: columns, conflict: conflict, encoded: encoded, isEmpty: rows.isEmpty)
+    }
+
+    /// Writes a payload made by ``prepare`` for this database's engine.
+    static func send(_ payload: Payload, on database: any Database) async throws {
+        guard !payload.isEmpty else { return }
+        switch payload.encoded {
+        case .sqlite(let statements):
+            guard let sqlite = database as? any SQLiteDatabase else {
+                preconditionFailure("a payload prepared for SQLite is sent to another engine")
+            }
+            for statement in statements {
+                _ = try await sqlite.query(statement.sql, statement.binds).get()
+            }
+        case .postgres(let text):
+            guard let postgres = database as? any PostgresDatabase else {
+                preconditionFailure("a payload prepared for PostgreSQL is sent to another engine")
+            }
+            try await copy(text, into: payload.table, columns: payload.columns, conflict: payload.conflict, on: postgres, logger: database.logger)
+        case .generic(let rows, let integerIndexes):
+            try await sendThroughSQLKit(rows, payload: payload, integerIndexes: integerIndexes, on: database)
         }
     }
 
-    /// Sends rows with `COPY ... FROM STDIN` in text format, straight into the table or, with a
-    /// conflict clause, into a temporary table emptied at commit and then merged.
-    private static func copy(
-        _ rows: [[String?]], into table: String, columns: [String], conflict: String?,
-        on postgres: any PostgresDatabase, logger: Logger
-    ) async throws {
-        var buffer = ByteBufferAllocator().buffer(capacity: rows.count * columns.count * 16)
+    /// Writes rows with SQLKit's binds (PostgreSQL's limit is 65,535 parameters a statement).
+    private static func sendThroughSQLKit(_ rows: [[String?]], payload: Payload, integerIndexes: Set<Int>, on database: any Database) async throws {
+        let rowsPerStatement = max(1, 30_000 / payload.columns.count)
+        let head = "INSERT INTO \(payload.table) (\(payload.columns.joined(separator: ", "))) VALUES "
+        let tail = payload.conflict.map { " ON CONFLICT \($0)" } ?? ""
+        for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+            let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
+            var query = SQLQueryString(head)
+            for (rowIndex, row) in chunk.enumerated() {
+                query.appendInterpolation(unsafeRaw: rowIndex == 0 ? "(" : ", (")
+                for (index, value) in row.enumerated() {
+                    if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                    if integerIndexes.contains(index), let value, let number = Int(value) {
+                        query.appendInterpolation(bind: number)
+                    } else {
+                        query.appendInterpolation(bind: value)
+                    }
+                }
+                query.appendInterpolation(unsafeRaw: ")")
+            }
+            query.appendInterpolation(unsafeRaw: tail)
+            try await database.sql.raw(query).run()
+        }
+    }
+
+    /// Rows in COPY's text format: tab-separated, `\N` for NULL, one line a row.
+    private static func copyText(_ rows: [[String?]], columns: Int) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: rows.count * columns * 16)
         for row in rows {
             for (index, value) in row.enumerated() {
                 if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
@@ -79,9 +144,17 @@ enum BulkInsert {
             }
             buffer.writeInteger(UInt8(ascii: "\n"))
         }
+        return buffer
+    }
+
+    /// Sends rows with `COPY ... FROM STDIN` in text format, straight into the table or, with a
+    /// conflict clause, into a temporary table emptied at commit and then merged.
+    private static func copy(
+        _ data: ByteBuffer, into table: String, columns: [String], conflict: String?,
+        on postgres: any PostgresDatabase, logger: Logger
+    ) async throws {
         let columnList = columns.joined(separator: ", ")
         let staging = "opencps_bulk_\(table)"
-        let data = buffer
         try await postgres.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 if conflict != nil {

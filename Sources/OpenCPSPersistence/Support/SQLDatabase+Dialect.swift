@@ -27,11 +27,11 @@ extension Database {
 }
 
 extension SQLEngine {
-    /// Gives the current SQLite connection a page cache of 128 MB for a bulk write (the
-    /// default 2 MB thrashes on indexes of random keys: UUIDs, serials, tracking numbers).
-    /// It is a per-connection setting; nothing is done on PostgreSQL.
-    static func enlargeSQLiteCache(_ sql: any SQLDatabase) async throws {
+    /// Gives the current SQLite connection a page cache of 128 MB (or `megabytes`) for a bulk
+    /// write (the default 2 MB thrashes on indexes of random keys: UUIDs, serials, tracking
+    /// numbers). It is a per-connection setting; nothing is done on PostgreSQL.
+    static func enlargeSQLiteCache(_ sql: any SQLDatabase, megabytes: Int = 128) async throws {
         guard SQLEngine(sql) == .sqlite else { return }
-        try await sql.raw("PRAGMA cache_size = -131072").run()
+        try await sql.raw("PRAGMA cache_size = \(unsafeRaw: String(-megabytes * 1024))").run()
     }
 }
