@@ -83,7 +83,7 @@ struct BenchRegistryCommand: AsyncParsableCommand {
             rows: \(report.rowsRead) read, \(report.rowsImported) imported, \(report.rejectedCount) refused; \(report.professionals) professionals, \(report.structures) structures
             import: \(String(format: "%.1f", seconds)) s, \(Int(Double(report.rowsRead) / seconds)) rows/s
             peak memory (RSS): \(peak / 1_048_576) MiB
-            name-prefix search (\(sorted.count) searches, limit 20): p50 \(String(format: "%.2f", percentile(0.5))) ms, p99 \(String(format: "%.2f", percentile(0.99))) ms
+            name-prefix search (\(sorted.count) searches, limit 20): p50 \(String(format: "%.2f", percentile(0.5))) ms, p90 \(String(format: "%.2f", percentile(0.9))) ms, p99 \(String(format: "%.2f", percentile(0.99))) ms, max \(String(format: "%.2f", sorted.last ?? 0)) ms
             """)
     }
 

@@ -67,25 +67,54 @@ public enum RegistrySecondaryIndexes {
             missingKeys = foreignKeys.filter { !keys.contains($0.name) }
         }
         guard !missing.isEmpty || !missingKeys.isEmpty else { return }
-        try await database.withConnection { connection in
-            let sql = connection.sql
-            if !postgres {
-                // Sorted in memory rather than in temporary files.
-                try await SQLEngine.enlargeSQLiteCache(sql, megabytes: 256)
-            }
-            for index in missing {
-                try await sql.raw("CREATE INDEX IF NOT EXISTS \(ident: index.name) ON \(ident: index.table) (\(unsafeRaw: index.columns))").run()
-            }
-            if !postgres {
-                try await sql.raw("PRAGMA cache_size = -2000").run()
-            }
+        // On PostgreSQL, two connections build at once (a CREATE INDEX lets another run on the
+        // same table), so that the server uses both cores; SQLite has one writer.
+        var statements: [[SQLQueryString]] = postgres ? [[], []] : [[]]
+        for (position, index) in missing.enumerated() {
+            statements[position % statements.count].append(
+                "CREATE INDEX IF NOT EXISTS \(ident: index.name) ON \(ident: index.table) (\(unsafeRaw: index.columns))")
         }
         for key in missingKeys {
-            try await sql.raw("ALTER TABLE \(ident: key.table) ADD CONSTRAINT \(ident: key.name) \(unsafeRaw: key.definition)").run()
+            statements[statements.count - 1].append(
+                "ALTER TABLE \(ident: key.table) ADD CONSTRAINT \(ident: key.name) \(unsafeRaw: key.definition)")
+        }
+        let parts = statements.filter { !$0.isEmpty }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for part in parts {
+                group.addTask {
+                    try await database.withConnection { connection in
+                        try await build(part, on: connection.sql, postgres: postgres)
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
         if postgres {
-            // Fresh statistics for the planner after a bulk load, as PostgreSQL's manual advises.
-            try await sql.raw("ANALYZE professionals, exercises, activities, structures").run()
+            // As PostgreSQL's manual advises after a bulk load: fresh statistics for the planner,
+            // and a vacuum now rather than by autovacuum in the middle of the first searches
+            // (it also marks the pages all-visible, for index-only scans).
+            try await sql.raw("VACUUM (ANALYZE) professionals, exercises, activities, structures").run()
+        }
+    }
+
+    /// Runs index builds and constraint additions on one connection, with memory to sort in.
+    private static func build(_ statements: [SQLQueryString], on sql: any SQLDatabase, postgres: Bool) async throws {
+        if postgres {
+            // Index builds and the foreign keys' checks sort in memory.
+            try await sql.raw("SET maintenance_work_mem = '256MB'").run()
+            try await sql.raw("SET work_mem = '256MB'").run()
+        } else {
+            // Sorted in memory rather than in temporary files.
+            try await SQLEngine.enlargeSQLiteCache(sql, megabytes: 256)
+        }
+        for statement in statements {
+            try await sql.raw(statement).run()
+        }
+        if postgres {
+            try await sql.raw("RESET maintenance_work_mem").run()
+            try await sql.raw("RESET work_mem").run()
+        } else {
+            try await sql.raw("PRAGMA cache_size = -2000").run()
         }
     }
 }
