@@ -135,7 +135,7 @@ struct PKIEndpointTests {
             }
             let checked = try ExternalTool.run("openssl", ["verify", "-crl_check", "-CAfile", root.path, "-untrusted", ca.path, "-CRLfile", fullPEM.path, leaf.file.path])
             #expect(checked.output.contains("certificate revoked"), "\(checked.output)")
-            let checkedAll = try ExternalTool.run("openssl", ["verify", "-crl_check_all", "-use_deltas", "-CAfile", root.path, "-untrusted", ca.path,
+            let checkedAll = try ExternalTool.run("openssl", ["verify", "-crl_check_all", "-extended_crl", "-use_deltas", "-CAfile", root.path, "-untrusted", ca.path,
                                                               "-CRLfile", fullPEM.path, "-CRLfile", deltaPEM.path, "-CRLfile", rootPEM.path, leaf.file.path])
             #expect(checkedAll.output.contains("certificate revoked"), "\(checkedAll.output)")
             let deltaText = try ExternalTool.run("openssl", ["crl", "-in", deltaPEM.path, "-noout", "-text"]).output
@@ -145,7 +145,7 @@ struct PKIEndpointTests {
             #expect(deltaText.contains("Key Compromise"), "\(deltaText)")
 
             let good = try await issue(base, folder: folder, name: "good", profile: "signature")
-            let goodChecked = try ExternalTool.run("openssl", ["verify", "-crl_check_all", "-use_deltas", "-CAfile", root.path, "-untrusted", ca.path,
+            let goodChecked = try ExternalTool.run("openssl", ["verify", "-crl_check_all", "-extended_crl", "-use_deltas", "-CAfile", root.path, "-untrusted", ca.path,
                                                                "-CRLfile", fullPEM.path, "-CRLfile", deltaPEM.path, "-CRLfile", rootPEM.path, good.file.path])
             #expect(goodChecked.output.contains("\(good.file.path): OK"), "\(goodChecked.output)")
             let cacheHeaders = try await fetch("\(base)/crl/forte-personnes.crl").2

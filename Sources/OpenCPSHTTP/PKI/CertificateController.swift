@@ -117,8 +117,14 @@ public struct CertificateController: Sendable {
     }
 
     static func derFromPEM(_ text: String) throws -> [UInt8] {
-        let lines = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }
-        guard let data = Data(base64Encoded: lines.joined()), !data.isEmpty else {
+        // The base64 of every line but the armour lines, read as bytes (this runs on every issuance).
+        var base64: [UInt8] = []
+        base64.reserveCapacity(text.utf8.count)
+        for line in text.utf8.split(whereSeparator: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
+        where !line.starts(with: "-----".utf8) {
+            base64.append(contentsOf: line)
+        }
+        guard let data = Data(base64Encoded: Data(base64)), !data.isEmpty else {
             throw Problem(status: .unprocessableEntity, code: "pki.invalid-csr", detail: "the CSR must be PEM (-----BEGIN CERTIFICATE REQUEST-----)")
         }
         return Array(data)

@@ -107,8 +107,9 @@ public struct IssuedCertificate: Sendable, Hashable {
     public let serialNumber: Certificate.SerialNumber
     /// The serial number as lowercase hex (the revocation look-up key).
     public var serialHex: String { serialNumber.hex }
-    /// The subject, in RFC 4514 form as swift-certificates prints it.
-    public var subject: String { String(describing: certificate.subject) }
+    /// The subject, in RFC 4514 form as swift-certificates prints it (printed once: the record
+    /// and the API's answer both need it, and printing costs more than a hash).
+    public let subject: String
     /// Start of validity.
     public var notBefore: Date { certificate.notValidBefore }
     /// End of validity.
@@ -117,4 +118,14 @@ public struct IssuedCertificate: Sendable, Hashable {
     public let profile: CardCertificateProfile
     /// The slug of the issuing CA.
     public let issuerSlug: String
+
+    /// Records a certificate the issuer made.
+    init(certificate: Certificate, der: [UInt8], serialNumber: Certificate.SerialNumber, profile: CardCertificateProfile, issuerSlug: String) {
+        self.certificate = certificate
+        self.der = der
+        self.serialNumber = serialNumber
+        self.subject = String(describing: certificate.subject)
+        self.profile = profile
+        self.issuerSlug = issuerSlug
+    }
 }
