@@ -141,6 +141,7 @@ public struct DirectoryImporter: Sendable {
                 try await consume(database)
             }
         }
+        let preparer = RegistryBulkWriter(database: database, clock: clock)
         var takenIterator = taken.makeAsyncIterator()
         var handedOver = false
         /// Waits until the writer has picked up the batch handed over last; false when it stopped.
@@ -174,8 +175,7 @@ public struct DirectoryImporter: Sendable {
             batch = Batch()
             batchFirstLine = lastLine + 1
             // Rows are built and encoded here, on the parser's side, while the writer writes.
-            let prepared = RegistryBulkWriter(database: database, clock: clock)
-                .prepare(professionals: professionals, structures: structures, alreadyStored: stored, source: label)
+            let prepared = preparer.prepare(professionals: professionals, structures: structures, alreadyStored: stored, source: label)
             guard await writerIsReady() else { throw WriterStopped() }
             batchSink.yield(prepared)
             handedOver = true

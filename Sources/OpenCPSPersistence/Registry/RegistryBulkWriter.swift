@@ -66,14 +66,6 @@ public struct RegistryBulkWriter: Sendable {
         public var isEmpty: Bool { payloads.isEmpty }
     }
 
-    /// Writes one batch: ``prepare(professionals:structures:alreadyStored:source:)`` then ``write(_:actor:)``.
-    public func write(
-        professionals: [Professional], structures: [Structure], alreadyStored: Set<String>? = nil, actor: String, source: String
-    ) async throws {
-        try await write(
-            prepare(professionals: professionals, structures: structures, alreadyStored: alreadyStored, source: source), actor: actor)
-    }
-
     /// Builds, sorts and encodes one batch's rows.
     /// - Parameters:
     ///   - professionals: each professional with every exercise and activity of the batch;
@@ -118,11 +110,14 @@ public struct RegistryBulkWriter: Sendable {
         var payloads: [BulkInsert.Payload] = []
         let upsert = "(id_nat) DO UPDATE SET civilite = excluded.civilite, last_name = excluded.last_name, first_name = excluded.first_name, name_key = excluded.name_key, version = professionals.version + 1, updated_at = excluded.updated_at"
         // New professionals go straight in; PostgreSQL would otherwise stage them for the upsert.
-        let groups: [(rows: [ProfessionalRow], conflict: String?)] = alreadyStored.map { stored in
-            stored.isEmpty ? [(professionalRows, nil)]
-                : [(professionalRows.filter { !stored.contains($0.id_nat) }, nil), (professionalRows.filter { stored.contains($0.id_nat) }, upsert)]
-        } ?? [(professionalRows, upsert)]
-        for group in groups {
+        // Those that may be stored are upserted, and their exercises and activities replaced.
+        var newRows: [ProfessionalRow] = []
+        var storedRows = professionalRows
+        if let alreadyStored {
+            newRows = professionalRows.filter { !alreadyStored.contains($0.id_nat) }
+            storedRows = professionalRows.filter { alreadyStored.contains($0.id_nat) }
+        }
+        for group in [(rows: newRows, conflict: String?.none), (rows: storedRows, conflict: String?.some(upsert))] {
             payloads.append(BulkInsert.prepare(
                 group.rows.map { row in [row.id_nat, row.id_type, row.civilite, row.last_name, row.first_name, row.name_key, String(row.version), row.updated_at] }, into: "professionals",
                 columns: ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at"],
@@ -141,9 +136,8 @@ public struct RegistryBulkWriter: Sendable {
             columns: ["id", "kind", "number", "name", "name_key", "sector_code", "department", "address_line", "postal_code", "city", "legal_entity_finess", "updated_at"],
             // The importer writes each structure once; into an empty registry, none is stored.
             conflict: alreadyStored == nil ? "(id) DO NOTHING" : nil, for: engine))
-        let replaced = alreadyStored.map { stored in professionalRows.map(\.id_nat).filter(stored.contains) } ?? professionalRows.map(\.id_nat)
         return PreparedBatch(
-            replacedIDs: replaced, payloads: payloads.filter { !$0.isEmpty }, digest: hasher.finalize().hexString,
+            replacedIDs: storedRows.map(\.id_nat), payloads: payloads.filter { !$0.isEmpty }, digest: hasher.finalize().hexString,
             detail: "\(professionalRows.count) professionals, \(activityRows.count) activities, \(structureRows.count) structures",
             source: source)
     }

@@ -12,7 +12,8 @@ import SQLKit
 /// row (a write to its page); adding the constraint after the load checks every row in one
 /// join instead, as the manual's "Populating a Database" advises. The importer writes an
 /// exercise or activity only in the transaction that writes its professional, so the check
-/// at the end holds. SQLite's checks are plain look-ups and stay on.
+/// at the end holds. SQLite's foreign keys cannot be dropped: the first import's connection
+/// turns their checks off instead (``RegistryBulkWriter/inFirstImportTransaction(on:_:)``).
 public enum RegistrySecondaryIndexes {
     /// Name, table and columns of each index, exactly as M0001 creates them. `activities_id_nat`
     /// serves the replacement of a stored professional's activities, which a first import
