@@ -76,8 +76,11 @@ public func configure(
     if let material {
         let pki = try PKIService(hierarchy: material.hierarchy, keyStore: material.keyStore, clock: clock)
         PKIController(pki: pki).register(on: app.routes)
-        // First in the chain: repeated OCSP questions are answered before anything else runs.
-        app.middleware.use(OCSPCachedAnswerMiddleware(pki: pki, registry: dependencies.metrics), at: .beginning)
+        // In front of routing: repeated OCSP questions are answered before anything else runs.
+        let metrics = dependencies.metrics
+        app.responder.use { app in
+            OCSPKeptAnswerResponder(pki: pki, registry: metrics, next: app.responder.default)
+        }
         CertificateController(pki: pki, tokens: tokens, clock: clock).register(on: api)
         app.lifecycle.use(CRLPublicationSchedule(pki: pki))
         app.storage[PKIServiceKey.self] = pki

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import OpenCPSApp
 import OpenCPSPersistence
+import OpenCPSServices
 import Testing
 import Vapor
 
@@ -91,14 +92,27 @@ struct PKIEndpointTests {
             _ = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", leaf.file.path, "-no_nonce", "-reqout", requestFile.path])
             let encoded = try #require(try Data(contentsOf: requestFile).base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics))
             func ocspGET() async throws -> String {
-                let (status, body, _) = try await fetch("\(ocspURL)/\(encoded)")
+                let (status, body, headers) = try await fetch("\(ocspURL)/\(encoded)")
                 #expect(status == 200)
+                // RFC 5019 §6.2: cacheable until before nextUpdate, with Last-Modified and Expires
+                // (IMF-fixdate, read back here with an independent formatter) one validity apart.
+                let httpDate = DateFormatter()
+                httpDate.locale = Locale(identifier: "en_US_POSIX")
+                httpDate.timeZone = TimeZone(identifier: "GMT")
+                httpDate.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+                let lastModified = try #require((headers["Last-Modified"] as? String).flatMap(httpDate.date(from:)), "\(headers)")
+                let expires = try #require((headers["Expires"] as? String).flatMap(httpDate.date(from:)), "\(headers)")
+                #expect(expires.timeIntervalSince(lastModified) == RevocationPublishing().ocspValidity)
+                #expect(abs(lastModified.timeIntervalSinceNow) < 600)
+                #expect((headers["Cache-Control"] as? String)?.hasPrefix("max-age=") == true, "\(headers)")
+                #expect((headers["Cache-Control"] as? String)?.contains("public") == true, "\(headers)")
+                #expect((headers["Etag"] as? String ?? headers["ETag"] as? String) != nil, "\(headers)")
                 let responseFile = folder.appendingPathComponent("response.der")
                 try body.write(to: responseFile)
                 return try ExternalTool.run("openssl", ["ocsp", "-respin", responseFile.path, "-issuer", ca.path, "-cert", leaf.file.path, "-CAfile", root.path]).output
             }
             // Without nonce, a question asked again (POST or GET) is answered from the kept
-            // answers, before the middleware chain.
+            // answers, before routing and middleware.
             for _ in 0..<2 {
                 #expect(try ocsp(["-no_nonce"]).contains("\(leaf.file.path): good"))
                 let byGET = try await ocspGET()

@@ -122,15 +122,33 @@ public struct PKIController: Sendable {
 
     /// An IMF-fixdate (RFC 9110), without a formatter allocation per response.
     static func httpDate(_ date: Date) -> String {
+        // Two of these go out with every OCSP answer to a GET.
         var time = time_t(date.timeIntervalSince1970)
         var parts = tm()
         gmtime_r(&time, &parts)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+        var text: [UInt8] = []
+        text.reserveCapacity(29)
+        func two(_ value: Int32) {
+            text.append(UInt8(ascii: "0") + UInt8(value / 10))
+            text.append(UInt8(ascii: "0") + UInt8(value % 10))
+        }
+        text += httpDays[Int(parts.tm_wday)]
+        text += ", ".utf8
+        two(parts.tm_mday)
+        text.append(UInt8(ascii: " "))
+        text += httpMonths[Int(parts.tm_mon)]
+        text += " \(parts.tm_year + 1900) ".utf8
+        two(parts.tm_hour)
+        text.append(UInt8(ascii: ":"))
+        two(parts.tm_min)
+        text.append(UInt8(ascii: ":"))
+        two(parts.tm_sec)
+        text += " GMT".utf8
+        return String(decoding: text, as: UTF8.self)
     }
+
+    private static let httpDays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].map { Array($0.utf8) }
+    private static let httpMonths = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].map { Array($0.utf8) }
 
     private static func etag(_ der: [UInt8]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
