@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The PKI benchmarks of issue 3, each side by side in one run, with the same certificates
 # and requests for every server:
-#   - OCSP: OpenCPS, `openssl ocsp` (OpenSSL's built-in responder) and cfssl `ocspserve`
+#   - OCSP: OpenCPS (its OCSP listener, --ocsp-port, and its main port), `openssl ocsp` (OpenSSL's built-in responder) and cfssl `ocspserve`
 #     (pre-signed responses), under the same wrk load, POST and GET;
 #   - issuance: OpenCPS's API (each certificate stored and audited), cfssl `serve` under the
 #     same wrk load, and `openssl x509 -req` in a shell loop timed by hyperfine.
@@ -309,24 +309,33 @@ for n in $(seq 0 $((COUNT - 1))); do printf '%06d\n' "$n"; done \
         -reqout "$WORK/nonce-requests/{}.der" > /dev/null 2>&1
 
 PORT_OURS=$(free_port)
+PORT_OURS_OCSP=$(free_port)
 TOKEN=bench-operator-token-0123
 start opencps env OPENCPS_KEYSTORE_PASSPHRASE_FILE="$WORK/fixtures/data/keystore-passphrase" \
     OPENCPS_OPERATOR_TOKENS="bench=$TOKEN" \
-    "$OPENCPS" serve --data "$WORK/fixtures/data" --hostname 127.0.0.1 --port "$PORT_OURS" --log-level warning
+    "$OPENCPS" serve --data "$WORK/fixtures/data" --hostname 127.0.0.1 --port "$PORT_OURS" --ocsp-port "$PORT_OURS_OCSP" --log-level warning
 OURS_PID=$LAST_PID
 wait_http opencps "$OURS_PID" "http://127.0.0.1:$PORT_OURS/health"
+# The main server's OCSP endpoint, and the listener that serves OCSP alone (--ocsp-port).
 OURS_OCSP=http://127.0.0.1:$PORT_OURS/ocsp/forte-personnes
+OURS_OCSP_LISTENER=http://127.0.0.1:$PORT_OURS_OCSP/ocsp/forte-personnes
 
 # 2. OCSP.
 if [ "$ONLY" != issuance ]; then
 check_ocsp opencps "$OURS_OCSP"
 [ "$(check_get opencps "$OURS_OCSP")" = 200 ] || { echo "OpenCPS refused GET" >&2; exit 1; }
-measure ours-post OURS_PID "OCSP POST" "OpenCPS" "responses reused per request (RFC 5019 cache)" \
+check_ocsp opencps-listener "$OURS_OCSP_LISTENER"
+[ "$(check_get opencps-listener "$OURS_OCSP_LISTENER")" = 200 ] || { echo "OpenCPS's OCSP listener refused GET" >&2; exit 1; }
+measure ours-listener-post OURS_PID "OCSP POST" "OpenCPS, OCSP listener (--ocsp-port)" "responses reused per request (RFC 5019 cache)" \
+    "$OURS_OCSP_LISTENER" ocsp-post.lua "$PEERS/requests" "$COUNT"
+measure ours-listener-get OURS_PID "OCSP GET" "OpenCPS, OCSP listener (--ocsp-port)" "responses reused per request (RFC 5019 cache)" \
+    "$OURS_OCSP_LISTENER" ocsp-get.lua "$PEERS/requests-get.txt"
+measure ours-post OURS_PID "OCSP POST" "OpenCPS, main port" "responses reused per request (RFC 5019 cache)" \
     "$OURS_OCSP" ocsp-post.lua "$PEERS/requests" "$COUNT"
-measure ours-get OURS_PID "OCSP GET" "OpenCPS" "responses reused per request (RFC 5019 cache)" \
+measure ours-get OURS_PID "OCSP GET" "OpenCPS, main port" "responses reused per request (RFC 5019 cache)" \
     "$OURS_OCSP" ocsp-get.lua "$PEERS/requests-get.txt"
 check_ocsp opencps-nonce "$OURS_OCSP" "$WORK/nonce-requests"
-measure ours-post-nonce OURS_PID "OCSP POST, nonce" "OpenCPS" "every response signed (nonce: never reused)" \
+measure ours-post-nonce OURS_PID "OCSP POST, nonce" "OpenCPS, main port" "every response signed (nonce: never reused)" \
     "$OURS_OCSP" ocsp-post.lua "$WORK/nonce-requests" "$COUNT"
 
 # openssl ocsp: single process; `-multi N` forks N. wrk closing its connections at the end of

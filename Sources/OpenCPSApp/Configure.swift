@@ -84,6 +84,12 @@ public func configure(
         CertificateController(pki: pki, tokens: tokens, clock: clock).register(on: api)
         app.lifecycle.use(CRLPublicationSchedule(pki: pki))
         app.storage[PKIServiceKey.self] = pki
+        let listener = OCSPListener(
+            pki: pki, registry: metrics, database: { [unowned app] in app.db }, group: app.eventLoopGroup, logger: app.logger)
+        app.storage[OCSPListenerKey.self] = listener
+        if let ocspPort = configuration.ocspPort {
+            app.lifecycle.use(OCSPListenerLifecycle(listener: listener, hostname: configuration.hostname, port: ocspPort))
+        }
         let cards = CardService(
             pki: pki, tokens: SoftwareTokenStore(directory: configuration.tokenDirectory, policy: dependencies.cardSettings.pinPolicy),
             letters: configuration.letterDirectory, clock: clock, random: dependencies.random, settings: dependencies.cardSettings)
@@ -126,4 +132,35 @@ enum PKIServiceKey: StorageKey {
 extension Application {
     /// The PKI service the composition root built, if the data folder has a PKI.
     public var pkiService: PKIService? { storage[PKIServiceKey.self] }
+}
+
+/// Where the composition root leaves the dedicated OCSP listener (listening or not).
+enum OCSPListenerKey: StorageKey {
+    typealias Value = OCSPListener
+}
+
+extension Application {
+    /// The dedicated OCSP listener, if the data folder has a PKI; `serve` starts it when an
+    /// OCSP port is configured.
+    public var ocspListener: OCSPListener? { storage[OCSPListenerKey.self] }
+}
+
+/// Starts the dedicated OCSP listener with the application and stops it at shutdown.
+struct OCSPListenerLifecycle: LifecycleHandler {
+    let listener: OCSPListener
+    let hostname: String
+    let port: Int
+
+    func didBootAsync(_ application: Application) async throws {
+        let port = try await listener.start(host: hostname, port: self.port)
+        application.logger.notice("OCSP listener on http://\(hostname):\(port)/ocsp/<ca>")
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        do {
+            try await listener.stop()
+        } catch {
+            application.logger.warning("OCSP listener did not stop cleanly", metadata: ["error": "\(error)"])
+        }
+    }
 }

@@ -98,4 +98,16 @@ struct ConfigurationTests {
             try OpenCPSConfiguration.resolve(flags: .init(database: "mysql://x"), environment: [:])
         }
     }
+
+    @Test("the dedicated OCSP port is off by default, read from the flag before the environment, and refused when unusable")
+    func ocspPort() throws {
+        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: [:]).ocspPort == nil)
+        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_PORT": "8081"]).ocspPort == 8081)
+        #expect(try OpenCPSConfiguration.resolve(flags: .init(ocspPort: 9090), environment: ["OPENCPS_OCSP_PORT": "8081"]).ocspPort == 9090)
+        for bad in ["eighty", "70000", "8080"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_PORT": bad])
+            }
+        }
+    }
 }

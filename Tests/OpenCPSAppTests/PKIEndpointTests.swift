@@ -13,18 +13,30 @@ import Vapor
 /// and bad requests that get the right OCSP status or HTTP error.
 @Suite("PKI endpoints", .serialized)
 struct PKIEndpointTests {
-    /// Runs `body` with a server listening on 127.0.0.1 at a free port.
-    func withServer(_ body: (Application, String, URL) async throws -> Void) async throws {
+    /// Where OCSP is asked: the main server, or the dedicated listener (``OCSPListener``).
+    enum OCSPEndpoint: String, CaseIterable, CustomTestStringConvertible {
+        case mainServer, dedicatedListener
+        var testDescription: String { rawValue }
+    }
+
+    /// Runs `body` with a server listening on 127.0.0.1 at a free port, and the base URL of
+    /// the OCSP endpoint asked for (the same server, or the OCSP listener at a port of its own).
+    func withServer(ocsp: OCSPEndpoint = .mainServer, _ body: (Application, String, String, URL) async throws -> Void) async throws {
         try await withTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app in
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = try #require(app.http.server.shared.localAddress?.port)
+            let base = "http://127.0.0.1:\(port)"
+            let listener = try #require(app.ocspListener)
+            let ocspBase = ocsp == .mainServer ? base : "http://127.0.0.1:\(try await listener.start(host: "127.0.0.1", port: 0))"
             let folder = try ExternalTool.temporaryFolder("pki-http")
             do {
-                try await body(app, "http://127.0.0.1:\(port)", folder)
+                try await body(app, base, ocspBase, folder)
             } catch {
+                try await listener.stop()
                 await app.server.shutdown()
                 throw error
             }
+            try await listener.stop()
             await app.server.shutdown()
         }
     }
@@ -71,15 +83,16 @@ struct PKIEndpointTests {
         try data.write(to: file)
     }
 
-    @Test("openssl ocsp says good, then revoked right after a revocation through the API; openssl verify agrees with the CRLs")
-    func revocationReachesOCSPAndCRLs() async throws {
-        try await withServer { _, base, folder in
+    @Test("openssl ocsp says good, then revoked right after a revocation through the API; openssl verify agrees with the CRLs",
+          arguments: OCSPEndpoint.allCases)
+    func revocationReachesOCSPAndCRLs(ocsp endpoint: OCSPEndpoint) async throws {
+        try await withServer(ocsp: endpoint) { _, base, ocspBase, folder in
             let root = folder.appendingPathComponent("root.pem")
             let ca = folder.appendingPathComponent("ca.pem")
             try await download("\(base)/pki/root.pem", to: root)
             try await download("\(base)/pki/forte-personnes.pem", to: ca)
             let leaf = try await issue(base, folder: folder, name: "leaf")
-            let ocspURL = "\(base)/ocsp/forte-personnes"
+            let ocspURL = "\(ocspBase)/ocsp/forte-personnes"
             func ocsp(_ extra: [String] = []) throws -> String {
                 let result = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", leaf.file.path, "-url", ocspURL, "-CAfile", root.path] + extra)
                 return result.output
@@ -167,9 +180,10 @@ struct PKIEndpointTests {
         }
     }
 
-    @Test("a hold shows as certificateHold on OCSP and its release makes the certificate good again; several certificates in one request")
-    func holdAndRelease() async throws {
-        try await withServer { _, base, folder in
+    @Test("a hold shows as certificateHold on OCSP and its release makes the certificate good again; several certificates in one request",
+          arguments: OCSPEndpoint.allCases)
+    func holdAndRelease(ocsp endpoint: OCSPEndpoint) async throws {
+        try await withServer(ocsp: endpoint) { _, base, ocspBase, folder in
             let root = folder.appendingPathComponent("root.pem")
             let ca = folder.appendingPathComponent("ca.pem")
             try await download("\(base)/pki/root.pem", to: root)
@@ -179,13 +193,13 @@ struct PKIEndpointTests {
             let certificates = "/api/v1/certificates/forte-personnes"
             #expect(try await operatorPost("\(base)\(certificates)/\(first.serial)/hold", #"{"reason": "certificateHold", "detail": "suspected misuse"}"#) == 200)
             let held = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", first.file.path, "-cert", second.file.path,
-                                                        "-url", "\(base)/ocsp/forte-personnes", "-CAfile", root.path]).output
+                                                        "-url", "\(ocspBase)/ocsp/forte-personnes", "-CAfile", root.path]).output
             #expect(held.contains("\(first.file.path): revoked"), "\(held)")
             #expect(held.contains("certificateHold"), "\(held)")
             #expect(held.contains("\(second.file.path): good"), "\(held)")
             #expect(try await operatorPost("\(base)\(certificates)/\(first.serial)/release", "{}") == 200)
             let released = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", first.file.path,
-                                                            "-url", "\(base)/ocsp/forte-personnes", "-CAfile", root.path]).output
+                                                            "-url", "\(ocspBase)/ocsp/forte-personnes", "-CAfile", root.path]).output
             #expect(released.contains("\(first.file.path): good"), "\(released)")
             // Refusals: releasing twice, revoking a revoked certificate, an unknown serial, a bad reason.
             #expect(try await operatorPost("\(base)\(certificates)/\(first.serial)/release", "{}") == 422)
@@ -196,10 +210,11 @@ struct PKIEndpointTests {
         }
     }
 
-    @Test("garbage, truncated DER, wrong content type, oversized bodies and foreign CAs get the right answer, and the server keeps serving")
-    func badRequests() async throws {
-        try await withServer { _, base, folder in
-            let ocspURL = "\(base)/ocsp/forte-personnes"
+    @Test("garbage, truncated DER, wrong content type, oversized bodies and foreign CAs get the right answer, and the server keeps serving",
+          arguments: OCSPEndpoint.allCases)
+    func badRequests(ocsp endpoint: OCSPEndpoint) async throws {
+        try await withServer(ocsp: endpoint) { _, base, ocspBase, folder in
+            let ocspURL = "\(ocspBase)/ocsp/forte-personnes"
             let ocspHeaders = ["Content-Type": "application/ocsp-request"]
             func responseStatus(_ data: Data) throws -> String {
                 let file = folder.appendingPathComponent("response-\(UUID().uuidString).der")
@@ -225,7 +240,7 @@ struct PKIEndpointTests {
             #expect(try responseStatus(truncatedBody).contains("malformedrequest"))
 
             // A certificate of the other CA sent to this one.
-            let (_, foreignBody, _) = try await fetch("\(base)/ocsp/elementaire-personnes", method: "POST", headers: ocspHeaders, body: request)
+            let (_, foreignBody, _) = try await fetch("\(ocspBase)/ocsp/elementaire-personnes", method: "POST", headers: ocspHeaders, body: request)
             #expect(try responseStatus(foreignBody).contains("unauthorized"))
 
             let (wrongType, wrongTypeBody, _) = try await fetch(ocspURL, method: "POST", headers: ["Content-Type": "text/plain"], body: request)
@@ -233,11 +248,20 @@ struct PKIEndpointTests {
             #expect(String(decoding: wrongTypeBody, as: UTF8.self).contains("ocsp.content-type"))
             let (oversized, _, _) = try await fetch(ocspURL, method: "POST", headers: ocspHeaders, body: Data(count: 64 * 1024))
             #expect(oversized == 413)
-            let (unknownCA, _, _) = try await fetch("\(base)/ocsp/nobody", method: "POST", headers: ocspHeaders, body: request)
+            let (unknownCA, _, _) = try await fetch("\(ocspBase)/ocsp/nobody", method: "POST", headers: ocspHeaders, body: request)
             #expect(unknownCA == 404)
             let (badGET, badGETBody, _) = try await fetch("\(ocspURL)/%%%not-base64")
             #expect(badGET == 200 || badGET == 400)
             if badGET == 200 { #expect(try responseStatus(badGETBody).contains("malformedrequest")) }
+
+            // Problems are RFC 9457 documents on either endpoint.
+            let (otherPath, otherPathBody, otherPathHeaders) = try await fetch("\(ocspBase)/ocsp")
+            #expect(otherPath == 404)
+            #expect((otherPathHeaders["Content-Type"] as? String)?.hasPrefix("application/problem+json") == true, "\(otherPathHeaders)")
+            let problem = try JSONSerialization.jsonObject(with: otherPathBody) as? [String: Any]
+            #expect(problem?["status"] as? Int == 404 && problem?["code"] as? String != nil, "\(String(decoding: otherPathBody, as: UTF8.self))")
+            let (wrongMethod, _, _) = try await fetch(ocspURL, method: "PUT", headers: ocspHeaders, body: request)
+            #expect(wrongMethod == 404 || wrongMethod == 405)
 
             let (health, _, _) = try await fetch("\(base)/health")
             #expect(health == 200)

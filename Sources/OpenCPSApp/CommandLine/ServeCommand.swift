@@ -20,11 +20,14 @@ struct ServeCommand: AsyncParsableCommand {
     @ArgumentParser.Option(name: .long, help: "The port to listen on (env OPENCPS_PORT; default 8080).")
     var port: Int?
 
+    @ArgumentParser.Option(name: .long, help: "A second port that serves OCSP alone, on the same address (env OPENCPS_OCSP_PORT; default none).")
+    var ocspPort: Int?
+
     @ArgumentParser.Option(name: .long, help: "The URL clients reach this server at (env OPENCPS_PUBLIC_URL; default http://<hostname>:<port>).")
     var publicURL: String?
 
     func run() async throws {
-        var configuration = try options.configuration(hostname: hostname, port: port, publicURL: publicURL, demo: demo)
+        var configuration = try options.configuration(hostname: hostname, port: port, ocspPort: ocspPort, publicURL: publicURL, demo: demo)
         if configuration.demo, configuration.actorTokens.isEmpty {
             configuration.actorTokens = DemoCards.actorTokens
         }
@@ -55,6 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "  FHIR:       \(base)/fhir/Practitioner",
                 "  health:     \(base)/health, \(base)/ready, \(base)/metrics",
             ]
+            if let ocspPort = configuration.ocspPort, app.ocspListener != nil {
+                lines.append("  OCSP alone: http://\(configuration.hostname):\(ocspPort)/ocsp/<ca>")
+            }
             if configuration.demo {
                 lines.append("  demo operator token: \(OpenCPSConfiguration.demoOperatorToken)  (Authorization: Bearer ...)")
                 lines.append("  demo actor tokens:   demo-helpdesk, demo-ars, demo-ordre-CNOM, demo-operator-production, demo-operator-security,")

@@ -12,6 +12,7 @@ import OpenCPSServices
 /// | database | `--database` | `OPENCPS_DATABASE_URL` | `sqlite:<data>/opencps.sqlite` |
 /// | listen address | `--hostname` | `OPENCPS_HOSTNAME` | `127.0.0.1` |
 /// | listen port | `--port` | `OPENCPS_PORT` | `8080` |
+/// | dedicated OCSP port | `--ocsp-port` | `OPENCPS_OCSP_PORT` | none (OCSP on the main port only) |
 /// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
 /// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name=token,...`) | none (demo: `demo=demo-operator-token`) |
 /// | log level | `--log-level` | `OPENCPS_LOG_LEVEL` | `info` |
@@ -26,6 +27,9 @@ public struct OpenCPSConfiguration: Sendable {
     public var hostname: String
     /// The port the server listens on.
     public var port: Int
+    /// A second port, on the same address, that serves OCSP alone (``OCSPListener``); nil for none.
+    /// OCSP stays on the main port either way.
+    public var ocspPort: Int?
     /// The URL clients reach the server at; certificates and FHIR bundles name it.
     public var publicBaseURL: String
     /// The operators allowed to change the registry: token → operator name.
@@ -50,7 +54,7 @@ public struct OpenCPSConfiguration: Sendable {
     /// Creates a configuration from explicit values (tests and embedders).
     public init(
         dataDirectory: URL, database: DatabaseLocation, hostname: String = "127.0.0.1", port: Int = 8080,
-        publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
+        ocspPort: Int? = nil, publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
         logLevel: Logger.Level = .info, keyStorePassphrase: KeyStorePassphraseSource = .none,
         actorTokens: [String: CardActor] = [:]
     ) {
@@ -58,6 +62,7 @@ public struct OpenCPSConfiguration: Sendable {
         self.database = database
         self.hostname = hostname
         self.port = port
+        self.ocspPort = ocspPort
         self.publicBaseURL = publicBaseURL ?? "http://\(hostname):\(port)"
         self.operatorTokens = operatorTokens
         self.demo = demo
@@ -76,6 +81,8 @@ public struct OpenCPSConfiguration: Sendable {
         public var hostname: String?
         /// `--port`.
         public var port: Int?
+        /// `--ocsp-port`.
+        public var ocspPort: Int?
         /// `--public-url`.
         public var publicURL: String?
         /// `--log-level`.
@@ -86,12 +93,13 @@ public struct OpenCPSConfiguration: Sendable {
         /// Creates the flags.
         public init(
             data: String? = nil, database: String? = nil, hostname: String? = nil, port: Int? = nil,
-            publicURL: String? = nil, logLevel: String? = nil, demo: Bool = false
+            ocspPort: Int? = nil, publicURL: String? = nil, logLevel: String? = nil, demo: Bool = false
         ) {
             self.data = data
             self.database = database
             self.hostname = hostname
             self.port = port
+            self.ocspPort = ocspPort
             self.publicURL = publicURL
             self.logLevel = logLevel
             self.demo = demo
@@ -125,6 +133,15 @@ public struct OpenCPSConfiguration: Sendable {
             port = 8080
         }
         guard (0...65_535).contains(port) else { throw ConfigurationError("port", "must be between 0 and 65535, got \(port)") }
+        var ocspPort = flags.ocspPort
+        if ocspPort == nil, let text = environment["OPENCPS_OCSP_PORT"], !text.isEmpty {
+            guard let parsed = Int(text) else { throw ConfigurationError("ocsp-port", "OPENCPS_OCSP_PORT must be a number, got '\(text)'") }
+            ocspPort = parsed
+        }
+        if let ocspPort {
+            guard (0...65_535).contains(ocspPort) else { throw ConfigurationError("ocsp-port", "must be between 0 and 65535, got \(ocspPort)") }
+            guard ocspPort != port || port == 0 else { throw ConfigurationError("ocsp-port", "must differ from the main port (\(port))") }
+        }
         let publicURL = value(flags.publicURL, "OPENCPS_PUBLIC_URL")
         if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
             throw ConfigurationError("public-url", "must start with http:// or https://, got '\(publicURL)'")
@@ -152,7 +169,7 @@ public struct OpenCPSConfiguration: Sendable {
             actors[token] = actor
         }
         return OpenCPSConfiguration(
-            dataDirectory: dataDirectory, database: database, hostname: hostname, port: port,
+            dataDirectory: dataDirectory, database: database, hostname: hostname, port: port, ocspPort: ocspPort,
             publicBaseURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors)
     }

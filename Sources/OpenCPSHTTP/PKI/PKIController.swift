@@ -60,7 +60,7 @@ public struct PKIController: Sendable {
         }
         let response = Response(status: .ok, body: .init(data: Data(crl.der)))
         response.headers.contentType = HTTPMediaType(type: "application", subType: "pkix-crl")
-        Self.setCaching(response, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, httpMaxAge: pki.publishing.httpMaxAge)
+        Self.setCaching(&response.headers, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, httpMaxAge: pki.publishing.httpMaxAge)
         return response
     }
 
@@ -95,24 +95,29 @@ public struct PKIController: Sendable {
     /// The HTTP response carrying an OCSP answer: cacheable (RFC 5019) when asked by GET
     /// without a nonce, `no-store` otherwise.
     static func response(to result: OCSPResponderResult, cacheable: Bool, httpMaxAge: TimeInterval) -> Response {
-        let response = Response(status: .ok, body: .init(data: Data(result.der)))
-        response.headers.replaceOrAdd(name: .contentType, value: "application/ocsp-response")
+        Response(status: .ok, headers: ocspHeaders(for: result, cacheable: cacheable, httpMaxAge: httpMaxAge), body: .init(data: Data(result.der)))
+    }
+
+    /// The headers of an OCSP answer, on the main server and on the dedicated listener alike.
+    static func ocspHeaders(for result: OCSPResponderResult, cacheable: Bool, httpMaxAge: TimeInterval) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "application/ocsp-response")
         if cacheable, result.status == .successful, !result.hasNonce, let thisUpdate = result.thisUpdate, let nextUpdate = result.nextUpdate {
-            setCaching(response, thisUpdate: thisUpdate, nextUpdate: nextUpdate, httpMaxAge: httpMaxAge)
-            response.headers.replaceOrAdd(name: .eTag, value: "\"\(Self.etag(result.der))\"")
+            setCaching(&headers, thisUpdate: thisUpdate, nextUpdate: nextUpdate, httpMaxAge: httpMaxAge)
+            headers.add(name: .eTag, value: "\"\(Self.etag(result.der))\"")
         } else {
-            response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+            headers.add(name: .cacheControl, value: "no-store")
         }
-        return response
+        return headers
     }
 
     /// RFC 5019 §6.2: `max-age` ends before `nextUpdate`, with `Last-Modified` and `Expires`.
-    private static func setCaching(_ response: Response, thisUpdate: Date, nextUpdate: Date, httpMaxAge: TimeInterval) {
+    private static func setCaching(_ headers: inout HTTPHeaders, thisUpdate: Date, nextUpdate: Date, httpMaxAge: TimeInterval) {
         let untilNext = Int(nextUpdate.timeIntervalSince(Date())) - 1
         let maxAge = max(0, min(Int(httpMaxAge), untilNext))
-        response.headers.replaceOrAdd(name: .cacheControl, value: "max-age=\(maxAge), public, no-transform, must-revalidate")
-        response.headers.replaceOrAdd(name: .lastModified, value: Self.httpDate(thisUpdate))
-        response.headers.replaceOrAdd(name: .expires, value: Self.httpDate(nextUpdate))
+        headers.replaceOrAdd(name: .cacheControl, value: "max-age=\(maxAge), public, no-transform, must-revalidate")
+        headers.replaceOrAdd(name: .lastModified, value: Self.httpDate(thisUpdate))
+        headers.replaceOrAdd(name: .expires, value: Self.httpDate(nextUpdate))
     }
 
     private static func split(_ file: String) -> (String, String) {
