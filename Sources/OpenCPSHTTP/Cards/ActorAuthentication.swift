@@ -23,18 +23,19 @@ public struct ActorTokens: Sendable {
 }
 
 /// Refuses a request without a valid actor token and remembers the actor.
-struct ActorAuthenticationMiddleware: AsyncMiddleware {
+struct ActorAuthenticationMiddleware: Middleware {
     let tokens: ActorTokens
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         guard let bearer = request.headers.bearerAuthorization else {
-            throw Problem(status: .unauthorized, code: "auth.missing-token", detail: "this operation needs a token: Authorization: Bearer <token>")
+            return request.eventLoop.makeFailedFuture(Problem(
+                status: .unauthorized, code: "auth.missing-token", detail: "this operation needs a token: Authorization: Bearer <token>"))
         }
         guard let actor = tokens.actor(for: bearer.token) else {
-            throw Problem(status: .unauthorized, code: "auth.invalid-token", detail: "the token is not valid")
+            return request.eventLoop.makeFailedFuture(Problem(status: .unauthorized, code: "auth.invalid-token", detail: "the token is not valid"))
         }
         request.storage[ActorKey.self] = actor
-        return try await next.respond(to: request)
+        return next.respond(to: request)
     }
 }
 

@@ -290,13 +290,10 @@ struct SearchQuery {
 }
 
 /// Answers errors under `/fhir` with an OperationOutcome, as FHIR clients expect.
-struct OperationOutcomeMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch let outcome as FHIROperationOutcome {
-            return Self.response(outcome)
-        } catch {
+struct OperationOutcomeMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in
+            if let outcome = error as? FHIROperationOutcome { return Self.response(outcome) }
             let problem = ProblemMiddleware.problem(for: error)
             let code = problem.status == 404 ? "not-found" : (problem.status < 500 ? "invalid" : "exception")
             return Self.response(FHIROperationOutcome(code: code, diagnostics: problem.detail))

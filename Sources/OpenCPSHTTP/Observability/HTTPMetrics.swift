@@ -2,7 +2,7 @@ import Prometheus
 import Vapor
 
 /// The HTTP server's own metrics, registered in the registry that `/metrics` exposes.
-public struct HTTPMetricsMiddleware: AsyncMiddleware {
+public struct HTTPMetricsMiddleware: Middleware {
     private let registry: PrometheusCollectorRegistry
 
     /// Creates the middleware.
@@ -12,9 +12,15 @@ public struct HTTPMetricsMiddleware: AsyncMiddleware {
     }
 
     /// Counts and times each request by route, method and status.
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let start = ContinuousClock.now
-        let response = try await next.respond(to: request)
+        return next.respond(to: request).map { response in
+            record(response, for: request, since: start)
+            return response
+        }
+    }
+
+    private func record(_ response: Response, for request: Request, since start: ContinuousClock.Instant) {
         // The route pattern, not the path, keeps the number of series bounded.
         let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
         let labels = [("method", request.method.rawValue), ("route", route), ("status", String(response.status.code))]
@@ -27,7 +33,6 @@ public struct HTTPMetricsMiddleware: AsyncMiddleware {
             labels: labels.dropLast().map { $0 },
             buckets: Self.buckets
         ).record(ContinuousClock.now - start)
-        return response
     }
 
     private static let buckets: [Duration] = [

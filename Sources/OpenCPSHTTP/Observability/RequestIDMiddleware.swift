@@ -2,14 +2,18 @@ import Vapor
 
 /// Echoes the request id (the one the request's logger carries in every line) in the
 /// `X-Request-ID` response header, so that a caller can quote it to the help desk.
-public struct RequestIDMiddleware: AsyncMiddleware {
+///
+/// An event-loop middleware, like every middleware of OpenCPS: Vapor runs each
+/// `AsyncMiddleware` in a task of its own, two thread hops per middleware and request.
+public struct RequestIDMiddleware: Middleware {
     /// Creates the middleware.
     public init() {}
 
     /// Answers with the request id attached.
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
-        response.headers.replaceOrAdd(name: "X-Request-ID", value: request.id)
-        return response
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).map { response in
+            response.headers.replaceOrAdd(name: "X-Request-ID", value: request.id)
+            return response
+        }
     }
 }

@@ -5,15 +5,13 @@ import Vapor
 /// Turns every error into an RFC 9457 problem document, in one place: domain errors by
 /// their code, framework errors by their status, anything else into a 500 that says
 /// nothing of the internals.
-public struct ProblemMiddleware: AsyncMiddleware {
+public struct ProblemMiddleware: Middleware {
     /// Creates the middleware.
     public init() {}
 
     /// Runs the rest of the chain and answers errors with a problem document.
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in
             let problem = Self.problem(for: error)
             if problem.status >= 500 {
                 request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])

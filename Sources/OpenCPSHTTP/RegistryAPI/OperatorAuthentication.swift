@@ -20,18 +20,19 @@ public struct OperatorTokens: Sendable {
 }
 
 /// Refuses a request without a valid operator bearer token, and remembers who sent it.
-struct OperatorAuthenticationMiddleware: AsyncMiddleware {
+struct OperatorAuthenticationMiddleware: Middleware {
     let tokens: OperatorTokens
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         guard let bearer = request.headers.bearerAuthorization else {
-            throw Problem(status: .unauthorized, code: "auth.missing-token", detail: "this operation needs an operator token: Authorization: Bearer <token>")
+            return request.eventLoop.makeFailedFuture(Problem(
+                status: .unauthorized, code: "auth.missing-token", detail: "this operation needs an operator token: Authorization: Bearer <token>"))
         }
         guard let name = tokens.operatorName(for: bearer.token) else {
-            throw Problem(status: .unauthorized, code: "auth.invalid-token", detail: "the operator token is not valid")
+            return request.eventLoop.makeFailedFuture(Problem(status: .unauthorized, code: "auth.invalid-token", detail: "the operator token is not valid"))
         }
         request.storage[OperatorKey.self] = name
-        return try await next.respond(to: request)
+        return next.respond(to: request)
     }
 }
 
