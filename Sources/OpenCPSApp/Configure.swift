@@ -85,7 +85,7 @@ public func configure(
         app.lifecycle.use(CRLPublicationSchedule(pki: pki))
         app.storage[PKIServiceKey.self] = pki
         let listener = OCSPListener(
-            pki: pki, registry: metrics, database: { [unowned app] in app.db }, group: app.eventLoopGroup, logger: app.logger)
+            pki: pki, registry: metrics, database: { [unowned app] in app.db }, threads: configuration.ocspThreads, logger: app.logger)
         app.storage[OCSPListenerKey.self] = listener
         if let ocspPort = configuration.ocspPort {
             app.lifecycle.use(OCSPListenerLifecycle(listener: listener, hostname: configuration.hostname, port: ocspPort))

@@ -99,7 +99,7 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("the dedicated OCSP port is off by default, read from the flag before the environment, and refused when unusable")
+    @Test("the dedicated OCSP port is off by default, read from the flag before the environment, and refused when unusable; its threads likewise")
     func ocspPort() throws {
         #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: [:]).ocspPort == nil)
         #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_PORT": "8081"]).ocspPort == 8081)
@@ -107,6 +107,13 @@ struct ConfigurationTests {
         for bad in ["eighty", "70000", "8080"] {
             #expect(throws: ConfigurationError.self, "\(bad)") {
                 try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_PORT": bad])
+            }
+        }
+        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: [:]).ocspThreads == 1)
+        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_THREADS": "4"]).ocspThreads == 4)
+        for bad in ["0", "many", "100"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_THREADS": bad])
             }
         }
     }

@@ -13,6 +13,7 @@ import OpenCPSServices
 /// | listen address | `--hostname` | `OPENCPS_HOSTNAME` | `127.0.0.1` |
 /// | listen port | `--port` | `OPENCPS_PORT` | `8080` |
 /// | dedicated OCSP port | `--ocsp-port` | `OPENCPS_OCSP_PORT` | none (OCSP on the main port only) |
+/// | threads of the OCSP port | | `OPENCPS_OCSP_THREADS` | `1` |
 /// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
 /// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name=token,...`) | none (demo: `demo=demo-operator-token`) |
 /// | log level | `--log-level` | `OPENCPS_LOG_LEVEL` | `info` |
@@ -30,6 +31,8 @@ public struct OpenCPSConfiguration: Sendable {
     /// A second port, on the same address, that serves OCSP alone (``OCSPListener``); nil for none.
     /// OCSP stays on the main port either way.
     public var ocspPort: Int?
+    /// How many threads serve the OCSP port.
+    public var ocspThreads: Int
     /// The URL clients reach the server at; certificates and FHIR bundles name it.
     public var publicBaseURL: String
     /// The operators allowed to change the registry: token → operator name.
@@ -54,7 +57,7 @@ public struct OpenCPSConfiguration: Sendable {
     /// Creates a configuration from explicit values (tests and embedders).
     public init(
         dataDirectory: URL, database: DatabaseLocation, hostname: String = "127.0.0.1", port: Int = 8080,
-        ocspPort: Int? = nil, publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
+        ocspPort: Int? = nil, ocspThreads: Int = 1, publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
         logLevel: Logger.Level = .info, keyStorePassphrase: KeyStorePassphraseSource = .none,
         actorTokens: [String: CardActor] = [:]
     ) {
@@ -63,6 +66,7 @@ public struct OpenCPSConfiguration: Sendable {
         self.hostname = hostname
         self.port = port
         self.ocspPort = ocspPort
+        self.ocspThreads = ocspThreads
         self.publicBaseURL = publicBaseURL ?? "http://\(hostname):\(port)"
         self.operatorTokens = operatorTokens
         self.demo = demo
@@ -142,6 +146,13 @@ public struct OpenCPSConfiguration: Sendable {
             guard (0...65_535).contains(ocspPort) else { throw ConfigurationError("ocsp-port", "must be between 0 and 65535, got \(ocspPort)") }
             guard ocspPort != port || port == 0 else { throw ConfigurationError("ocsp-port", "must differ from the main port (\(port))") }
         }
+        var ocspThreads = 1
+        if let text = environment["OPENCPS_OCSP_THREADS"], !text.isEmpty {
+            guard let parsed = Int(text), (1...64).contains(parsed) else {
+                throw ConfigurationError("ocsp-threads", "OPENCPS_OCSP_THREADS must be a number from 1 to 64, got '\(text)'")
+            }
+            ocspThreads = parsed
+        }
         let publicURL = value(flags.publicURL, "OPENCPS_PUBLIC_URL")
         if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
             throw ConfigurationError("public-url", "must start with http:// or https://, got '\(publicURL)'")
@@ -169,7 +180,7 @@ public struct OpenCPSConfiguration: Sendable {
             actors[token] = actor
         }
         return OpenCPSConfiguration(
-            dataDirectory: dataDirectory, database: database, hostname: hostname, port: port, ocspPort: ocspPort,
+            dataDirectory: dataDirectory, database: database, hostname: hostname, port: port, ocspPort: ocspPort, ocspThreads: ocspThreads,
             publicBaseURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors)
     }

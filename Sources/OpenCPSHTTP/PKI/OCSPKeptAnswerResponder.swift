@@ -20,8 +20,7 @@ import Vapor
 public struct OCSPKeptAnswerResponder: Responder {
     private let pki: PKIService
     private let next: any Responder
-    private let answeredGET: Counter
-    private let answeredPOST: Counter
+    private let counters: OCSPKeptAnswerCounters
 
     /// Creates the responder.
     /// - Parameters:
@@ -31,11 +30,7 @@ public struct OCSPKeptAnswerResponder: Responder {
     public init(pki: PKIService, registry: PrometheusCollectorRegistry, next: any Responder) {
         self.pki = pki
         self.next = next
-        let descriptor = MetricNameDescriptor(
-            namespace: "opencps", metricName: "ocsp_kept_answers", unitName: "total",
-            helpText: "OCSP requests answered from kept answers, before routing and middleware")
-        answeredGET = registry.makeCounter(descriptor: descriptor, labels: [("method", "GET")])
-        answeredPOST = registry.makeCounter(descriptor: descriptor, labels: [("method", "POST")])
+        self.counters = OCSPKeptAnswerCounters(registry: registry)
     }
 
     /// Answers from the kept answers when it can, else passes the request on.
@@ -49,7 +44,7 @@ public struct OCSPKeptAnswerResponder: Responder {
             guard let slash = rest.firstIndex(of: "/"),
                   let der = OCSPRequest.derFromGETPathComponent(String(rest[rest.index(after: slash)...])),
                   let kept = pki.cachedOCSPAnswer(slug: String(rest[..<slash]), request: der) else { break }
-            answeredGET.increment()
+            counters.get.increment()
             return request.eventLoop.makeSucceededFuture(
                 PKIController.response(to: kept, cacheable: true, httpMaxAge: pki.publishing.httpMaxAge))
         case .POST:
@@ -70,7 +65,7 @@ public struct OCSPKeptAnswerResponder: Responder {
                           let kept = pki.cachedOCSPAnswer(slug: slug, request: Array(body.readableBytesView)) else {
                         return next.respond(to: request)
                     }
-                    answeredPOST.increment()
+                    counters.post.increment()
                     return request.eventLoop.makeSucceededFuture(
                         PKIController.response(to: kept, cacheable: false, httpMaxAge: pki.publishing.httpMaxAge))
                 }
@@ -78,5 +73,22 @@ public struct OCSPKeptAnswerResponder: Responder {
             break
         }
         return next.respond(to: request)
+    }
+}
+
+/// `opencps_ocsp_kept_answers_total{method}`: OCSP questions answered from kept answers, on the
+/// main port and on the OCSP listener alike.
+struct OCSPKeptAnswerCounters: Sendable {
+    /// Answers to GET.
+    let get: Counter
+    /// Answers to POST.
+    let post: Counter
+
+    init(registry: PrometheusCollectorRegistry) {
+        let descriptor = MetricNameDescriptor(
+            namespace: "opencps", metricName: "ocsp_kept_answers", unitName: "total",
+            helpText: "OCSP requests answered from kept answers, before routing and middleware")
+        get = registry.makeCounter(descriptor: descriptor, labels: [("method", "GET")])
+        post = registry.makeCounter(descriptor: descriptor, labels: [("method", "POST")])
     }
 }

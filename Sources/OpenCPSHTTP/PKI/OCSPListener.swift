@@ -21,13 +21,16 @@ import Prometheus
 /// otherwise. Revocation drops kept answers for both listeners at once: they share the
 /// ``PKIService``.
 ///
-/// It shares the application's event loops and database. Started by `opencps serve` when
-/// `OPENCPS_OCSP_PORT` (or `--ocsp-port`) is set; a reverse proxy can route the OCSP URL the
-/// certificates name to it.
+/// It serves on threads of its own (one by default: on two cores, one thread answers
+/// 16,000–21,000 kept answers a second with a p99 near 3 ms, where two threads answer more but
+/// with a tail over 5 ms, the server and its clients then competing for both cores) and shares
+/// the application's database. Started by `opencps serve` when `OPENCPS_OCSP_PORT` (or
+/// `--ocsp-port`) is set; a reverse proxy can route the OCSP URL the certificates name to it.
 public final class OCSPListener: Sendable {
     private let service: OCSPHTTPHandler.Service
-    private let group: any EventLoopGroup
-    private let channel = NIOLockedValueBox<(any Channel)?>(nil)
+    private let threads: Int
+    /// The channel listened on and the threads serving it, while listening.
+    private let running = NIOLockedValueBox<(channel: any Channel, group: MultiThreadedEventLoopGroup)?>(nil)
 
     /// Creates the listener (not yet listening).
     /// - Parameters:
@@ -35,14 +38,14 @@ public final class OCSPListener: Sendable {
     ///   - registry: the Prometheus registry `/metrics` exposes (kept answers are counted in
     ///     `opencps_ocsp_kept_answers_total`, as on the main server).
     ///   - database: the database a first answer reads the revocation state from.
-    ///   - group: the event loops to serve on.
+    ///   - threads: how many threads serve the port (at least one).
     ///   - logger: where failures are logged.
     public init(
         pki: PKIService, registry: PrometheusCollectorRegistry, database: @escaping @Sendable () -> any Database,
-        group: any EventLoopGroup, logger: Logger
+        threads: Int = 1, logger: Logger
     ) {
         self.service = OCSPHTTPHandler.Service(pki: pki, registry: registry, database: database, logger: logger)
-        self.group = group
+        self.threads = max(1, threads)
     }
 
     /// Starts listening.
@@ -50,10 +53,11 @@ public final class OCSPListener: Sendable {
     /// - Throws: when the address cannot be bound, or the listener already listens.
     @discardableResult
     public func start(host: String, port: Int) async throws -> Int {
-        guard channel.withLockedValue({ $0 }) == nil else {
+        guard running.withLockedValue({ $0 }) == nil else {
             throw PKIError.invalidConfiguration("the OCSP listener is already listening")
         }
         let service = self.service
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -64,22 +68,29 @@ public final class OCSPListener: Sendable {
                     try channel.pipeline.syncOperations.addHandler(OCSPHTTPHandler(service: service))
                 }
             }
-        let bound = try await bootstrap.bind(host: host, port: port).get()
-        channel.withLockedValue { $0 = bound }
+        let bound: any Channel
+        do {
+            bound = try await bootstrap.bind(host: host, port: port).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        running.withLockedValue { $0 = (bound, group) }
         return bound.localAddress?.port ?? port
     }
 
-    /// Stops listening; connections already open finish on their own.
+    /// Stops listening and closes the connections still open.
     public func stop() async throws {
-        guard let bound = channel.withLockedValue({ current -> (any Channel)? in
+        guard let (bound, group) = running.withLockedValue({ current -> (any Channel, MultiThreadedEventLoopGroup)? in
             defer { current = nil }
             return current
         }) else { return }
-        try await bound.close()
+        try? await bound.close()
+        try await group.shutdownGracefully()
     }
 
     /// The port listened on, while listening.
-    public var port: Int? { channel.withLockedValue { $0?.localAddress?.port } }
+    public var port: Int? { running.withLockedValue { $0?.channel.localAddress?.port } }
 }
 
 /// One connection's OCSP requests. SwiftNIO's pipelining handler gives it one request at a
@@ -93,18 +104,13 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let pki: PKIService
         let database: @Sendable () -> any Database
         let logger: Logger
-        let answeredGET: Counter
-        let answeredPOST: Counter
+        let kept: OCSPKeptAnswerCounters
 
         init(pki: PKIService, registry: PrometheusCollectorRegistry, database: @escaping @Sendable () -> any Database, logger: Logger) {
             self.pki = pki
             self.database = database
             self.logger = logger
-            let descriptor = MetricNameDescriptor(
-                namespace: "opencps", metricName: "ocsp_kept_answers", unitName: "total",
-                helpText: "OCSP requests answered from kept answers, before routing and middleware")
-            answeredGET = registry.makeCounter(descriptor: descriptor, labels: [("method", "GET")])
-            answeredPOST = registry.makeCounter(descriptor: descriptor, labels: [("method", "POST")])
+            self.kept = OCSPKeptAnswerCounters(registry: registry)
         }
     }
 
@@ -198,7 +204,7 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let maxAge = service.pki.publishing.httpMaxAge
         if let kept = service.pki.cachedOCSPAnswer(slug: slug, request: der) {
-            (cacheable ? service.answeredGET : service.answeredPOST).increment()
+            (cacheable ? service.kept.get : service.kept.post).increment()
             return write(.ok, headers: PKIController.ocspHeaders(for: kept, cacheable: cacheable, httpMaxAge: maxAge),
                          body: ByteBuffer(bytes: kept.der), head: head, context: context)
         }

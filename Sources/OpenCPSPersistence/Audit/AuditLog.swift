@@ -129,8 +129,8 @@ public struct AuditLog: Sendable {
             // another connection holds the write lock; SQLite's timed handler sleeps instead.
             try await sql.raw("PRAGMA busy_timeout = 30000").run()
         }
-        try await sql.raw("UPDATE audit_head SET seq = seq WHERE id = 1").run()
-        guard let row = try await sql.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first() else {
+        // Locks the head and reads it in one statement (one round trip fewer per transaction).
+        guard let row = try await sql.raw("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").first() else {
             throw PersistenceError.corrupt("the audit log head", "missing row")
         }
         return (try row.decode(column: "seq", as: Int64.self), try row.decode(column: "hash", as: String.self))
