@@ -37,13 +37,9 @@ public struct OCSPKeptAnswerResponder: Responder {
     public func respond(to request: Request) -> EventLoopFuture<Response> {
         switch request.method {
         case .GET:
-            let path = request.url.path
-            guard path.hasPrefix("/ocsp/") else { break }
-            let rest = path.dropFirst("/ocsp/".count)
-            // `/ocsp/<slug>/<base64 request>`: the request may itself hold '/'.
-            guard let slash = rest.firstIndex(of: "/"),
-                  let der = OCSPRequest.derFromGETPathComponent(String(rest[rest.index(after: slash)...])),
-                  let kept = pki.cachedOCSPAnswer(slug: String(rest[..<slash]), request: der) else { break }
+            guard let ocsp = OCSPPath(request.url.path[...]), let encoded = ocsp.encodedRequest,
+                  let der = OCSPRequest.derFromGETPathComponent(encoded),
+                  let kept = pki.cachedOCSPAnswer(slug: ocsp.slug, request: der) else { break }
             counters.get.increment()
             return request.eventLoop.makeSucceededFuture(
                 PKIController.response(to: kept, cacheable: true, httpMaxAge: pki.publishing.httpMaxAge))
@@ -51,10 +47,8 @@ public struct OCSPKeptAnswerResponder: Responder {
             guard request.headers.first(name: .contentType) == "application/ocsp-request",
                   let length = request.headers.first(name: .contentLength).flatMap(Int.init),
                   length <= PKIController.maximumOCSPRequestSize else { break }
-            let path = request.url.path
-            guard path.hasPrefix("/ocsp/") else { break }
-            let slug = String(path.dropFirst("/ocsp/".count))
-            guard !slug.contains("/") else { break }
+            guard let ocsp = OCSPPath(request.url.path[...]), ocsp.encodedRequest == nil else { break }
+            let slug = ocsp.slug
             // Collected here, the body is what the route handler reads if the answer is not kept;
             // a body that cannot be collected is the route handler's to refuse.
             return request.body.collect(max: PKIController.maximumOCSPRequestSize)

@@ -151,22 +151,19 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // Byte-level string work throughout: Foundation's string methods cost more than the answer.
         let uri = head.uri
         let path = uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri[...]
-        guard path.hasPrefix("/ocsp/") else {
+        guard let ocsp = OCSPPath(path) else {
             return problem(.notFound, code: "route.not-found", detail: "this listener answers OCSP only, at /ocsp/<ca>", head: head, context: context)
         }
-        let rest = path.dropFirst("/ocsp/".count)
         switch head.method {
         case .GET:
-            // `/ocsp/<slug>/<base64 request>`: the request may itself hold '/'.
-            guard let slash = rest.firstIndex(of: "/") else {
+            guard let encoded = ocsp.encodedRequest else {
                 return problem(.notFound, code: "route.not-found", detail: "an OCSP GET is /ocsp/<ca>/<base64 request>", head: head, context: context)
             }
-            let slug = String(rest[..<slash])
-            let der = OCSPRequest.derFromGETPathComponent(String(rest[rest.index(after: slash)...])) ?? []
-            answer(slug: slug, der: der, cacheable: true, head: head, context: context)
+            let der = OCSPRequest.derFromGETPathComponent(encoded) ?? []
+            answer(slug: ocsp.slug, der: der, cacheable: true, head: head, context: context)
         case .POST:
-            let slug = String(rest)
-            guard !slug.utf8.contains(UInt8(ascii: "/")) else {
+            let slug = ocsp.slug
+            guard ocsp.encodedRequest == nil else {
                 return problem(.notFound, code: "route.not-found", detail: "an OCSP POST is /ocsp/<ca>", head: head, context: context)
             }
             guard !oversized else {
@@ -200,7 +197,7 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func answer(slug: String, der: [UInt8], cacheable: Bool, head: HTTPRequestHead, context: ChannelHandlerContext) {
         let service = self.service
         guard service.pki.servesOCSP(slug) else {
-            return problem(.notFound, code: "ocsp.unknown-ca", detail: "this server has no OCSP responder for \(slug)", head: head, context: context)
+            return problem(PKIController.unknownResponder(slug), head: head, context: context)
         }
         let maxAge = service.pki.publishing.httpMaxAge
         if let kept = service.pki.cachedOCSPAnswer(slug: slug, request: der) {
@@ -218,7 +215,7 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.write(.ok, headers: PKIController.ocspHeaders(for: answer, cacheable: cacheable, httpMaxAge: maxAge),
                               body: ByteBuffer(bytes: answer.der), head: head, context: context)
             case .success(nil):
-                handler.problem(.notFound, code: "ocsp.unknown-ca", detail: "this server has no OCSP responder for \(slug)", head: head, context: context)
+                handler.problem(PKIController.unknownResponder(slug), head: head, context: context)
             case .failure(let error):
                 service.logger.error("OCSP answer failed", metadata: ["error": "\(error)"])
                 handler.problem(.internalServerError, code: "server.internal", detail: "an internal error occurred; it has been logged", head: head, context: context)
@@ -231,10 +228,14 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ status: HTTPResponseStatus, code: String, detail: String, headers: HTTPHeaders = HTTPHeaders(),
         head: HTTPRequestHead, context: ChannelHandlerContext
     ) {
+        problem(Problem(status: status, code: code, detail: detail), headers: headers, head: head, context: context)
+    }
+
+    private func problem(_ problem: Problem, headers: HTTPHeaders = HTTPHeaders(), head: HTTPRequestHead, context: ChannelHandlerContext) {
         var headers = headers
         headers.add(name: "content-type", value: "application/problem+json; charset=utf-8")
-        let document = (try? JSONEncoder().encode(Problem(status: status, code: code, detail: detail))) ?? Data()
-        write(status, headers: headers, body: ByteBuffer(bytes: document), head: head, context: context)
+        let document = (try? JSONEncoder().encode(problem)) ?? Data()
+        write(HTTPResponseStatus(statusCode: problem.status), headers: headers, body: ByteBuffer(bytes: document), head: head, context: context)
     }
 
     private func write(_ status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, head: HTTPRequestHead, context: ChannelHandlerContext) {

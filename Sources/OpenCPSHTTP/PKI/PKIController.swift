@@ -78,18 +78,20 @@ public struct PKIController: Sendable {
     func ocspGet(_ request: Request) async throws -> Response {
         let slug = try request.parameters.require("slug")
         // The base64 request may hold '/', so it is the rest of the path, taken raw.
-        let prefix = "/ocsp/\(slug)/"
-        let path = request.url.path
-        let encoded = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : ""
-        let der = OCSPRequest.derFromGETPathComponent(encoded) ?? []
+        let der = OCSPPath(request.url.path[...])?.encodedRequest.flatMap(OCSPRequest.derFromGETPathComponent) ?? []
         return try await answer(slug: slug, der: der, request: request, cacheable: true)
     }
 
     private func answer(slug: String, der: [UInt8], request: Request, cacheable: Bool) async throws -> Response {
         guard let result = await pki.answerOCSP(slug: slug, request: der, on: request.db) else {
-            throw Problem(status: .notFound, code: "ocsp.unknown-ca", detail: "this server has no OCSP responder for \(slug)")
+            throw Self.unknownResponder(slug)
         }
         return Self.response(to: result, cacheable: cacheable, httpMaxAge: pki.publishing.httpMaxAge)
+    }
+
+    /// The refusal of an OCSP question for a CA this server has no responder for.
+    static func unknownResponder(_ slug: String) -> Problem {
+        Problem(status: .notFound, code: "ocsp.unknown-ca", detail: "this server has no OCSP responder for \(slug)")
     }
 
     /// The HTTP response carrying an OCSP answer: cacheable (RFC 5019) when asked by GET
@@ -159,5 +161,27 @@ public struct PKIController: Sendable {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in der { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return String(hash, radix: 16)
+    }
+}
+
+/// An OCSP path, read as bytes (it is read on every OCSP question): `/ocsp/<slug>` (POST) or
+/// `/ocsp/<slug>/<base64 request>` (GET, RFC 5019; the request may itself hold '/').
+struct OCSPPath {
+    /// The CA's slug.
+    let slug: String
+    /// The GET form's request, as it stands in the path; nil for `/ocsp/<slug>`.
+    let encodedRequest: String?
+
+    /// Reads a path (without its query); nil when it is not under `/ocsp/`.
+    init?(_ path: Substring) {
+        guard path.utf8.starts(with: "/ocsp/".utf8) else { return nil }
+        let rest = path.dropFirst("/ocsp/".count)
+        if let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/")) {
+            slug = String(rest[..<slash])
+            encodedRequest = String(rest[rest.index(after: slash)...])
+        } else {
+            slug = String(rest)
+            encodedRequest = nil
+        }
     }
 }
