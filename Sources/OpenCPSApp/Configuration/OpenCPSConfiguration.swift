@@ -127,24 +127,22 @@ public struct OpenCPSConfiguration: Sendable {
             url: value(flags.database, "OPENCPS_DATABASE_URL")
                 ?? "sqlite:" + dataDirectory.appendingPathComponent("opencps.sqlite").path)
         let hostname = value(flags.hostname, "OPENCPS_HOSTNAME") ?? "127.0.0.1"
-        let port: Int
-        if let flagPort = flags.port {
-            port = flagPort
-        } else if let text = environment["OPENCPS_PORT"], !text.isEmpty {
-            guard let parsed = Int(text) else { throw ConfigurationError("port", "OPENCPS_PORT must be a number, got '\(text)'") }
-            port = parsed
-        } else {
-            port = 8080
+        /// A port from its flag, else its variable; nil when neither is given.
+        func portSetting(_ flag: Int?, _ variable: String, setting: String) throws(ConfigurationError) -> Int? {
+            var port = flag
+            if port == nil, let text = environment[variable], !text.isEmpty {
+                guard let parsed = Int(text) else { throw ConfigurationError(setting, "\(variable) must be a number, got '\(text)'") }
+                port = parsed
+            }
+            if let port, !(0...65_535).contains(port) {
+                throw ConfigurationError(setting, "must be between 0 and 65535, got \(port)")
+            }
+            return port
         }
-        guard (0...65_535).contains(port) else { throw ConfigurationError("port", "must be between 0 and 65535, got \(port)") }
-        var ocspPort = flags.ocspPort
-        if ocspPort == nil, let text = environment["OPENCPS_OCSP_PORT"], !text.isEmpty {
-            guard let parsed = Int(text) else { throw ConfigurationError("ocsp-port", "OPENCPS_OCSP_PORT must be a number, got '\(text)'") }
-            ocspPort = parsed
-        }
-        if let ocspPort {
-            guard (0...65_535).contains(ocspPort) else { throw ConfigurationError("ocsp-port", "must be between 0 and 65535, got \(ocspPort)") }
-            guard ocspPort != port || port == 0 else { throw ConfigurationError("ocsp-port", "must differ from the main port (\(port))") }
+        let port = try portSetting(flags.port, "OPENCPS_PORT", setting: "port") ?? 8080
+        let ocspPort = try portSetting(flags.ocspPort, "OPENCPS_OCSP_PORT", setting: "ocsp-port")
+        if let ocspPort, ocspPort == port, port != 0 {
+            throw ConfigurationError("ocsp-port", "must differ from the main port (\(port))")
         }
         var ocspThreads = 1
         if let text = environment["OPENCPS_OCSP_THREADS"], !text.isEmpty {
