@@ -62,10 +62,7 @@ enum BulkInsert {
         case .generic:
             encoded = .generic(rows, integerIndexes: integerIndexes)
         case .sqlite:
-            // SQLite allows 32,766 parameters in one statement.
-            let rowsPerStatement = max(1, 30_000 / columns.count)
-            let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-            let tail = conflict.map { " ON CONFLICT \($0)" } ?? ""
+            let (rowsPerStatement, head, tail) = statementShape(table: table, columns: columns, conflict: conflict)
             let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
             var statements: [(sql: String, binds: [SQLiteData])] = []
             for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
@@ -109,11 +106,9 @@ enum BulkInsert {
         }
     }
 
-    /// Writes rows with SQLKit's binds (PostgreSQL's limit is 65,535 parameters a statement).
+    /// Writes rows with SQLKit's binds.
     private static func sendThroughSQLKit(_ rows: [[String?]], payload: Payload, integerIndexes: Set<Int>, on database: any Database) async throws {
-        let rowsPerStatement = max(1, 30_000 / payload.columns.count)
-        let head = "INSERT INTO \(payload.table) (\(payload.columns.joined(separator: ", "))) VALUES "
-        let tail = payload.conflict.map { " ON CONFLICT \($0)" } ?? ""
+        let (rowsPerStatement, head, tail) = statementShape(table: payload.table, columns: payload.columns, conflict: payload.conflict)
         for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
             let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
             var query = SQLQueryString(head)
@@ -132,6 +127,15 @@ enum BulkInsert {
             query.appendInterpolation(unsafeRaw: tail)
             try await database.sql.raw(query).run()
         }
+    }
+
+    /// How multi-row `INSERT`s into `table` are cut and framed: rows per statement (SQLite
+    /// allows 32,766 parameters in one statement, PostgreSQL 65,535), the text before the
+    /// `VALUES` tuples and the conflict clause after them.
+    private static func statementShape(table: String, columns: [String], conflict: String?) -> (rowsPerStatement: Int, head: String, tail: String) {
+        (max(1, 30_000 / columns.count),
+         "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ",
+         conflict.map { " ON CONFLICT \($0)" } ?? "")
     }
 
     /// Rows in COPY's text format: tab-separated, `\N` for NULL, one line a row.
