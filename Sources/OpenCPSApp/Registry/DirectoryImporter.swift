@@ -92,7 +92,9 @@ public struct DirectoryImporter: Sendable {
         // Into an empty registry, the search indexes are built once at the end.
         let firstImport = try await RegistrySecondaryIndexes.dropForFirstImport(on: database)
         do {
-            let report = try await load(reader: reader, source: source, actor: actor, firstImport: firstImport, progress: progress)
+            let sqliteWriter = try await SQLiteWriter.open(for: database)
+            let report = try await load(
+                reader: reader, source: source, actor: actor, firstImport: firstImport, sqliteWriter: sqliteWriter, progress: progress)
             if firstImport { try await RegistrySecondaryIndexes.restore(on: database) }
             return report
         } catch {
@@ -102,7 +104,8 @@ public struct DirectoryImporter: Sendable {
     }
 
     private func load(
-        reader: ExtractionLineReader, source: String, actor: String, firstImport: Bool, progress: (ImportProgress) -> Void
+        reader: ExtractionLineReader, source: String, actor: String, firstImport: Bool, sqliteWriter: SQLiteWriter?,
+        progress: (ImportProgress) -> Void
     ) async throws -> ImportReport {
         guard let headerLine = try reader.nextLine() else {
             throw ExtractionError(lineNumber: 1, code: "extraction.empty-file", message: "the file is empty: it has no header line")
@@ -125,7 +128,8 @@ public struct DirectoryImporter: Sendable {
         let writer = Task { [database, clock] in
             defer { takenSink.finish() }
             @Sendable func consume(_ db: any Database) async throws {
-                let writer = RegistryBulkWriter(database: db, clock: clock, sqliteCacheMegabytes: firstImport ? 256 : 128)
+                let writer = RegistryBulkWriter(
+                    database: db, sqliteWriter: sqliteWriter, clock: clock, sqliteCacheMegabytes: firstImport ? 256 : 128)
                 for await batch in batches {
                     takenSink.yield()
                     try await writer.write(batch, actor: actor)
@@ -136,7 +140,7 @@ public struct DirectoryImporter: Sendable {
             if firstImport {
                 // One transaction: each page of the keys' B-trees is written once, at the commit,
                 // rather than once per batch, and the import is all or nothing.
-                try await RegistryBulkWriter.inFirstImportTransaction(on: database) { db in try await consume(db) }
+                try await RegistryBulkWriter.inFirstImportTransaction(on: database, writer: sqliteWriter) { db in try await consume(db) }
             } else {
                 try await consume(database)
             }

@@ -136,10 +136,47 @@ public struct AuditLog: Sendable {
         return (try row.decode(column: "seq", as: Int64.self), try row.decode(column: "hash", as: String.self))
     }
 
+    /// Takes the log's write lock and reads its head through an ``SQLiteWriter``, inside its transaction.
+    static func lock(_ session: SQLiteWriter.Session) throws -> (seq: Int64, hash: String) {
+        guard let row = try session.statement("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").firstRow(),
+              row.count == 2, let seq = row[0].flatMap({ Int64($0) }), let hash = row[1]
+        else { throw PersistenceError.corrupt("the audit log head", "missing row") }
+        return (seq, hash)
+    }
+
     /// Appends events inside a transaction that already holds the lock from ``lock(_:)``.
     func append(_ events: [AuditEvent], after head: (seq: Int64, hash: String), on sql: any SQLDatabase) async throws {
         guard !events.isEmpty else { return }
-        let recordedAt = StoredTimestamp.string(clock.now())
+        let (entries, last) = Self.entries(events, after: head, recordedAt: StoredTimestamp.string(clock.now()))
+        for chunk in entries.chunked(by: 500) {
+            try await sql.insert(into: "audit_log").models(Array(chunk), nilEncodingStrategy: .asNil).run()
+        }
+        try await sql.raw("UPDATE audit_head SET seq = \(bind: last.seq), hash = \(bind: last.hash) WHERE id = 1").run()
+    }
+
+    /// Appends events through an ``SQLiteWriter``, inside its transaction, after ``lock(_:)-swift.type.method``.
+    static func append(
+        _ events: [AuditEvent], after head: (seq: Int64, hash: String), recordedAt: String, on session: SQLiteWriter.Session
+    ) throws {
+        guard !events.isEmpty else { return }
+        let (entries, last) = entries(events, after: head, recordedAt: recordedAt)
+        try session.insert(
+            entries.map { [String($0.seq), $0.recordedAt, $0.actor, $0.action, $0.entityType, $0.entityID, $0.beforeDigest, $0.afterDigest, $0.detail, $0.previousHash, $0.hash] },
+            sql: """
+                INSERT INTO audit_log (seq, recorded_at, actor, action, entity_type, entity_id, before_digest, after_digest, detail, previous_hash, hash) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            integerColumns: [true])
+        let update = try session.statement("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")
+        try update.bind(1, last.seq)
+        try update.bind(2, last.hash)
+        try update.runToEnd()
+    }
+
+    /// The entries that chain `events` after `head`, and the new head.
+    static func entries(
+        _ events: [AuditEvent], after head: (seq: Int64, hash: String), recordedAt: String
+    ) -> (entries: [AuditEntry], head: (seq: Int64, hash: String)) {
         var previous = head.hash
         var seq = head.seq
         var entries: [AuditEntry] = []
@@ -154,10 +191,7 @@ public struct AuditLog: Sendable {
             previous = entry.hash
             entries.append(entry)
         }
-        for chunk in entries.chunked(by: 500) {
-            try await sql.insert(into: "audit_log").models(Array(chunk), nilEncodingStrategy: .asNil).run()
-        }
-        try await sql.raw("UPDATE audit_head SET seq = \(bind: seq), hash = \(bind: previous) WHERE id = 1").run()
+        return (entries, (seq, previous))
     }
 
     /// Appends events in a transaction of their own.

@@ -113,6 +113,31 @@ public struct CertificateRepository: Sendable {
         }
     }
 
+    /// Stores certificates like ``insert(_:)``, through `writer` when there is one: the
+    /// transaction is then one job on SQLite's side instead of a round trip per statement.
+    public func insert(_ certificates: [(certificate: StoredCertificate, actor: String)], through writer: SQLiteWriter?) async throws {
+        guard let writer else { return try await insert(certificates) }
+        guard !certificates.isEmpty else { return }
+        let rows = certificates.map { item -> [String?] in
+            let row = item.certificate
+            return [row.issuer, row.serial, row.profile, row.subject, row.idNat, row.cardSerial, row.notBefore, row.notAfter, row.issuedAt, row.der]
+        }
+        let events = certificates.map { Self.issuance($0.certificate, actor: $0.actor) }
+        let recordedAt = StoredTimestamp.string(clock.now())
+        try await writer.run { session in
+            try session.transaction {
+                let head = try AuditLog.lock(session)
+                try session.insert(rows, sql: Self.insertOneRow)
+                try AuditLog.append(events, after: head, recordedAt: recordedAt, on: session)
+            }
+        }
+    }
+
+    private static let insertOneRow = """
+        INSERT INTO certificates (issuer, serial, profile, subject, id_nat, card_serial, not_before, not_after, issued_at, der) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
     /// Inserts certificate rows, without audit, inside a transaction that audits them.
     static func insertRows(_ certificates: [StoredCertificate], on sql: any SQLDatabase) async throws {
         for chunk in certificates.chunked(by: 500) {

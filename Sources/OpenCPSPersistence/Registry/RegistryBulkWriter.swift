@@ -16,14 +16,18 @@ public struct RegistryBulkWriter: Sendable {
     private let audit: AuditLog
     private let clock: any WallClock
     private let sqliteCacheMegabytes: Int
+    private let sqliteWriter: SQLiteWriter?
 
     /// Creates a writer.
     /// - Parameters:
     ///   - database: where to write; the batches share its transaction if it is in one.
+    ///   - sqliteWriter: the SQLite file's own writer (``SQLiteWriter/open(for:)``); on SQLite,
+    ///     batches go through it (and share its transaction if it is in one) rather than through `database`.
     ///   - clock: the clock for timestamps.
     ///   - sqliteCacheMegabytes: SQLite's page cache for the connection that writes (ignored on PostgreSQL).
-    public init(database: any Database, clock: any WallClock, sqliteCacheMegabytes: Int = 128) {
+    public init(database: any Database, sqliteWriter: SQLiteWriter? = nil, clock: any WallClock, sqliteCacheMegabytes: Int = 128) {
         self.database = database
+        self.sqliteWriter = sqliteWriter
         self.clock = clock
         self.audit = AuditLog(clock: clock)
         self.sqliteCacheMegabytes = sqliteCacheMegabytes
@@ -34,9 +38,30 @@ public struct RegistryBulkWriter: Sendable {
     /// the importer writes those rows only beside their professional, in the same batch.
     /// The setting cannot change inside a transaction, so it is set around it and restored
     /// whatever happens.
+    /// With an ``SQLiteWriter``, the transaction is the writer's, and `body`'s batches must go through it.
     public static func inFirstImportTransaction(
-        on database: any Database, _ body: @escaping @Sendable (any Database) async throws -> Void
+        on database: any Database, writer: SQLiteWriter? = nil, _ body: @escaping @Sendable (any Database) async throws -> Void
     ) async throws {
+        if let writer {
+            try await writer.run { session in
+                try session.execute("PRAGMA foreign_keys = OFF")
+                try session.execute("BEGIN IMMEDIATE")
+            }
+            do {
+                try await body(database)
+                try await writer.run { session in
+                    try session.execute("COMMIT")
+                    try session.execute("PRAGMA foreign_keys = ON")
+                }
+            } catch {
+                try? await writer.run { session in
+                    if session.inTransaction { try session.execute("ROLLBACK") }
+                    try session.execute("PRAGMA foreign_keys = ON")
+                }
+                throw error
+            }
+            return
+        }
         guard SQLEngine(database.sql) == .sqlite else {
             try await database.transaction(body)
             return
@@ -149,6 +174,32 @@ public struct RegistryBulkWriter: Sendable {
     ///   - actor: who runs the import, for the audit log.
     public func write(_ batch: PreparedBatch, actor: String) async throws {
         guard !batch.isEmpty else { return }
+        let event = AuditEvent(
+            actor: actor, action: "registry.import", entityType: "import", entityID: batch.source,
+            afterDigest: batch.digest, detail: batch.detail)
+        if let sqliteWriter {
+            let recordedAt = StoredTimestamp.string(clock.now())
+            let cachePages = -sqliteCacheMegabytes * 1024
+            try await sqliteWriter.run { session in
+                try session.execute("PRAGMA cache_size = \(cachePages)")
+                try session.transaction {
+                    let head = try AuditLog.lock(session)
+                    // An imported professional's exercises and activities are replaced by the file's.
+                    for table in ["activities", "exercises"] {
+                        let delete = try session.statement("DELETE FROM \(table) WHERE id_nat = ?")
+                        for idNat in batch.replacedIDs {
+                            try delete.bind(1, idNat)
+                            try delete.runToEnd()
+                        }
+                    }
+                    for payload in batch.payloads {
+                        try BulkInsert.insert(payload, on: session)
+                    }
+                    try AuditLog.append([event], after: head, recordedAt: recordedAt, on: session)
+                }
+            }
+            return
+        }
         try await database.transaction { db in
             let sql = db.sql
             try await SQLEngine.enlargeSQLiteCache(sql, megabytes: sqliteCacheMegabytes)
@@ -167,11 +218,7 @@ public struct RegistryBulkWriter: Sendable {
             for payload in batch.payloads {
                 try await BulkInsert.send(payload, on: db)
             }
-            try await audit.append(
-                [AuditEvent(
-                    actor: actor, action: "registry.import", entityType: "import", entityID: batch.source,
-                    afterDigest: batch.digest, detail: batch.detail)],
-                after: head, on: sql)
+            try await audit.append([event], after: head, on: sql)
         }
     }
 }

@@ -5,15 +5,15 @@ import PostgresNIO
 import SQLKit
 import SQLiteNIO
 
-/// Bulk inserts for imports, through each driver's fastest path, in two steps: ``prepare``
+/// Bulk inserts for imports, through each engine's fastest path, in two steps: ``prepare``
 /// encodes the rows for the engine (pure CPU work, which an import does while the batch
-/// before is being written) and ``send(_:on:)`` writes them.
+/// before is being written) and ``send(_:on:)`` or ``insert(_:on:)`` writes them.
 ///
 /// SQLKit binds each value through `Encodable`, which costs more than the database's own
-/// work at a million rows; here values are `String?`. SQLite gets multi-row `INSERT`s bound
-/// with SQLiteNIO's `SQLiteData`; PostgreSQL gets `COPY ... FROM STDIN` (through a temporary
-/// table of the same shape when rows may conflict, then one `INSERT ... SELECT ... ON
-/// CONFLICT`). Other drivers take the SQLKit path.
+/// work at a million rows; here values are `String?`. SQLite gets one prepared single-row
+/// `INSERT` run once per row on an ``SQLiteWriter``; PostgreSQL gets `COPY ... FROM STDIN`
+/// (through a temporary table of the same shape when rows may conflict, then one `INSERT ...
+/// SELECT ... ON CONFLICT`). Other drivers, and SQLite without a file, take SQLKit's path.
 enum BulkInsert {
     /// Which path a database takes.
     enum Engine: Sendable {
@@ -33,12 +33,10 @@ enum BulkInsert {
     /// Rows of one table encoded for one engine.
     struct Payload: Sendable {
         fileprivate enum Encoded: Sendable {
-            /// Statements and their binds.
-            case sqlite([(sql: String, binds: [SQLiteData])])
+            /// Values, and which columns are integers.
+            case rows([[String?]], integerColumns: [Bool])
             /// COPY's text format.
             case postgres(ByteBuffer)
-            /// Values, and which columns are integers.
-            case generic([[String?]], integerIndexes: Set<Int>)
         }
 
         fileprivate let table: String
@@ -54,33 +52,12 @@ enum BulkInsert {
         _ rows: [[String?]], into table: String, columns: [String], integerColumns: Set<String> = [],
         conflict: String?, for engine: Engine
     ) -> Payload {
-        let integerIndexes = Set(columns.indices.filter { integerColumns.contains(columns[$0]) })
         let encoded: Payload.Encoded
         switch engine {
         case .postgres:
             encoded = .postgres(copyText(rows, columns: columns.count))
-        case .generic:
-            encoded = .generic(rows, integerIndexes: integerIndexes)
-        case .sqlite:
-            let (rowsPerStatement, head, tail) = statementShape(table: table, columns: columns, conflict: conflict)
-            let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-            var statements: [(sql: String, binds: [SQLiteData])] = []
-            for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
-                let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
-                var binds: [SQLiteData] = []
-                binds.reserveCapacity(chunk.count * columns.count)
-                for row in chunk {
-                    for (index, value) in row.enumerated() {
-                        if let value {
-                            binds.append(integerIndexes.contains(index) ? .integer(Int(value) ?? 0) : .text(value))
-                        } else {
-                            binds.append(.null)
-                        }
-                    }
-                }
-                statements.append((head + Array(repeating: placeholders, count: chunk.count).joined(separator: ", ") + tail, binds))
-            }
-            encoded = .sqlite(statements)
+        case .sqlite, .generic:
+            encoded = .rows(rows, integerColumns: columns.map(integerColumns.contains))
         }
         return Payload(table: table, columns: columns, conflict: conflict, encoded: encoded, isEmpty: rows.isEmpty)
     }
@@ -89,26 +66,35 @@ enum BulkInsert {
     static func send(_ payload: Payload, on database: any Database) async throws {
         guard !payload.isEmpty else { return }
         switch payload.encoded {
-        case .sqlite(let statements):
-            guard let sqlite = database as? any SQLiteDatabase else {
-                preconditionFailure("a payload prepared for SQLite is sent to another engine")
-            }
-            for statement in statements {
-                _ = try await sqlite.query(statement.sql, statement.binds).get()
-            }
         case .postgres(let text):
             guard let postgres = database as? any PostgresDatabase else {
                 preconditionFailure("a payload prepared for PostgreSQL is sent to another engine")
             }
             try await copy(text, into: payload.table, columns: payload.columns, conflict: payload.conflict, on: postgres, logger: database.logger)
-        case .generic(let rows, let integerIndexes):
-            try await sendThroughSQLKit(rows, payload: payload, integerIndexes: integerIndexes, on: database)
+        case .rows(let rows, let integerColumns):
+            try await sendThroughSQLKit(rows, payload: payload, integerColumns: integerColumns, on: database)
         }
     }
 
+    /// Writes a payload made by ``prepare`` for SQLite inside an ``SQLiteWriter``'s job.
+    static func insert(_ payload: Payload, on session: SQLiteWriter.Session) throws {
+        guard !payload.isEmpty else { return }
+        guard case .rows(let rows, let integerColumns) = payload.encoded else {
+            preconditionFailure("a payload prepared for PostgreSQL is sent to SQLite")
+        }
+        let placeholders = Array(repeating: "?", count: payload.columns.count).joined(separator: ", ")
+        try session.insert(
+            rows, sql: "INSERT INTO \(payload.table) (\(payload.columns.joined(separator: ", "))) VALUES (\(placeholders))"
+                + (payload.conflict.map { " ON CONFLICT \($0)" } ?? ""),
+            integerColumns: integerColumns)
+    }
+
     /// Writes rows with SQLKit's binds.
-    private static func sendThroughSQLKit(_ rows: [[String?]], payload: Payload, integerIndexes: Set<Int>, on database: any Database) async throws {
-        let (rowsPerStatement, head, tail) = statementShape(table: payload.table, columns: payload.columns, conflict: payload.conflict)
+    private static func sendThroughSQLKit(_ rows: [[String?]], payload: Payload, integerColumns: [Bool], on database: any Database) async throws {
+        // SQLite allows 32,766 parameters in one statement, PostgreSQL 65,535.
+        let rowsPerStatement = max(1, 30_000 / payload.columns.count)
+        let head = "INSERT INTO \(payload.table) (\(payload.columns.joined(separator: ", "))) VALUES "
+        let tail = payload.conflict.map { " ON CONFLICT \($0)" } ?? ""
         for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
             let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
             var query = SQLQueryString(head)
@@ -116,7 +102,7 @@ enum BulkInsert {
                 query.appendInterpolation(unsafeRaw: rowIndex == 0 ? "(" : ", (")
                 for (index, value) in row.enumerated() {
                     if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                    if integerIndexes.contains(index), let value, let number = Int(value) {
+                    if integerColumns[index], let value, let number = Int(value) {
                         query.appendInterpolation(bind: number)
                     } else {
                         query.appendInterpolation(bind: value)
@@ -127,15 +113,6 @@ enum BulkInsert {
             query.appendInterpolation(unsafeRaw: tail)
             try await database.sql.raw(query).run()
         }
-    }
-
-    /// How multi-row `INSERT`s into `table` are cut and framed: rows per statement (SQLite
-    /// allows 32,766 parameters in one statement, PostgreSQL 65,535), the text before the
-    /// `VALUES` tuples and the conflict clause after them.
-    private static func statementShape(table: String, columns: [String], conflict: String?) -> (rowsPerStatement: Int, head: String, tail: String) {
-        (max(1, 30_000 / columns.count),
-         "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ",
-         conflict.map { " ON CONFLICT \($0)" } ?? "")
     }
 
     /// Rows in COPY's text format: tab-separated, `\N` for NULL, one line a row.

@@ -17,6 +17,8 @@ actor IssuanceRecorder {
     private let clock: any WallClock
     private var waiting: [Waiting] = []
     private var writing = false
+    /// The SQLite file's own writer, once looked for (`.some(nil)`: not SQLite, or no file).
+    private var sqliteWriter: SQLiteWriter??
     /// The most certificates in one transaction.
     private let batchLimit = 500
 
@@ -36,7 +38,8 @@ actor IssuanceRecorder {
         defer { writing = false }
         var ownError: (any Error)?
         do {
-            try await CertificateRepository(database: database, clock: clock).insert(certificates)
+            if sqliteWriter == nil { sqliteWriter = .some(try await SQLiteWriter.open(for: database)) }
+            try await insert(certificates, on: database)
         } catch {
             ownError = error
         }
@@ -44,13 +47,13 @@ actor IssuanceRecorder {
             let batch = Array(waiting.prefix(batchLimit))
             waiting.removeFirst(batch.count)
             do {
-                try await CertificateRepository(database: database, clock: clock).insert(batch.flatMap(\.certificates))
+                try await insert(batch.flatMap(\.certificates), on: database)
                 for item in batch { item.continuation.resume() }
             } catch {
                 // One bad record must not fail the others: store each on its own.
                 for item in batch {
                     do {
-                        try await CertificateRepository(database: database, clock: clock).insert(item.certificates)
+                        try await insert(item.certificates, on: database)
                         item.continuation.resume()
                     } catch {
                         item.continuation.resume(throwing: error)
@@ -59,5 +62,9 @@ actor IssuanceRecorder {
             }
         }
         if let ownError { throw ownError }
+    }
+
+    private func insert(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
+        try await CertificateRepository(database: database, clock: clock).insert(certificates, through: sqliteWriter ?? nil)
     }
 }

@@ -1,0 +1,64 @@
+import Foundation
+import OpenCPSPersistence
+import Testing
+
+/// The SQLite file's own writer (issuance's group commit and the directory import go through
+/// it): what it stores reads back the same through Fluent, and a failing transaction leaves nothing.
+@Suite("SQLite writer")
+struct SQLiteWriterTests {
+    private func certificate(serial: String, subject: String = "CN=Dr Élise Ñúñez", idNat: String? = "810100271385") -> StoredCertificate {
+        StoredCertificate(
+            issuer: "forte-personnes", serial: serial, profile: "authentication", subject: subject, idNat: idNat, cardSerial: nil,
+            notBefore: testNow, notAfter: testNow.addingTimeInterval(86_400), issuedAt: testNow, der: [0x30, 0x03, 0x02, 0x01, 0x01])
+    }
+
+    @Test("it opens on the suite's SQLite file, and not on PostgreSQL")
+    func opensOnSQLiteOnly() async throws {
+        try await withTestApp { app in
+            let writer = try await SQLiteWriter.open(for: app.db)
+            if TestDatabase.isPostgres {
+                #expect(writer == nil)
+            } else {
+                let path = try #require(writer?.path)
+                #expect(FileManager.default.fileExists(atPath: path))
+            }
+        }
+    }
+
+    @Test("certificates it stores read back unchanged (accents, NULLs, empty text), each audited")
+    func roundTrip() async throws {
+        try await withTestApp { app in
+            let repository = CertificateRepository(database: app.db, clock: FixedWallClock(testNow))
+            let writer = try await SQLiteWriter.open(for: app.db)
+            let stored = [certificate(serial: "0a"), certificate(serial: "0b", subject: "", idNat: nil)]
+            try await repository.insert(stored.map { ($0, "operator:test") }, through: writer)
+            for expected in stored {
+                #expect(try await repository.certificate(issuer: expected.issuer, serial: expected.serial) == expected)
+            }
+            #expect(try await AuditLog(clock: FixedWallClock(testNow)).verify(on: app.db) == .intact(entries: 2))
+            let history = try await AuditLog(clock: FixedWallClock(testNow)).history(entityType: "certificate", entityID: "forte-personnes/0b", on: app.db)
+            #expect(history.map(\.actor) == ["operator:test"])
+            #expect(history.map(\.action) == ["certificate.issue"])
+        }
+    }
+
+    @Test("a batch naming a serial already stored is refused whole: nothing of it is stored or audited")
+    func duplicateRollsBackTheBatch() async throws {
+        try await withTestApp { app in
+            let repository = CertificateRepository(database: app.db, clock: FixedWallClock(testNow))
+            let writer = try await SQLiteWriter.open(for: app.db)
+            try await repository.insert([(certificate(serial: "01"), "operator:a")], through: writer)
+            let error = await #expect(throws: (any Error).self) {
+                try await repository.insert([(certificate(serial: "02"), "operator:b"), (certificate(serial: "01"), "operator:b")], through: writer)
+            }
+            if writer != nil {
+                #expect((error as? PersistenceError)?.code == "registry.duplicate")
+            }
+            #expect(try await repository.certificate(issuer: "forte-personnes", serial: "02") == nil)
+            #expect(try await AuditLog(clock: FixedWallClock(testNow)).verify(on: app.db) == .intact(entries: 1))
+            // The writer is still usable after the failure.
+            try await repository.insert([(certificate(serial: "03"), "operator:c")], through: writer)
+            #expect(try await AuditLog(clock: FixedWallClock(testNow)).verify(on: app.db) == .intact(entries: 2))
+        }
+    }
+}
