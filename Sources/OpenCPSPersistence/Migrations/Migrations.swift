@@ -11,6 +11,7 @@ public enum OpenCPSMigrations {
             M0003_CreateCertificates(),
             M0004_CreateCards(),
             M0005_IndexCardSuccessors(),
+            M0006_NameKeyStatistics(),
         ]
     }
 }
