@@ -1,5 +1,7 @@
 import Foundation
+import OpenCPSHTTP
 import OpenCPSPersistence
+import SQLKit
 import Testing
 
 /// The SQLite file's own writer (issuance's group commit and the directory import go through
@@ -39,6 +41,26 @@ struct SQLiteWriterTests {
             let history = try await AuditLog(clock: FixedWallClock(testNow)).history(entityType: "certificate", entityID: "forte-personnes/0b", on: app.db)
             #expect(history.map(\.actor) == ["operator:test"])
             #expect(history.map(\.action) == ["certificate.issue"])
+        }
+    }
+
+    @Test("SQLite's other refusals are typed, and the edge answers them as an internal error that shows no SQL",
+          .enabled(if: !TestDatabase.isPostgres))
+    func otherFailuresAreInternal() async throws {
+        try await withTestApp { app in
+            let writer = try #require(try await SQLiteWriter.open(for: app.db))
+            try await (app.db as! any SQLDatabase).raw("DROP TABLE certificates").run()
+            let error = await #expect(throws: SQLiteWriterError.self) {
+                try await CertificateRepository(database: app.db, clock: FixedWallClock(testNow))
+                    .insert([(certificate(serial: "01"), "operator:a")], through: writer)
+            }
+            #expect(error?.message.contains("no such table") == true)
+            let problem = ProblemMiddleware.problem(for: try #require(error))
+            #expect(problem.status == 500)
+            #expect(problem.code == "server.internal")
+            #expect(!problem.detail.contains("certificates"))
+            // Nothing was appended to the audit log.
+            #expect(try await AuditLog(clock: FixedWallClock(testNow)).verify(on: app.db) == .intact(entries: 0))
         }
     }
 

@@ -44,7 +44,7 @@ public final class SQLiteWriter: @unchecked Sendable {
         guard status == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite_nio_sqlite3_close_v2(handle)
-            throw PersistenceError(code: "storage.sqlite", reason: "cannot open the SQLite file \(path): \(message)")
+            throw SQLiteWriterError(status: status, message: message, statement: "open \(path)")
         }
         self.handle = handle
         // Waits, asleep, while another connection writes (SQLiteNIO's pooled connections retry at once).
@@ -189,7 +189,7 @@ public final class SQLiteWriter: @unchecked Sendable {
             }
         }
 
-        private func failure(_ status: Int32) -> PersistenceError {
+        private func failure(_ status: Int32) -> any Error {
             SQLiteWriter.error(status, String(cString: sqlite_nio_sqlite3_errmsg(handle)), sql: sql)
         }
     }
@@ -197,13 +197,26 @@ public final class SQLiteWriter: @unchecked Sendable {
     /// SQLite's `SQLITE_TRANSIENT`: it copies the bytes before the bind returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    /// A failure of SQLite as a persistence error; a broken uniqueness is `registry.duplicate`.
-    private static func error(_ status: Int32, _ message: String, sql: String) -> PersistenceError {
-        let statement = sql.count > 80 ? String(sql.prefix(80)) + "…" : sql
+    /// A failure of SQLite: a broken uniqueness is `registry.duplicate`; anything else is an
+    /// ``SQLiteWriterError``, which the edge answers as an internal error without its text.
+    private static func error(_ status: Int32, _ message: String, sql: String) -> any Error {
         // SQLITE_CONSTRAINT_PRIMARYKEY and SQLITE_CONSTRAINT_UNIQUE (macros Swift does not import).
         if status == SQLITE_CONSTRAINT | (6 << 8) || status == SQLITE_CONSTRAINT | (8 << 8) {
-            return PersistenceError(code: "registry.duplicate", reason: "\(message) (in \(statement))")
+            return PersistenceError(code: "registry.duplicate", reason: "a row with the same key already exists (\(message))")
         }
-        return PersistenceError(code: "storage.sqlite", reason: "SQLite error \(status): \(message) (in \(statement))")
+        return SQLiteWriterError(status: status, message: message, statement: sql.count > 80 ? String(sql.prefix(80)) + "…" : sql)
     }
+}
+
+/// SQLite refused a statement of an ``SQLiteWriter`` (other than for a duplicate key).
+public struct SQLiteWriterError: Error, CustomStringConvertible {
+    /// SQLite's extended result code.
+    public let status: Int32
+    /// SQLite's message.
+    public let message: String
+    /// The statement, cut at 80 characters.
+    public let statement: String
+
+    /// The code, the message and the statement, for the logs.
+    public var description: String { "SQLite error \(status): \(message) (in \(statement))" }
 }
