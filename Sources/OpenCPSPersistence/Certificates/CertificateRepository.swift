@@ -118,18 +118,23 @@ public struct CertificateRepository: Sendable {
     public func insert(_ certificates: [(certificate: StoredCertificate, actor: String)], through writer: SQLiteWriter?) async throws {
         guard let writer else { return try await insert(certificates) }
         guard !certificates.isEmpty else { return }
+        let recordedAt = StoredTimestamp.string(clock.now())
+        try await writer.run { session in try Self.insert(certificates, recordedAt: recordedAt, on: session) }
+    }
+
+    /// Stores and audits certificates in one transaction of an ``SQLiteWriter``'s job.
+    static func insert(
+        _ certificates: [(certificate: StoredCertificate, actor: String)], recordedAt: String, on session: SQLiteWriter.Session
+    ) throws {
         let rows = certificates.map { item -> [String?] in
             let row = item.certificate
             return [row.issuer, row.serial, row.profile, row.subject, row.idNat, row.cardSerial, row.notBefore, row.notAfter, row.issuedAt, row.der]
         }
-        let events = certificates.map { Self.issuance($0.certificate, actor: $0.actor) }
-        let recordedAt = StoredTimestamp.string(clock.now())
-        try await writer.run { session in
-            try session.transaction {
-                let head = try AuditLog.lock(session)
-                try session.insert(rows, sql: Self.insertOneRow)
-                try AuditLog.append(events, after: head, recordedAt: recordedAt, on: session)
-            }
+        let events = certificates.map { issuance($0.certificate, actor: $0.actor) }
+        try session.transaction {
+            let head = try AuditLog.lock(session)
+            try session.insert(rows, sql: insertOneRow)
+            try AuditLog.append(events, after: head, recordedAt: recordedAt, on: session)
         }
     }
 

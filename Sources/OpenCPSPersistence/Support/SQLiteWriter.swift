@@ -66,6 +66,17 @@ public final class SQLiteWriter: @unchecked Sendable {
         }
     }
 
+    /// Starts `body` on a thread of the shared NIO thread pool, alone on this connection, and
+    /// returns at once; `body` gets nil if the pool no longer runs jobs.
+    func submit(_ body: @escaping @Sendable (Session?) -> Void) {
+        NIOThreadPool.singleton.submit { state in
+            guard case .active = state else { return body(nil) }
+            self.lock.lock()
+            defer { self.lock.unlock() }
+            body(Session(writer: self))
+        }
+    }
+
     /// The connection, for the duration of one job.
     struct Session {
         fileprivate let writer: SQLiteWriter

@@ -17,8 +17,8 @@ actor IssuanceRecorder {
     private let clock: any WallClock
     private var waiting: [Waiting] = []
     private var writing = false
-    /// The SQLite file's own writer, once looked for (`.some(nil)`: not SQLite, or no file).
-    private var sqliteWriter: SQLiteWriter??
+    /// The SQLite file's group commit, once looked for (`.some(nil)`: not SQLite, or no file).
+    private var sqliteGroupCommit: CertificateGroupCommit??
     /// The most certificates in one transaction.
     private let batchLimit = 500
 
@@ -27,7 +27,29 @@ actor IssuanceRecorder {
     }
 
     /// Stores the certificates and audits them; returns once they are committed.
-    func record(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
+    ///
+    /// On an SQLite file, the group commit runs on the file's own writer
+    /// (``CertificateGroupCommit``) and callers wait outside this actor; otherwise this actor
+    /// runs it through Fluent.
+    nonisolated func record(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
+        if let groupCommit = try await groupCommit(for: database) {
+            try await groupCommit.record(certificates)
+        } else {
+            try await recordThroughFluent(certificates, on: database)
+        }
+    }
+
+    /// The SQLite file's group commit, looked for at the first call.
+    private func groupCommit(for database: any Database) async throws -> CertificateGroupCommit? {
+        if let found = sqliteGroupCommit { return found }
+        let found = try await SQLiteWriter.open(for: database).map { CertificateGroupCommit(writer: $0, clock: clock) }
+        // Another caller may have looked while this one waited: keep the first.
+        if let earlier = sqliteGroupCommit { return earlier }
+        sqliteGroupCommit = .some(found)
+        return found
+    }
+
+    private func recordThroughFluent(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
         guard !writing else {
             try await withCheckedThrowingContinuation { continuation in
                 waiting.append(Waiting(certificates: certificates, continuation: continuation))
@@ -38,7 +60,6 @@ actor IssuanceRecorder {
         defer { writing = false }
         var ownError: (any Error)?
         do {
-            if sqliteWriter == nil { sqliteWriter = .some(try await SQLiteWriter.open(for: database)) }
             try await insert(certificates, on: database)
         } catch {
             ownError = error
@@ -65,6 +86,6 @@ actor IssuanceRecorder {
     }
 
     private func insert(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
-        try await CertificateRepository(database: database, clock: clock).insert(certificates, through: sqliteWriter ?? nil)
+        try await CertificateRepository(database: database, clock: clock).insert(certificates)
     }
 }
