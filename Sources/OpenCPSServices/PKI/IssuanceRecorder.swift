@@ -6,8 +6,10 @@ import OpenCPSPersistence
 /// is being written wait for the next one, which stores all of them (each audited under its
 /// own actor). Every caller returns only once its certificates are committed.
 ///
-/// The first caller that finds no write under way writes, batch after batch, until nothing
-/// waits; the others are resumed when their batch is committed. No task is left behind.
+/// On an SQLite file the loop runs on the file's writer (``CertificateGroupCommit``). Through
+/// Fluent (PostgreSQL), the first caller that finds no write under way writes, batch after
+/// batch, until nothing waits, and the others are resumed when their batch is committed: no
+/// task is left behind, but under steady load that first caller waits for the others' batches.
 actor IssuanceRecorder {
     private struct Waiting {
         var certificates: [(certificate: StoredCertificate, actor: String)]
