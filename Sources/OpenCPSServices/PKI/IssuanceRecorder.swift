@@ -7,9 +7,8 @@ import OpenCPSPersistence
 /// own actor). Every caller returns only once its certificates are committed.
 ///
 /// On an SQLite file the loop runs on the file's writer (``CertificateGroupCommit``). Through
-/// Fluent (PostgreSQL), the first caller that finds no write under way writes, batch after
-/// batch, until nothing waits, and the others are resumed when their batch is committed: no
-/// task is left behind, but under steady load that first caller waits for the others' batches.
+/// Fluent (PostgreSQL), a task of this actor writes batch after batch until nothing waits, and
+/// each caller is resumed when its batch is committed; the task ends with the queue.
 actor IssuanceRecorder {
     private struct Waiting {
         var certificates: [(certificate: StoredCertificate, actor: String)]
@@ -52,20 +51,17 @@ actor IssuanceRecorder {
     }
 
     private func recordThroughFluent(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
-        guard !writing else {
-            try await withCheckedThrowingContinuation { continuation in
-                waiting.append(Waiting(certificates: certificates, continuation: continuation))
-            }
-            return
+        try await withCheckedThrowingContinuation { continuation in
+            waiting.append(Waiting(certificates: certificates, continuation: continuation))
+            guard !writing else { return }
+            writing = true
+            // A task of its own writes, so that no caller waits for batches after its own.
+            Task { await self.drainThroughFluent(on: database) }
         }
-        writing = true
-        defer { writing = false }
-        var ownError: (any Error)?
-        do {
-            try await insert(certificates, on: database)
-        } catch {
-            ownError = error
-        }
+    }
+
+    /// Writes batch after batch until nothing waits; each caller is resumed when its batch is committed.
+    private func drainThroughFluent(on database: any Database) async {
         while !waiting.isEmpty {
             let batch = Array(waiting.prefix(batchLimit))
             waiting.removeFirst(batch.count)
@@ -84,7 +80,7 @@ actor IssuanceRecorder {
                 }
             }
         }
-        if let ownError { throw ownError }
+        writing = false
     }
 
     private func insert(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
