@@ -45,6 +45,11 @@ enum BulkInsert {
         fileprivate let encoded: Encoded
         /// Whether there is no row to write.
         let isEmpty: Bool
+
+        /// The `INSERT` before its `VALUES` tuples, for both insert paths.
+        fileprivate var insertHead: String { "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES " }
+        /// The conflict clause after the tuples, if any.
+        fileprivate var conflictTail: String { conflict.map { " ON CONFLICT \($0)" } ?? "" }
     }
 
     /// Encodes `rows` (each a value per column, nil for NULL) for `engine`, with an optional `ON CONFLICT` clause.
@@ -83,18 +88,15 @@ enum BulkInsert {
             preconditionFailure("a payload prepared for PostgreSQL is sent to SQLite")
         }
         let placeholders = Array(repeating: "?", count: payload.columns.count).joined(separator: ", ")
-        try session.insert(
-            rows, sql: "INSERT INTO \(payload.table) (\(payload.columns.joined(separator: ", "))) VALUES (\(placeholders))"
-                + (payload.conflict.map { " ON CONFLICT \($0)" } ?? ""),
-            integerColumns: integerColumns)
+        try session.insert(rows, sql: payload.insertHead + "(\(placeholders))" + payload.conflictTail, integerColumns: integerColumns)
     }
 
     /// Writes rows with SQLKit's binds.
     private static func sendThroughSQLKit(_ rows: [[String?]], payload: Payload, integerColumns: [Bool], on database: any Database) async throws {
         // SQLite allows 32,766 parameters in one statement, PostgreSQL 65,535.
         let rowsPerStatement = max(1, 30_000 / payload.columns.count)
-        let head = "INSERT INTO \(payload.table) (\(payload.columns.joined(separator: ", "))) VALUES "
-        let tail = payload.conflict.map { " ON CONFLICT \($0)" } ?? ""
+        let head = payload.insertHead
+        let tail = payload.conflictTail
         for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
             let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
             var query = SQLQueryString(head)
