@@ -3,6 +3,7 @@ import OpenCPSHTTP
 import OpenCPSPersistence
 import SQLKit
 import Testing
+import Vapor
 
 /// The SQLite file's own writer (issuance's group commit and the directory import go through
 /// it): what it stores reads back the same through Fluent, and a failing transaction leaves nothing.
@@ -12,6 +13,18 @@ struct SQLiteWriterTests {
         StoredCertificate(
             issuer: "forte-personnes", serial: serial, profile: "authentication", subject: subject, idNat: idNat, cardSerial: nil,
             notBefore: testNow, notAfter: testNow.addingTimeInterval(86_400), issuedAt: testNow, der: [0x30, 0x03, 0x02, 0x01, 0x01])
+    }
+
+    /// Stores certificates as issuance does: through the SQLite file's group commit, or
+    /// through Fluent where there is no writer (PostgreSQL).
+    private func store(
+        _ certificates: [(certificate: StoredCertificate, actor: String)], through writer: SQLiteWriter?, on app: Application
+    ) async throws {
+        if let writer {
+            try await CertificateGroupCommit(writer: writer, clock: FixedWallClock(testNow)).record(certificates)
+        } else {
+            try await CertificateRepository(database: app.db, clock: FixedWallClock(testNow)).insert(certificates)
+        }
     }
 
     @Test("it opens on the suite's SQLite file, and not on PostgreSQL")
@@ -33,7 +46,7 @@ struct SQLiteWriterTests {
             let repository = CertificateRepository(database: app.db, clock: FixedWallClock(testNow))
             let writer = try await SQLiteWriter.open(for: app.db)
             let stored = [certificate(serial: "0a"), certificate(serial: "0b", subject: "", idNat: nil)]
-            try await repository.insert(stored.map { ($0, "operator:test") }, through: writer)
+            try await store(stored.map { ($0, "operator:test") }, through: writer, on: app)
             for expected in stored {
                 #expect(try await repository.certificate(issuer: expected.issuer, serial: expected.serial) == expected)
             }
@@ -51,8 +64,7 @@ struct SQLiteWriterTests {
             let writer = try #require(try await SQLiteWriter.open(for: app.db))
             try await (app.db as! any SQLDatabase).raw("DROP TABLE certificates").run()
             let error = await #expect(throws: SQLiteWriterError.self) {
-                try await CertificateRepository(database: app.db, clock: FixedWallClock(testNow))
-                    .insert([(certificate(serial: "01"), "operator:a")], through: writer)
+                try await store([(certificate(serial: "01"), "operator:a")], through: writer, on: app)
             }
             #expect(error?.message.contains("no such table") == true)
             let problem = ProblemMiddleware.problem(for: try #require(error))
@@ -69,9 +81,9 @@ struct SQLiteWriterTests {
         try await withTestApp { app in
             let repository = CertificateRepository(database: app.db, clock: FixedWallClock(testNow))
             let writer = try await SQLiteWriter.open(for: app.db)
-            try await repository.insert([(certificate(serial: "01"), "operator:a")], through: writer)
+            try await store([(certificate(serial: "01"), "operator:a")], through: writer, on: app)
             let error = await #expect(throws: (any Error).self) {
-                try await repository.insert([(certificate(serial: "02"), "operator:b"), (certificate(serial: "01"), "operator:b")], through: writer)
+                try await store([(certificate(serial: "02"), "operator:b"), (certificate(serial: "01"), "operator:b")], through: writer, on: app)
             }
             if writer != nil {
                 #expect((error as? PersistenceError)?.code == "registry.duplicate")
@@ -79,7 +91,7 @@ struct SQLiteWriterTests {
             #expect(try await repository.certificate(issuer: "forte-personnes", serial: "02") == nil)
             #expect(try await AuditLog(clock: FixedWallClock(testNow)).verify(on: app.db) == .intact(entries: 1))
             // The writer is still usable after the failure.
-            try await repository.insert([(certificate(serial: "03"), "operator:c")], through: writer)
+            try await store([(certificate(serial: "03"), "operator:c")], through: writer, on: app)
             #expect(try await AuditLog(clock: FixedWallClock(testNow)).verify(on: app.db) == .intact(entries: 2))
         }
     }

@@ -154,7 +154,7 @@ public struct AuditLog: Sendable {
         try await sql.raw("UPDATE audit_head SET seq = \(bind: last.seq), hash = \(bind: last.hash) WHERE id = 1").run()
     }
 
-    /// Appends events through an ``SQLiteWriter``, inside its transaction, after ``lock(_:)-swift.type.method``.
+    /// Appends events through an ``SQLiteWriter``, inside its transaction, after its `lock`.
     static func append(
         _ events: [AuditEvent], after head: (seq: Int64, hash: String), recordedAt: String, on session: SQLiteWriter.Session
     ) throws {

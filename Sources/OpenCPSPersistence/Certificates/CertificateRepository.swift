@@ -113,15 +113,6 @@ public struct CertificateRepository: Sendable {
         }
     }
 
-    /// Stores certificates like ``insert(_:)``, through `writer` when there is one: the
-    /// transaction is then one job on SQLite's side instead of a round trip per statement.
-    public func insert(_ certificates: [(certificate: StoredCertificate, actor: String)], through writer: SQLiteWriter?) async throws {
-        guard let writer else { return try await insert(certificates) }
-        guard !certificates.isEmpty else { return }
-        let recordedAt = StoredTimestamp.string(clock.now())
-        try await writer.run { session in try Self.insert(certificates, recordedAt: recordedAt, on: session) }
-    }
-
     /// Stores and audits certificates in one transaction of an ``SQLiteWriter``'s job.
     static func insert(
         _ certificates: [(certificate: StoredCertificate, actor: String)], recordedAt: String, on session: SQLiteWriter.Session

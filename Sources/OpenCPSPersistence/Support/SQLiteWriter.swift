@@ -143,7 +143,7 @@ public final class SQLiteWriter: @unchecked Sendable {
         }
     }
 
-    /// A prepared statement; ``runToEnd()`` and ``nextRow()`` leave it reset for the next use.
+    /// A prepared statement; ``runToEnd()`` and ``firstRow()`` leave it reset for the next use.
     struct Statement {
         let raw: OpaquePointer
         let handle: OpaquePointer?
