@@ -116,7 +116,6 @@ public struct DirectoryImporter: Sendable {
         var folder = DirectoryRecordFolder()
         var batch = Batch()
         var batchFirstLine = 2
-        var seenStructures: Set<String> = []
         // In a first import, the only professionals stored are those this import wrote:
         // a batch replaces the exercises and activities of those alone.
         var written: Set<String> = []
@@ -160,8 +159,8 @@ public struct DirectoryImporter: Sendable {
         }
 
         func flush(lastLine: Int) async throws {
-            // A structure is written once per import, with the first rows that name it.
-            let structures = folder.takeStructures().filter { seenStructures.insert($0.identifier.idNatStruct).inserted }
+            // A structure is written once per import, with the first row that names it.
+            let structures = folder.takeStructures()
             guard !batch.professionals.isEmpty || !structures.isEmpty else { return }
             let professionals = batch.professionals
             var stored: Set<String>?

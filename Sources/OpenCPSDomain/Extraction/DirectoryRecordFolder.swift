@@ -6,8 +6,10 @@
 /// row names someone else; ``add(_:)`` hands back the person it has just completed.
 public struct DirectoryRecordFolder: Sendable {
     private var current: Professional?
-    /// The structures seen since the last ``takeStructures()``, by idNatStruct.
-    private var structures: [String: Structure] = [:]
+    /// The structures first named since the last ``takeStructures()``, in the order named.
+    private var newStructures: [Structure] = []
+    /// The idNatStruct of every structure named so far.
+    private var named: Set<String> = []
 
     /// Creates an empty folder.
     public init() {}
@@ -15,20 +17,18 @@ public struct DirectoryRecordFolder: Sendable {
     /// Adds one row.
     /// - Returns: the previous professional when this row starts another one.
     public mutating func add(_ record: DirectoryActivityRecord) -> Professional? {
-        if let structure = Self.structure(of: record), structures[structure.identifier.idNatStruct] == nil {
-            structures[structure.identifier.idNatStruct] = structure
-        }
-        if var person = current, person.idNat == record.idNat {
-            Self.merge(record, into: &person)
-            current = person
+        noteStructure(of: record)
+        // The person is changed where it lies: a copy would share its exercises' storage,
+        // and the first append would copy them all.
+        if current?.idNat == record.idNat {
+            Self.merge(record, into: &current!)
             return nil
         }
         let finished = current
-        var person = Professional(
+        current = Professional(
             idNat: record.idNat, civilite: record.civiliteCode, lastName: record.lastName,
             firstName: record.firstName, exercises: [])
-        Self.merge(record, into: &person)
-        current = person
+        Self.merge(record, into: &current!)
         return finished
     }
 
@@ -38,11 +38,25 @@ public struct DirectoryRecordFolder: Sendable {
         return current
     }
 
-    /// The structures seen since the last call, and forgets them.
+    /// The structures first named since the last call, in the order named, and forgets them.
+    ///
+    /// Each structure is handed back once in the folder's life, as the first row naming it
+    /// describes it; later rows naming it again do not change it.
     public mutating func takeStructures() -> [Structure] {
-        defer { structures.removeAll(keepingCapacity: true) }
-        // Sorted by the dictionary's keys: an identifier's idNatStruct is built anew each time it is read.
-        return structures.sorted { $0.key < $1.key }.map(\.value)
+        let taken = newStructures
+        newStructures = []
+        return taken
+    }
+
+    private mutating func noteStructure(of record: DirectoryActivityRecord) {
+        guard let identifier = record.structureIdentifier, let name = record.raisonSociale ?? record.enseigne else {
+            return
+        }
+        // Most rows name a structure seen before: it is built only the first time.
+        guard named.insert(identifier.idNatStruct).inserted else { return }
+        newStructures.append(Structure(
+            identifier: identifier, name: name, sectorCode: record.secteurCode, department: record.department,
+            address: record.address.isEmpty ? nil : record.address.postalAddress, legalEntity: record.finessJuridique))
     }
 
     private static func merge(_ record: DirectoryActivityRecord, into person: inout Professional) {
@@ -58,14 +72,5 @@ public struct DirectoryRecordFolder: Sendable {
         if let activity = record.activity, !person.exercises[index].activities.contains(activity) {
             person.exercises[index].activities.append(activity)
         }
-    }
-
-    private static func structure(of record: DirectoryActivityRecord) -> Structure? {
-        guard let identifier = record.structureIdentifier, let name = record.raisonSociale ?? record.enseigne else {
-            return nil
-        }
-        return Structure(
-            identifier: identifier, name: name, sectorCode: record.secteurCode, department: record.department,
-            address: record.address.isEmpty ? nil : record.address.postalAddress, legalEntity: record.finessJuridique)
     }
 }
