@@ -91,6 +91,74 @@ struct DirectoryImportTests {
         }
     }
 
+    @Test("what is stored reads back as the file gives it: accents, tabs and backslashes, empty and absent values")
+    func storedAsTheFileGivesIt() async throws {
+        try await withTestApp { app in
+            var lines = String(decoding: ExtractionGenerator(seed: 5).bytes(rows: 150), as: UTF8.self)
+                .split(separator: "\n").map(String.init)
+            let header = lines[0].split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            struct NoSuchColumn: Error { let name: String }
+            func column(_ name: String) throws -> Int {
+                guard let index = header.firstIndex(of: name) else { throw NoSuchColumn(name: name) }
+                return index
+            }
+            func edit(_ line: Int, _ column: Int, _ value: String) {
+                var fields = lines[line].split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                fields[column] = value
+                lines[line] = fields.joined(separator: "|")
+            }
+            // Text that COPY's format escapes, text SQLite must keep apart from NULL, and accents.
+            edit(3, try column("Prénom d'exercice"), "")
+            edit(7, try column("Nom d'exercice"), "LÉVÊQUE-D'ARC")
+            edit(12, try column("Libellé Voie (coord. structure)"), "DES\tTABS ET \\ BARRES")
+            edit(20, try column("Libellé savoir-faire"), "")
+            let bytes = Array(lines.joined(separator: "\n").utf8)
+
+            // What the file says, folded by the domain alone.
+            let reader = ExtractionLineReader(bytes: bytes)
+            let parser = ExtractionRow(header: try ExtractionHeader(bytes: try #require(try reader.nextLine()).bytes))
+            var folder = DirectoryRecordFolder()
+            var expected: [Professional] = []
+            while let line = try reader.nextLine() {
+                if let finished = folder.add(try parser.record(from: line)) { expected.append(finished) }
+            }
+            let last = folder.finish()
+            expected.append(try #require(last))
+            let expectedStructures = folder.takeStructures()
+
+            let report = try await DirectoryImporter(database: app.db, clock: FixedWallClock(testNow), professionalsPerBatch: 7)
+                .run(reader: ExtractionLineReader(bytes: bytes), source: "edited", actor: "test")
+            #expect(report.rejectedCount == 0)
+            #expect(report.structures == expectedStructures.count)
+            let registry = RegistryRepository(database: app.db, clock: FixedWallClock(testNow))
+            /// A professional with its exercises and activities in no particular order.
+            func unordered(_ professional: Professional) -> [AnyHashable] {
+                let exercises = Set(professional.exercises.map { exercise in
+                    var bare = exercise
+                    bare.activities = []
+                    return bare
+                })
+                return [professional.idNat, professional.civilite, professional.lastName, professional.firstName,
+                        exercises, Set(professional.exercises.flatMap(\.activities))]
+            }
+            var byIdNat: [IdNat: Professional] = [:]
+            for professional in expected {
+                // A person whose rows are apart in the file keeps the later rows' exercises.
+                byIdNat[professional.idNat] = professional
+            }
+            for professional in byIdNat.values {
+                let stored = try #require(try await registry.professional(professional.idNat))
+                #expect(unordered(stored.professional) == unordered(professional))
+            }
+            #expect(byIdNat.values.contains { $0.firstName.isEmpty })
+            #expect(byIdNat.values.contains { $0.lastName == "LÉVÊQUE-D'ARC" })
+            for structure in expectedStructures {
+                #expect(try await registry.structure(id: structure.identifier.idNatStruct) == structure)
+            }
+            #expect(expectedStructures.contains { $0.address?.line?.contains("DES\tTABS ET \\ BARRES") == true })
+        }
+    }
+
     @Test("in a first import, a person whose rows are apart keeps the rows of the later batch, once")
     func personSplitAcrossBatches() async throws {
         try await withTestApp { app in

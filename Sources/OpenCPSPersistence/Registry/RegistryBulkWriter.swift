@@ -138,26 +138,83 @@ public struct RegistryBulkWriter: Sendable {
         // Those that may be stored are upserted, and their exercises and activities replaced.
         var newRows: [ProfessionalRow] = []
         var storedRows = professionalRows
-        if let alreadyStored {
+        if alreadyStored?.isEmpty == true {
+            swap(&newRows, &storedRows)
+        } else if let alreadyStored {
             newRows = professionalRows.filter { !alreadyStored.contains($0.id_nat) }
             storedRows = professionalRows.filter { alreadyStored.contains($0.id_nat) }
         }
+        /// The rows packed for the insert, each row's values appended in the columns' order.
+        func pack<Row>(_ rows: [Row], columns: Int, _ values: (Row, inout PackedRows) -> Void) -> PackedRows {
+            var packed = PackedRows(columns: columns, reservingRows: rows.count)
+            for row in rows { values(row, &packed) }
+            return packed
+        }
         for group in [(rows: newRows, conflict: String?.none), (rows: storedRows, conflict: String?.some(upsert))] {
+            let rows = pack(group.rows, columns: 8) { row, packed in
+                packed.append(row.id_nat)
+                packed.append(row.id_type)
+                packed.append(row.civilite)
+                packed.append(row.last_name)
+                packed.append(row.first_name)
+                packed.append(row.name_key)
+                packed.append(String(row.version))
+                packed.append(row.updated_at)
+            }
             payloads.append(BulkInsert.prepare(
-                group.rows.map { row in [row.id_nat, row.id_type, row.civilite, row.last_name, row.first_name, row.name_key, String(row.version), row.updated_at] }, into: "professionals",
+                rows, into: "professionals",
                 columns: ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at"],
                 integerColumns: ["version"], conflict: group.conflict, for: engine))
         }
+        let exercises = pack(exerciseRows, columns: 10) { row, packed in
+            packed.append(row.id_nat)
+            packed.append(row.profession_code)
+            packed.append(row.category_code)
+            packed.append(row.civilite_exercice)
+            packed.append(row.savoir_faire_type)
+            packed.append(row.savoir_faire_code)
+            packed.append(row.savoir_faire_label)
+            packed.append(row.ordre)
+            packed.append(row.registered_on)
+            packed.append(row.registration_number)
+        }
         payloads.append(BulkInsert.prepare(
-            exerciseRows.map { row in [row.id_nat, row.profession_code, row.category_code, row.civilite_exercice, row.savoir_faire_type, row.savoir_faire_code, row.savoir_faire_label, row.ordre, row.registered_on, row.registration_number] }, into: "exercises",
+            exercises, into: "exercises",
             columns: ["id_nat", "profession_code", "category_code", "civilite_exercice", "savoir_faire_type", "savoir_faire_code", "savoir_faire_label", "ordre", "registered_on", "registration_number"],
             conflict: nil, for: engine))
+        let activities = pack(activityRows, columns: 11) { row, packed in
+            packed.append(row.id)
+            packed.append(row.id_nat)
+            packed.append(row.profession_code)
+            packed.append(row.mode_code)
+            packed.append(row.structure_id)
+            packed.append(row.structure_name)
+            packed.append(row.sector_code)
+            packed.append(row.department)
+            packed.append(row.address_line)
+            packed.append(row.postal_code)
+            packed.append(row.city)
+        }
         payloads.append(BulkInsert.prepare(
-            activityRows.map { row in [row.id, row.id_nat, row.profession_code, row.mode_code, row.structure_id, row.structure_name, row.sector_code, row.department, row.address_line, row.postal_code, row.city] }, into: "activities",
+            activities, into: "activities",
             columns: ["id", "id_nat", "profession_code", "mode_code", "structure_id", "structure_name", "sector_code", "department", "address_line", "postal_code", "city"],
             conflict: nil, for: engine))
+        let structures = pack(structureRows, columns: 12) { row, packed in
+            packed.append(row.id)
+            packed.append(row.kind)
+            packed.append(row.number)
+            packed.append(row.name)
+            packed.append(row.name_key)
+            packed.append(row.sector_code)
+            packed.append(row.department)
+            packed.append(row.address_line)
+            packed.append(row.postal_code)
+            packed.append(row.city)
+            packed.append(row.legal_entity_finess)
+            packed.append(row.updated_at)
+        }
         payloads.append(BulkInsert.prepare(
-            structureRows.map { row in [row.id, row.kind, row.number, row.name, row.name_key, row.sector_code, row.department, row.address_line, row.postal_code, row.city, row.legal_entity_finess, row.updated_at] }, into: "structures",
+            structures, into: "structures",
             columns: ["id", "kind", "number", "name", "name_key", "sector_code", "department", "address_line", "postal_code", "city", "legal_entity_finess", "updated_at"],
             // The importer writes each structure once; into an empty registry, none is stored.
             conflict: alreadyStored == nil ? "(id) DO NOTHING" : nil, for: engine))

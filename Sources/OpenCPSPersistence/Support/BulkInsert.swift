@@ -10,7 +10,7 @@ import SQLiteNIO
 /// before is being written) and ``send(_:on:)`` or ``insert(_:on:)`` writes them.
 ///
 /// SQLKit binds each value through `Encodable`, which costs more than the database's own
-/// work at a million rows; here values are `String?`. SQLite gets one prepared single-row
+/// work at a million rows; here values are text or NULL, packed (``PackedRows``). SQLite gets one prepared single-row
 /// `INSERT` run once per row on an ``SQLiteWriter``; PostgreSQL gets `COPY ... FROM STDIN`
 /// (through a temporary table of the same shape when rows may conflict, then one `INSERT ...
 /// SELECT ... ON CONFLICT`). Other drivers, and SQLite without a file, take SQLKit's path.
@@ -34,7 +34,7 @@ enum BulkInsert {
     struct Payload: Sendable {
         fileprivate enum Encoded: Sendable {
             /// Values, and which columns are integers.
-            case rows([[String?]], integerColumns: [Bool])
+            case rows(PackedRows, integerColumns: [Bool])
             /// COPY's text format.
             case postgres(ByteBuffer)
         }
@@ -52,15 +52,16 @@ enum BulkInsert {
         fileprivate var conflictTail: String { conflict.map { " ON CONFLICT \($0)" } ?? "" }
     }
 
-    /// Encodes `rows` (each a value per column, nil for NULL) for `engine`, with an optional `ON CONFLICT` clause.
+    /// Encodes `rows` (a value per column, nil for NULL) for `engine`, with an optional `ON CONFLICT` clause.
     static func prepare(
-        _ rows: [[String?]], into table: String, columns: [String], integerColumns: Set<String> = [],
+        _ rows: PackedRows, into table: String, columns: [String], integerColumns: Set<String> = [],
         conflict: String?, for engine: Engine
     ) -> Payload {
+        precondition(rows.columns == columns.count, "rows of \(rows.columns) values for \(columns.count) columns")
         let encoded: Payload.Encoded
         switch engine {
         case .postgres:
-            encoded = .postgres(copyText(rows, columns: columns.count))
+            encoded = .postgres(copyText(rows))
         case .sqlite, .generic:
             encoded = .rows(rows, integerColumns: columns.map(integerColumns.contains))
         }
@@ -77,7 +78,7 @@ enum BulkInsert {
             }
             try await copy(text, into: payload.table, columns: payload.columns, conflict: payload.conflict, on: postgres, logger: database.logger)
         case .rows(let rows, let integerColumns):
-            try await sendThroughSQLKit(rows, payload: payload, integerColumns: integerColumns, on: database)
+            try await sendThroughSQLKit(rows.strings, payload: payload, integerColumns: integerColumns, on: database)
         }
     }
 
@@ -118,12 +119,12 @@ enum BulkInsert {
     }
 
     /// Rows in COPY's text format: tab-separated, `\N` for NULL, one line a row.
-    private static func copyText(_ rows: [[String?]], columns: Int) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: rows.count * columns * 16)
-        for row in rows {
-            for (index, value) in row.enumerated() {
+    private static func copyText(_ rows: PackedRows) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: rows.count * rows.columns * 16)
+        rows.forEachRow { cursor in
+            for index in 0..<rows.columns {
                 if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-                if let value { writeCopyText(value, to: &buffer) } else { buffer.writeStaticString("\\N") }
+                if let value = cursor.next() { writeCopyText(value, to: &buffer) } else { buffer.writeStaticString("\\N") }
             }
             buffer.writeInteger(UInt8(ascii: "\n"))
         }
@@ -160,13 +161,13 @@ enum BulkInsert {
     }
 
     /// Writes a value in COPY's text format: backslash, tab, newline and carriage return escaped.
-    private static func writeCopyText(_ value: String, to buffer: inout ByteBuffer) {
+    private static func writeCopyText(_ value: UnsafeBufferPointer<UInt8>, to buffer: inout ByteBuffer) {
         let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
-        guard value.utf8.contains(where: special) else {
-            buffer.writeString(value)
+        guard value.contains(where: special) else {
+            buffer.writeBytes(value)
             return
         }
-        for byte in value.utf8 {
+        for byte in value {
             switch byte {
             case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
             case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")

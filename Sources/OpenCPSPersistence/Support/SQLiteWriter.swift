@@ -141,6 +141,34 @@ public final class SQLiteWriter: @unchecked Sendable {
                 try statement.runToEnd()
             }
         }
+
+        /// Inserts packed rows with one prepared statement of one row, run once per row; the
+        /// values are bound where they lie in `rows`' buffer, without a copy.
+        /// - Parameters:
+        ///   - rows: the rows.
+        ///   - sql: an `INSERT` with one `?` per column.
+        ///   - integerColumns: which columns are bound as integers rather than text.
+        func insert(_ rows: PackedRows, sql: String, integerColumns: [Bool] = []) throws {
+            let statement = try statement(sql)
+            // The bindings point into `rows`' buffer: none may outlive it.
+            defer { sqlite_nio_sqlite3_clear_bindings(statement.raw) }
+            try rows.forEachRow { cursor in
+                for index in 0..<rows.columns {
+                    let value = cursor.next()
+                    if let value, index < integerColumns.count, integerColumns[index], let number = Self.integer(value) {
+                        try statement.bind(index + 1, number)
+                    } else {
+                        try statement.bind(index + 1, borrowing: value)
+                    }
+                }
+                try statement.runToEnd()
+            }
+        }
+
+        /// The decimal integer spelled by `text`, if it is one.
+        private static func integer(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+            Int64(String(decoding: text, as: UTF8.self))
+        }
     }
 
     /// A prepared statement; ``runToEnd()`` and ``firstRow()`` leave it reset for the next use.
@@ -161,6 +189,25 @@ public final class SQLiteWriter: @unchecked Sendable {
                     return start.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
                         sqlite_nio_sqlite3_bind_text64(raw, Int32(index), $0, UInt64(bytes.count), SQLiteWriter.transient, UInt8(SQLITE_UTF8))
                     }
+                }
+            } else {
+                status = sqlite_nio_sqlite3_bind_null(raw, Int32(index))
+            }
+            guard status == SQLITE_OK else { throw failure(status) }
+        }
+
+        /// Binds UTF-8 text (or NULL) to the parameter at `index` (from 1) without copying it:
+        /// the bytes must stay where they are until the statement is rebound or cleared.
+        func bind(_ index: Int, borrowing value: UnsafeBufferPointer<UInt8>?) throws {
+            let status: Int32
+            if let value {
+                // An empty buffer may have no address, which SQLite would bind as NULL.
+                if let start = value.baseAddress, !value.isEmpty {
+                    status = start.withMemoryRebound(to: CChar.self, capacity: value.count) {
+                        sqlite_nio_sqlite3_bind_text64(raw, Int32(index), $0, UInt64(value.count), nil, UInt8(SQLITE_UTF8))  // nil: SQLITE_STATIC
+                    }
+                } else {
+                    status = sqlite_nio_sqlite3_bind_text64(raw, Int32(index), "", 0, SQLiteWriter.transient, UInt8(SQLITE_UTF8))
                 }
             } else {
                 status = sqlite_nio_sqlite3_bind_null(raw, Int32(index))
