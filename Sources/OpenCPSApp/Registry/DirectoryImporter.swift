@@ -120,18 +120,19 @@ public struct DirectoryImporter: Sendable {
         // a batch replaces the exercises and activities of those alone.
         var written: Set<String> = []
 
-        // The write of one batch runs while the next is parsed: two cores, two stages. The
-        // writer picks batches up one at a time; `taken` says when it has picked one up.
-        let (batches, batchSink) = AsyncStream<RegistryBulkWriter.PreparedBatch>.makeStream()
+        // Three stages: while a batch is written, the next one's rows are built, sorted and
+        // encoded in a task of their own, and the one after is parsed. The writer picks batches
+        // up one at a time, in order; `taken` says when it has picked one up.
+        let (batches, batchSink) = AsyncStream<Task<RegistryBulkWriter.PreparedBatch, Never>>.makeStream()
         let (taken, takenSink) = AsyncStream<Void>.makeStream()
         let writer = Task { [database, clock] in
             defer { takenSink.finish() }
             @Sendable func consume(_ db: any Database) async throws {
                 let writer = RegistryBulkWriter(
                     database: db, sqliteWriter: sqliteWriter, clock: clock, sqliteCacheMegabytes: firstImport ? 256 : 128)
-                for await batch in batches {
+                for await preparing in batches {
                     takenSink.yield()
-                    try await writer.write(batch, actor: actor)
+                    try await writer.write(await preparing.value, actor: actor)
                 }
                 // The parser failed: a first import must leave nothing behind.
                 try Task.checkCancellation()
@@ -177,10 +178,11 @@ public struct DirectoryImporter: Sendable {
             report.rowsImported += batch.rows
             batch = Batch()
             batchFirstLine = lastLine + 1
-            // Rows are built and encoded here, on the parser's side, while the writer writes.
-            let prepared = preparer.prepare(professionals: professionals, structures: structures, alreadyStored: stored, source: label)
+            let preparing = Task { [stored] in
+                preparer.prepare(professionals: professionals, structures: structures, alreadyStored: stored, source: label)
+            }
             guard await writerIsReady() else { throw WriterStopped() }
-            batchSink.yield(prepared)
+            batchSink.yield(preparing)
             handedOver = true
         }
 
