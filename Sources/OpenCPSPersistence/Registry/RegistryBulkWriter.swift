@@ -38,7 +38,8 @@ public struct RegistryBulkWriter: Sendable {
     /// the importer writes those rows only beside their professional, in the same batch.
     /// The setting cannot change inside a transaction, so it is set around it and restored
     /// whatever happens.
-    /// With an ``SQLiteWriter``, the transaction is the writer's, and `body`'s batches must go through it.
+    /// With an ``SQLiteWriter``, the transaction is the writer's, `body`'s batches must go through
+    /// it, and the search indexes a first import dropped are built in it, before the commit.
     public static func inFirstImportTransaction(
         on database: any Database, writer: SQLiteWriter? = nil, _ body: @escaping @Sendable (any Database) async throws -> Void
     ) async throws {
@@ -50,6 +51,7 @@ public struct RegistryBulkWriter: Sendable {
             do {
                 try await body(database)
                 try await writer.run { session in
+                    try RegistrySecondaryIndexes.create(on: session)
                     try session.execute("COMMIT")
                     try session.execute("PRAGMA foreign_keys = ON")
                 }

@@ -105,6 +105,16 @@ public enum RegistrySecondaryIndexes {
         }
     }
 
+    /// Creates the missing indexes on an SQLite writer's connection, in its transaction if it
+    /// is in one: an SQLite first import builds them before its commit, on the connection whose
+    /// page cache holds the tables it has just written, and their pages are written once, with
+    /// the rows'. The connection's page cache must be large enough to sort in.
+    static func create(on session: SQLiteWriter.Session) throws {
+        for index in all {
+            try session.execute("CREATE INDEX IF NOT EXISTS \(index.name) ON \(index.table) (\(index.columns))")
+        }
+    }
+
     /// Runs index builds and constraint additions on one connection, with memory to sort in.
     private static func build(_ statements: [SQLQueryString], on sql: any SQLDatabase, postgres: Bool) async throws {
         if postgres {
