@@ -24,19 +24,24 @@ public enum RegistrySecondaryIndexes {
     /// indexes grow at a few places, which costs the writer less than building them afterwards
     /// on one core (measured: 1 M rows in 27 s instead of 29 to 33 s with all five dropped, and
     /// 28 s with none dropped, where the writer then falls behind on the random name keys).
-    static let all: [(name: String, table: String, columns: String, keptOnSQLite: Bool)] = [
-        ("professionals_name_key", "professionals", "name_key, id_nat", false),
-        ("activities_id_nat", "activities", "id_nat", true),
-        ("activities_structure", "activities", "structure_id", false),
-        ("activities_department", "activities", "department, profession_code", true),
-        ("structures_name_key", "structures", "name_key, id", false),
+    ///
+    /// `lane`: which of PostgreSQL's two building connections builds it (see ``restore(on:)``).
+    static let all: [(name: String, table: String, columns: String, keptOnSQLite: Bool, lane: Int)] = [
+        ("professionals_name_key", "professionals", "name_key, id_nat", false, 0),
+        ("activities_id_nat", "activities", "id_nat", true, 1),
+        ("activities_structure", "activities", "structure_id", false, 1),
+        ("activities_department", "activities", "department, profession_code", true, 0),
+        ("structures_name_key", "structures", "name_key, id", false, 1),
     ]
 
-    /// Name, table and definition of each foreign key, as PostgreSQL names M0001's.
-    static let foreignKeys: [(name: String, table: String, definition: String)] = [
-        ("exercises_id_nat_fkey", "exercises", "FOREIGN KEY (id_nat) REFERENCES professionals (id_nat) ON DELETE CASCADE"),
-        ("activities_id_nat_fkey", "activities", "FOREIGN KEY (id_nat) REFERENCES professionals (id_nat) ON DELETE CASCADE"),
+    /// Name, table and definition of each foreign key, as PostgreSQL names M0001's, and the lane that adds it.
+    static let foreignKeys: [(name: String, table: String, definition: String, lane: Int)] = [
+        ("exercises_id_nat_fkey", "exercises", "FOREIGN KEY (id_nat) REFERENCES professionals (id_nat) ON DELETE CASCADE", 0),
+        ("activities_id_nat_fkey", "activities", "FOREIGN KEY (id_nat) REFERENCES professionals (id_nat) ON DELETE CASCADE", 1),
     ]
+
+    /// The tables each of PostgreSQL's lanes vacuums and analyses once its builds are done.
+    private static let vacuumedTables = ["professionals, exercises", "activities, structures"]
 
     /// Drops the indexes (and on PostgreSQL the foreign keys) if the registry is empty (a first import).
     /// - Returns: whether they were dropped (and must be restored): whether this is a first import.
@@ -66,7 +71,7 @@ public enum RegistrySecondaryIndexes {
             : "SELECT name FROM sqlite_master WHERE type = 'index'"
         let existing = Set(try await sql.raw(present).all().map { try $0.decode(column: "name", as: String.self) })
         let missing = all.filter { !existing.contains($0.name) }
-        var missingKeys: [(name: String, table: String, definition: String)] = []
+        var missingKeys: [(name: String, table: String, definition: String, lane: Int)] = []
         if postgres {
             let keys = Set(try await sql.raw("""
                 SELECT c.conname AS name FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
@@ -75,16 +80,28 @@ public enum RegistrySecondaryIndexes {
             missingKeys = foreignKeys.filter { !keys.contains($0.name) }
         }
         guard !missing.isEmpty || !missingKeys.isEmpty else { return }
-        // On PostgreSQL, two connections build at once (a CREATE INDEX lets another run on the
-        // same table), so that the server uses both cores; SQLite has one writer.
+        // On PostgreSQL, two connections ("lanes") build at once (a CREATE INDEX lets another run
+        // on the same table), so that the server uses both cores; SQLite has one writer. The
+        // lanes are balanced by the build times of a million-row import (activities' indexes
+        // are the longest), and each ends by vacuuming and analysing its tables: as
+        // PostgreSQL's manual advises after a bulk load, fresh statistics for the planner, and
+        // a vacuum now rather than by autovacuum in the middle of the first searches (it also
+        // marks the pages all-visible, for index-only scans). A lane's vacuum or foreign key
+        // waits for the other lane's builds on the same tables; neither holds one table while
+        // waiting for another, so they cannot deadlock.
         var statements: [[SQLQueryString]] = postgres ? [[], []] : [[]]
-        for (position, index) in missing.enumerated() {
-            statements[position % statements.count].append(
+        for index in missing {
+            statements[postgres ? index.lane : 0].append(
                 "CREATE INDEX IF NOT EXISTS \(ident: index.name) ON \(ident: index.table) (\(unsafeRaw: index.columns))")
         }
         for key in missingKeys {
-            statements[statements.count - 1].append(
+            statements[key.lane].append(
                 "ALTER TABLE \(ident: key.table) ADD CONSTRAINT \(ident: key.name) \(unsafeRaw: key.definition)")
+        }
+        if postgres {
+            for (lane, tables) in vacuumedTables.enumerated() {
+                statements[lane].append("VACUUM (ANALYZE) \(unsafeRaw: tables)")
+            }
         }
         let parts = statements.filter { !$0.isEmpty }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -96,12 +113,6 @@ public enum RegistrySecondaryIndexes {
                 }
             }
             try await group.waitForAll()
-        }
-        if postgres {
-            // As PostgreSQL's manual advises after a bulk load: fresh statistics for the planner,
-            // and a vacuum now rather than by autovacuum in the middle of the first searches
-            // (it also marks the pages all-visible, for index-only scans).
-            try await sql.raw("VACUUM (ANALYZE) professionals, exercises, activities, structures").run()
         }
     }
 
