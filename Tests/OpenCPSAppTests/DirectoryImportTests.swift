@@ -91,8 +91,11 @@ struct DirectoryImportTests {
         }
     }
 
-    @Test("what is stored reads back as the file gives it: accents, tabs and backslashes, empty and absent values")
-    func storedAsTheFileGivesIt() async throws {
+    /// Small batches write each row with a statement of its own; a batch of the whole file
+    /// writes most rows with the writer's statements of many rows.
+    @Test("what is stored reads back as the file gives it: accents, tabs and backslashes, empty and absent values",
+          arguments: [7, 1_000])
+    func storedAsTheFileGivesIt(professionalsPerBatch: Int) async throws {
         try await withTestApp { app in
             var lines = String(decoding: ExtractionGenerator(seed: 5).bytes(rows: 150), as: UTF8.self)
                 .split(separator: "\n").map(String.init)
@@ -126,8 +129,9 @@ struct DirectoryImportTests {
             expected.append(try #require(last))
             let expectedStructures = folder.takeStructures()
 
-            let report = try await DirectoryImporter(database: app.db, clock: FixedWallClock(testNow), professionalsPerBatch: 7)
-                .run(reader: ExtractionLineReader(bytes: bytes), source: "edited", actor: "test")
+            let report = try await DirectoryImporter(
+                database: app.db, clock: FixedWallClock(testNow), professionalsPerBatch: professionalsPerBatch
+            ).run(reader: ExtractionLineReader(bytes: bytes), source: "edited", actor: "test")
             #expect(report.rejectedCount == 0)
             #expect(report.structures == expectedStructures.count)
             let registry = RegistryRepository(database: app.db, clock: FixedWallClock(testNow))

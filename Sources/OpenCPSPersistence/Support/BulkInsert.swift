@@ -47,7 +47,12 @@ enum BulkInsert {
         let isEmpty: Bool
 
         /// The `INSERT` before its `VALUES` tuples, for both insert paths.
-        fileprivate var insertHead: String { "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES " }
+        fileprivate var insertHead: String { insertHead(verb: "INSERT") }
+
+        /// The same with another verb (`INSERT OR ROLLBACK`).
+        fileprivate func insertHead(verb: String) -> String {
+            "\(verb) INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        }
         /// The conflict clause after the tuples, if any.
         fileprivate var conflictTail: String { conflict.map { " ON CONFLICT \($0)" } ?? "" }
     }
@@ -82,14 +87,24 @@ enum BulkInsert {
         }
     }
 
+    /// Rows per prepared `INSERT` on SQLite (see ``SQLiteWriter``'s `insert`).
+    static let sqliteRowsPerStatement = 64
+
     /// Writes a payload made by ``prepare`` for SQLite inside an ``SQLiteWriter``'s job.
     static func insert(_ payload: Payload, on session: SQLiteWriter.Session) throws {
         guard !payload.isEmpty else { return }
         guard case .rows(let rows, let integerColumns) = payload.encoded else {
             preconditionFailure("a payload prepared for PostgreSQL is sent to SQLite")
         }
-        let placeholders = Array(repeating: "?", count: payload.columns.count).joined(separator: ", ")
-        try session.insert(rows, sql: payload.insertHead + "(\(placeholders))" + payload.conflictTail, integerColumns: integerColumns)
+        let tuple = "(" + Array(repeating: "?", count: payload.columns.count).joined(separator: ", ") + ")"
+        // A statement of many rows that may stop half-way on a broken constraint keeps a
+        // statement journal (a copy of every page it changes) to undo its own part; with
+        // `OR ROLLBACK` a failure undoes the whole transaction instead, which is what a batch
+        // does anyway, and SQLite keeps no such journal.
+        let head = payload.insertHead(verb: "INSERT OR ROLLBACK")
+        try session.insert(rows, rowsPerStatement: sqliteRowsPerStatement, sql: { count in
+            head + Array(repeating: tuple, count: count).joined(separator: ", ") + payload.conflictTail
+        }, integerColumns: integerColumns)
     }
 
     /// Writes rows with SQLKit's binds.

@@ -142,26 +142,42 @@ public final class SQLiteWriter: @unchecked Sendable {
             }
         }
 
-        /// Inserts packed rows with one prepared statement of one row, run once per row; the
-        /// values are bound where they lie in `rows`' buffer, without a copy.
+        /// Inserts packed rows with prepared statements of many rows, and one of a single row
+        /// for the rest; the values are bound where they lie in `rows`' buffer, without a copy.
+        ///
+        /// A statement opens its cursors on the table and on each of its indexes when it starts
+        /// and closes them when it ends: run once per row, that costs more than the rows' own
+        /// B-tree work. A statement of many rows opens them once for all.
         /// - Parameters:
         ///   - rows: the rows.
-        ///   - sql: an `INSERT` with one `?` per column.
+        ///   - rowsPerStatement: how many rows the larger statement inserts.
+        ///   - sql: an `INSERT` of `n` rows, with one `?` per value, for n = `rowsPerStatement` and n = 1.
         ///   - integerColumns: which columns are bound as integers rather than text.
-        func insert(_ rows: PackedRows, sql: String, integerColumns: [Bool] = []) throws {
-            let statement = try statement(sql)
+        func insert(
+            _ rows: PackedRows, rowsPerStatement: Int, sql: (Int) -> String, integerColumns: [Bool] = []
+        ) throws {
+            let perStatement = max(1, min(rowsPerStatement, 32_766 / max(1, rows.columns), rows.count))
+            let inLargeStatements = rows.count / perStatement * perStatement
+            let large = try statement(sql(perStatement))
+            let single = perStatement == 1 ? large : try statement(sql(1))
             // The bindings point into `rows`' buffer: none may outlive it.
-            defer { sqlite_nio_sqlite3_clear_bindings(statement.raw) }
+            defer {
+                sqlite_nio_sqlite3_clear_bindings(large.raw)
+                sqlite_nio_sqlite3_clear_bindings(single.raw)
+            }
+            var row = 0
             try rows.forEachRow { cursor in
+                let (target, first) = row < inLargeStatements ? (large, (row % perStatement) * rows.columns) : (single, 0)
                 for index in 0..<rows.columns {
                     let value = cursor.next()
                     if let value, index < integerColumns.count, integerColumns[index], let number = Self.integer(value) {
-                        try statement.bind(index + 1, number)
+                        try target.bind(first + index + 1, number)
                     } else {
-                        try statement.bind(index + 1, borrowing: value)
+                        try target.bind(first + index + 1, borrowing: value)
                     }
                 }
-                try statement.runToEnd()
+                row += 1
+                if row > inLargeStatements || row % perStatement == 0 { try target.runToEnd() }
             }
         }
 
