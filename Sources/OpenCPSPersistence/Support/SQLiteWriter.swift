@@ -156,7 +156,9 @@ public final class SQLiteWriter: @unchecked Sendable {
         func insert(
             _ rows: PackedRows, rowsPerStatement: Int, sql: (Int) -> String, integerColumns: [Bool] = []
         ) throws {
-            let perStatement = max(1, min(rowsPerStatement, 32_766 / max(1, rows.columns), rows.count))
+            // One size of large statement only: each size is compiled once and kept.
+            let largest = max(1, min(rowsPerStatement, 32_766 / max(1, rows.columns)))
+            let perStatement = rows.count >= largest ? largest : 1
             let inLargeStatements = rows.count / perStatement * perStatement
             let large = try statement(sql(perStatement))
             let single = perStatement == 1 ? large : try statement(sql(1))
