@@ -10,8 +10,8 @@ import SQLiteNIO
 /// before is being written) and ``send(_:on:)`` or ``insert(_:on:)`` writes them.
 ///
 /// SQLKit binds each value through `Encodable`, which costs more than the database's own
-/// work at a million rows; here values are text or NULL, packed (``PackedRows``). SQLite gets one prepared single-row
-/// `INSERT` run once per row on an ``SQLiteWriter``; PostgreSQL gets `COPY ... FROM STDIN`
+/// work at a million rows; here values are text or NULL, packed (``PackedRows``). SQLite gets
+/// prepared `INSERT`s of 64 rows on an ``SQLiteWriter``; PostgreSQL gets `COPY ... FROM STDIN`
 /// (through a temporary table of the same shape when rows may conflict, then one `INSERT ...
 /// SELECT ... ON CONFLICT`). Other drivers, and SQLite without a file, take SQLKit's path.
 enum BulkInsert {

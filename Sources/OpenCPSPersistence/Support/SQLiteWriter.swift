@@ -129,17 +129,8 @@ public final class SQLiteWriter: @unchecked Sendable {
         ///   - sql: an `INSERT` with one `?` per column.
         ///   - integerColumns: which columns are bound as integers rather than text.
         func insert(_ rows: [[String?]], sql: String, integerColumns: [Bool] = []) throws {
-            let statement = try statement(sql)
-            for row in rows {
-                for (index, value) in row.enumerated() {
-                    if let value, index < integerColumns.count, integerColumns[index], let number = Int64(value) {
-                        try statement.bind(index + 1, number)
-                    } else {
-                        try statement.bind(index + 1, value)
-                    }
-                }
-                try statement.runToEnd()
-            }
+            guard let first = rows.first else { return }
+            try insert(PackedRows(rows, columns: first.count), rowsPerStatement: 1, sql: { _ in sql }, integerColumns: integerColumns)
         }
 
         /// Inserts packed rows with prepared statements of many rows, and one of a single row
