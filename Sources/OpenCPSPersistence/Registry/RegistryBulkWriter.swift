@@ -134,7 +134,6 @@ public struct RegistryBulkWriter: Sendable {
         for row in activityRows { hash(row.id, "|", row.structure_id ?? "", "\n") }
         for row in structureRows { hash(row.id, "|", row.name_key, "\n") }
 
-        var payloads: [BulkInsert.Payload] = []
         let upsert = "(id_nat) DO UPDATE SET civilite = excluded.civilite, last_name = excluded.last_name, first_name = excluded.first_name, name_key = excluded.name_key, version = professionals.version + 1, updated_at = excluded.updated_at"
         // New professionals go straight in; PostgreSQL would otherwise stage them for the upsert.
         // Those that may be stored are upserted, and their exercises and activities replaced.
@@ -146,80 +145,20 @@ public struct RegistryBulkWriter: Sendable {
             newRows = professionalRows.filter { !alreadyStored.contains($0.id_nat) }
             storedRows = professionalRows.filter { alreadyStored.contains($0.id_nat) }
         }
-        /// The rows packed for the insert, each row's values appended in the columns' order.
-        func pack<Row>(_ rows: [Row], columns: Int, _ values: (Row, inout PackedRows) -> Void) -> PackedRows {
-            var packed = PackedRows(columns: columns, reservingRows: rows.count)
-            for row in rows { values(row, &packed) }
-            return packed
+        func payload<Row: BulkRow>(
+            _ rows: [Row], into table: String, integerColumns: Set<String> = [], conflict: String?
+        ) -> BulkInsert.Payload {
+            BulkInsert.prepare(
+                Row.packed(rows), into: table, columns: Row.columns, integerColumns: integerColumns, conflict: conflict, for: engine)
         }
-        for group in [(rows: newRows, conflict: String?.none), (rows: storedRows, conflict: String?.some(upsert))] {
-            let rows = pack(group.rows, columns: 8) { row, packed in
-                packed.append(row.id_nat)
-                packed.append(row.id_type)
-                packed.append(row.civilite)
-                packed.append(row.last_name)
-                packed.append(row.first_name)
-                packed.append(row.name_key)
-                packed.append(String(row.version))
-                packed.append(row.updated_at)
-            }
-            payloads.append(BulkInsert.prepare(
-                rows, into: "professionals",
-                columns: ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at"],
-                integerColumns: ["version"], conflict: group.conflict, for: engine))
-        }
-        let exercises = pack(exerciseRows, columns: 10) { row, packed in
-            packed.append(row.id_nat)
-            packed.append(row.profession_code)
-            packed.append(row.category_code)
-            packed.append(row.civilite_exercice)
-            packed.append(row.savoir_faire_type)
-            packed.append(row.savoir_faire_code)
-            packed.append(row.savoir_faire_label)
-            packed.append(row.ordre)
-            packed.append(row.registered_on)
-            packed.append(row.registration_number)
-        }
-        payloads.append(BulkInsert.prepare(
-            exercises, into: "exercises",
-            columns: ["id_nat", "profession_code", "category_code", "civilite_exercice", "savoir_faire_type", "savoir_faire_code", "savoir_faire_label", "ordre", "registered_on", "registration_number"],
-            conflict: nil, for: engine))
-        let activities = pack(activityRows, columns: 11) { row, packed in
-            packed.append(row.id)
-            packed.append(row.id_nat)
-            packed.append(row.profession_code)
-            packed.append(row.mode_code)
-            packed.append(row.structure_id)
-            packed.append(row.structure_name)
-            packed.append(row.sector_code)
-            packed.append(row.department)
-            packed.append(row.address_line)
-            packed.append(row.postal_code)
-            packed.append(row.city)
-        }
-        payloads.append(BulkInsert.prepare(
-            activities, into: "activities",
-            columns: ["id", "id_nat", "profession_code", "mode_code", "structure_id", "structure_name", "sector_code", "department", "address_line", "postal_code", "city"],
-            conflict: nil, for: engine))
-        let structures = pack(structureRows, columns: 12) { row, packed in
-            packed.append(row.id)
-            packed.append(row.kind)
-            packed.append(row.number)
-            packed.append(row.name)
-            packed.append(row.name_key)
-            packed.append(row.sector_code)
-            packed.append(row.department)
-            packed.append(row.address_line)
-            packed.append(row.postal_code)
-            packed.append(row.city)
-            packed.append(row.legal_entity_finess)
-            packed.append(row.updated_at)
-        }
-        payloads.append(BulkInsert.prepare(
-            structures, into: "structures",
-            columns: ["id", "kind", "number", "name", "name_key", "sector_code", "department", "address_line", "postal_code", "city", "legal_entity_finess", "updated_at"],
+        let payloads = [
+            payload(newRows, into: "professionals", integerColumns: ["version"], conflict: nil),
+            payload(storedRows, into: "professionals", integerColumns: ["version"], conflict: upsert),
+            payload(exerciseRows, into: "exercises", conflict: nil),
+            payload(activityRows, into: "activities", conflict: nil),
             // The importer writes each structure once; into an empty registry, none is stored.
-            conflict: alreadyStored == nil ? "(id) DO NOTHING" : nil, for: engine))
+            payload(structureRows, into: "structures", conflict: alreadyStored == nil ? "(id) DO NOTHING" : nil),
+        ]
         return PreparedBatch(
             replacedIDs: storedRows.map(\.id_nat), payloads: payloads.filter { !$0.isEmpty }, digest: hasher.finalize().hexString,
             detail: "\(professionalRows.count) professionals, \(activityRows.count) activities, \(structureRows.count) structures",

@@ -59,6 +59,101 @@ struct StructureRow: Codable, Sendable {
     var updated_at: String
 }
 
+/// A row the import writes in bulk: its table's columns, and its values in that order.
+protocol BulkRow {
+    /// The columns, in the order ``appendValues(to:)`` gives the values.
+    static var columns: [String] { get }
+    /// Appends the row's values, one per column.
+    func appendValues(to rows: inout PackedRows)
+}
+
+extension BulkRow {
+    /// `rows` packed for ``BulkInsert/prepare(_:into:columns:integerColumns:conflict:for:)``.
+    static func packed(_ rows: [Self]) -> PackedRows {
+        var packed = PackedRows(columns: columns.count, reservingRows: rows.count)
+        for row in rows { row.appendValues(to: &packed) }
+        return packed
+    }
+}
+
+extension ProfessionalRow: BulkRow {
+    static let columns = ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at"]
+
+    func appendValues(to rows: inout PackedRows) {
+        rows.append(id_nat)
+        rows.append(id_type)
+        rows.append(civilite)
+        rows.append(last_name)
+        rows.append(first_name)
+        rows.append(name_key)
+        rows.append(String(version))
+        rows.append(updated_at)
+    }
+}
+
+extension ExerciseRow: BulkRow {
+    static let columns = [
+        "id_nat", "profession_code", "category_code", "civilite_exercice", "savoir_faire_type", "savoir_faire_code",
+        "savoir_faire_label", "ordre", "registered_on", "registration_number",
+    ]
+
+    func appendValues(to rows: inout PackedRows) {
+        rows.append(id_nat)
+        rows.append(profession_code)
+        rows.append(category_code)
+        rows.append(civilite_exercice)
+        rows.append(savoir_faire_type)
+        rows.append(savoir_faire_code)
+        rows.append(savoir_faire_label)
+        rows.append(ordre)
+        rows.append(registered_on)
+        rows.append(registration_number)
+    }
+}
+
+extension ActivityRow: BulkRow {
+    static let columns = [
+        "id", "id_nat", "profession_code", "mode_code", "structure_id", "structure_name", "sector_code", "department",
+        "address_line", "postal_code", "city",
+    ]
+
+    func appendValues(to rows: inout PackedRows) {
+        rows.append(id)
+        rows.append(id_nat)
+        rows.append(profession_code)
+        rows.append(mode_code)
+        rows.append(structure_id)
+        rows.append(structure_name)
+        rows.append(sector_code)
+        rows.append(department)
+        rows.append(address_line)
+        rows.append(postal_code)
+        rows.append(city)
+    }
+}
+
+extension StructureRow: BulkRow {
+    static let columns = [
+        "id", "kind", "number", "name", "name_key", "sector_code", "department", "address_line", "postal_code", "city",
+        "legal_entity_finess", "updated_at",
+    ]
+
+    func appendValues(to rows: inout PackedRows) {
+        rows.append(id)
+        rows.append(kind)
+        rows.append(number)
+        rows.append(name)
+        rows.append(name_key)
+        rows.append(sector_code)
+        rows.append(department)
+        rows.append(address_line)
+        rows.append(postal_code)
+        rows.append(city)
+        rows.append(legal_entity_finess)
+        rows.append(updated_at)
+    }
+}
+
 extension ProfessionalRow {
     init(_ professional: Professional, version: Int, updatedAt: String) {
         self.init(
