@@ -91,8 +91,7 @@ public enum RegistrySecondaryIndexes {
         // waiting for another, so they cannot deadlock.
         var statements: [[SQLQueryString]] = postgres ? [[], []] : [[]]
         for index in missing {
-            statements[postgres ? index.lane : 0].append(
-                "CREATE INDEX IF NOT EXISTS \(ident: index.name) ON \(ident: index.table) (\(unsafeRaw: index.columns))")
+            statements[postgres ? index.lane : 0].append(SQLQueryString(creation(of: index)))
         }
         for key in missingKeys {
             statements[key.lane].append(
@@ -122,8 +121,13 @@ public enum RegistrySecondaryIndexes {
     /// the rows'. The connection's page cache must be large enough to sort in.
     static func create(on session: SQLiteWriter.Session) throws {
         for index in all {
-            try session.execute("CREATE INDEX IF NOT EXISTS \(index.name) ON \(index.table) (\(index.columns))")
+            try session.execute(creation(of: index))
         }
+    }
+
+    /// The statement that creates `index` unless it exists (its names are constants of ``all``).
+    private static func creation(of index: (name: String, table: String, columns: String, keptOnSQLite: Bool, lane: Int)) -> String {
+        "CREATE INDEX IF NOT EXISTS \(index.name) ON \(index.table) (\(index.columns))"
     }
 
     /// Runs index builds and constraint additions on one connection, with memory to sort in.
