@@ -32,7 +32,10 @@ CREATE TABLE structures (id TEXT PRIMARY KEY, kind TEXT NOT NULL, number TEXT NO
 ALTER TABLE structures ALTER COLUMN name_key SET STATISTICS 300;
 SQL
 psql_pg "-d $PEER -f $DIR/schema.sql"
-start=$(date +%s.%N)
+# Busy CPU seconds of the whole machine (all cores) from /proc/stat: what the load cost in CPU,
+# whichever process spent it.
+busy_cpu() { awk -v hz="$(getconf CLK_TCK)" '/^cpu /{ printf "%.2f", ($2 + $3 + $4 + $7 + $8) / hz }' /proc/stat; }
+start=$(date +%s.%N); cpu_start=$(busy_cpu)
 psql_pg "-d $PEER -c 'BEGIN' -c \"COPY professionals FROM '$DIR/professionals.copy'\" -c \"COPY exercises FROM '$DIR/exercises.copy'\" -c \"COPY activities FROM '$DIR/activities.copy'\" -c \"COPY structures FROM '$DIR/structures.copy'\" -c 'COMMIT'"
 loaded=$(date +%s.%N)
 lane() { psql_pg "-d $PEER -c \"SET maintenance_work_mem = '256MB'\" -c \"SET work_mem = '256MB'\" $1"; }
@@ -42,6 +45,6 @@ lane "-c 'CREATE INDEX activities_id_nat ON activities (id_nat)' -c 'CREATE INDE
 second=$!
 wait "$first"
 wait "$second"
-finished=$(date +%s.%N)
-python3 -c "import sys; s,l,f,n=map(float,sys.argv[1:]); print(f'PostgreSQL alone: COPY of the prepared rows {l-s:.1f} s; indexes, foreign keys and VACUUM (ANALYZE) {f-l:.1f} s; total {f-s:.1f} s ({n/(f-s):,.0f} file rows/s for {int(n):,} file rows)')" "$start" "$loaded" "$finished" "$FILE_ROWS"
+finished=$(date +%s.%N); cpu_finished=$(busy_cpu)
+python3 -c "import sys; s,l,f,n,c0,c1=map(float,sys.argv[1:7]); print(f'PostgreSQL alone: COPY of the prepared rows {l-s:.1f} s; indexes, foreign keys and VACUUM (ANALYZE) {f-l:.1f} s; total {f-s:.1f} s ({n/(f-s):,.0f} file rows/s for {int(n):,} file rows); {c1-c0:.1f} s of CPU on the machine, i.e. at least {(c1-c0)/int(sys.argv[7]):.1f} s on its {sys.argv[7]} cores however the work were spread')" "$start" "$loaded" "$finished" "$FILE_ROWS" "$cpu_start" "$cpu_finished" "$(nproc)"
 psql_pg "-c 'DROP DATABASE $PEER'"

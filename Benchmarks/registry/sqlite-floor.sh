@@ -13,7 +13,10 @@ command -v sqlite3 > /dev/null || { echo "sqlite3 is needed (apt-get install -y 
 DIR=$(mktemp -d /tmp/opencps-sqlite-floor.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 SOURCE=$(realpath "$SOURCE")
-start=$(date +%s.%N)
+# Busy CPU seconds of the whole machine (all cores) from /proc/stat: what the load cost in CPU,
+# whichever process spent it.
+busy_cpu() { awk -v hz="$(getconf CLK_TCK)" '/^cpu /{ printf "%.2f", ($2 + $3 + $4 + $7 + $8) / hz }' /proc/stat; }
+start=$(date +%s.%N); cpu_start=$(busy_cpu)
 sqlite3 "$DIR/floor.sqlite" <<SQL
 PRAGMA cache_size = -262144;
 PRAGMA foreign_keys = OFF;
@@ -42,5 +45,5 @@ CREATE INDEX activities_structure ON activities (structure_id);
 CREATE INDEX structures_name_key ON structures (name_key, id);
 COMMIT;
 SQL
-finished=$(date +%s.%N)
-python3 -c "import sys; s,f,n=map(float,sys.argv[1:]); print(f'SQLite alone: the prepared rows copied, indexes built and committed in {f-s:.1f} s ({n/(f-s):,.0f} file rows/s for {int(n):,} file rows)')" "$start" "$finished" "$FILE_ROWS"
+finished=$(date +%s.%N); cpu_finished=$(busy_cpu)
+python3 -c "import sys; s,f,n,c0,c1=map(float,sys.argv[1:]); print(f'SQLite alone: the prepared rows copied, indexes built and committed in {f-s:.1f} s ({n/(f-s):,.0f} file rows/s for {int(n):,} file rows); {c1-c0:.1f} s of CPU on the machine')" "$start" "$finished" "$FILE_ROWS" "$cpu_start" "$cpu_finished"

@@ -53,11 +53,19 @@ enum DERHelpers {
     }
 
     /// Lowercase hexadecimal.
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { byte in
-            let s = String(byte, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
+    static func hex(_ bytes: some Collection<UInt8>) -> String {
+        // Written into the string's own storage: a string per byte, joined, cost more than the
+        // rest of recording an issued certificate.
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            var index = 0
+            for byte in bytes {
+                buffer[index] = digits.utf8Start[Int(byte >> 4)]
+                buffer[index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
+        }
     }
 }
 

@@ -124,7 +124,7 @@ public struct IssuedCertificate: Sendable, Hashable {
         self.certificate = certificate
         self.der = der
         self.serialNumber = serialNumber
-        self.subject = String(describing: certificate.subject)
+        self.subject = DistinguishedNameText.text(of: certificate.subject)
         self.profile = profile
         self.issuerSlug = issuerSlug
     }

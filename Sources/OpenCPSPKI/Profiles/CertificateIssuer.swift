@@ -19,6 +19,8 @@ public struct CertificateIssuer: Sendable {
     public let signingKey: any PKISigningKey
     /// The country written in subjects.
     public let countryName: String
+    /// The extensions that are the same in every certificate of this CA, encoded once.
+    private let fixed: FixedExtensions
 
     /// Creates an issuer.
     /// - Parameters:
@@ -32,6 +34,7 @@ public struct CertificateIssuer: Sendable {
         self.authority = authority
         self.signingKey = signingKey
         self.countryName = countryName
+        self.fixed = try FixedExtensions(authority)
     }
 
     /// Issues one certificate.
@@ -73,27 +76,56 @@ public struct CertificateIssuer: Sendable {
 
     private func extensions(_ request: CardCertificateRequest, profile: CardCertificateProfile) throws -> [Certificate.Extension] {
         var result: [Certificate.Extension] = []
+        result.reserveCapacity(11)
         switch profile {
         case .authentication:
-            result.append(try Certificate.Extension(KeyUsage(digitalSignature: true), critical: true))
-            result.append(try Certificate.Extension(
-                ExtendedKeyUsage([.clientAuth, .init(oid: PKIObjectIdentifiers.smartCardLogon)]), critical: false))
+            result.append(fixed.authenticationKeyUsage)
+            result.append(fixed.authenticationExtendedKeyUsage)
             let upn = GeneralName.OtherName(typeID: PKIObjectIdentifiers.userPrincipalName,
                                             value: try ASN1Any(erasing: ASN1UTF8String(request.userPrincipalName)))
             result.append(try Certificate.Extension(SubjectAlternativeNames([.otherName(upn)]), critical: false))
-            result.append(try X509ExtensionEncoders.certificatePolicies([authority.authenticationPolicy]))
+            result.append(fixed.authenticationPolicies)
         case .signature:
-            result.append(try Certificate.Extension(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true))
-            result.append(try X509ExtensionEncoders.certificatePolicies([authority.signaturePolicy]))
+            result.append(fixed.signatureKeyUsage)
+            result.append(fixed.signaturePolicies)
         }
         result.append(try Certificate.Extension(SubjectKeyIdentifier(hash: request.publicKey), critical: false))
-        result.append(try Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: authority.ca.keyIdentifier[...]), critical: false))
-        result.append(try X509ExtensionEncoders.crlDistributionPoints(authority.urls.crl))
-        result.append(try X509ExtensionEncoders.freshestCRL(authority.urls.deltaCRL))
-        result.append(try X509ExtensionEncoders.authorityInformationAccess(ocsp: authority.urls.ocsp, caIssuers: authority.urls.caIssuers))
+        result.append(fixed.authorityKeyIdentifier)
+        result.append(fixed.crlDistributionPoints)
+        result.append(fixed.freshestCRL)
+        result.append(fixed.authorityInformationAccess)
         result.append(try X509ExtensionEncoders.cardType(request.cardTypeCode))
         result.append(try X509ExtensionEncoders.cardIssuerAndSerial(request.cardIssuerAndSerial))
         return result
+    }
+
+    /// The extensions that depend only on the CA and the profile, encoded when the issuer is made
+    /// rather than for every certificate.
+    private struct FixedExtensions: Sendable {
+        let authenticationKeyUsage: Certificate.Extension
+        let authenticationExtendedKeyUsage: Certificate.Extension
+        let authenticationPolicies: Certificate.Extension
+        let signatureKeyUsage: Certificate.Extension
+        let signaturePolicies: Certificate.Extension
+        let authorityKeyIdentifier: Certificate.Extension
+        let crlDistributionPoints: Certificate.Extension
+        let freshestCRL: Certificate.Extension
+        let authorityInformationAccess: Certificate.Extension
+
+        init(_ authority: IssuingAuthority) throws {
+            authenticationKeyUsage = try Certificate.Extension(KeyUsage(digitalSignature: true), critical: true)
+            authenticationExtendedKeyUsage = try Certificate.Extension(
+                ExtendedKeyUsage([.clientAuth, .init(oid: PKIObjectIdentifiers.smartCardLogon)]), critical: false)
+            authenticationPolicies = try X509ExtensionEncoders.certificatePolicies([authority.authenticationPolicy])
+            signatureKeyUsage = try Certificate.Extension(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true)
+            signaturePolicies = try X509ExtensionEncoders.certificatePolicies([authority.signaturePolicy])
+            authorityKeyIdentifier = try Certificate.Extension(
+                AuthorityKeyIdentifier(keyIdentifier: authority.ca.keyIdentifier[...]), critical: false)
+            crlDistributionPoints = try X509ExtensionEncoders.crlDistributionPoints(authority.urls.crl)
+            freshestCRL = try X509ExtensionEncoders.freshestCRL(authority.urls.deltaCRL)
+            authorityInformationAccess = try X509ExtensionEncoders.authorityInformationAccess(
+                ocsp: authority.urls.ocsp, caIssuers: authority.urls.caIssuers)
+        }
     }
 
     private func validate(_ request: CardCertificateRequest, now: Date) throws {
@@ -114,13 +146,18 @@ public struct CertificateIssuer: Sendable {
                                            ("idNat", request.idNat), ("profession title", request.professionTitle),
                                            ("structure name", request.structureName),
                                            ("structure identifier", request.structureIdentifier)]
-        for (field, value) in bounded where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 64 {
+        // Blank means only spaces and tabs (CharacterSet.whitespaces), tested on the scalars:
+        // Foundation's trimming went through NSString on every issuance.
+        func isBlank(_ value: String) -> Bool {
+            value.unicodeScalars.allSatisfy { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }
+        }
+        for (field, value) in bounded where isBlank(value) || value.count > 64 {
             throw PKIError.invalidRequest("The \(field) must have 1 to 64 characters.")
         }
         let ascii = request.cardIssuerAndSerial + request.cardDomain
         guard !request.cardDomain.isEmpty, !request.cardIssuerIdentifier.isEmpty, !request.cardSerialNumber.isEmpty,
               ascii.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x21 && $0.value < 0x7F }),
-              !request.idNat.contains("@") else {
+              !request.idNat.utf8.contains(UInt8(ascii: "@")) else {
             throw PKIError.invalidRequest("The card issuer, card serial and card domain must be non-empty printable ASCII.")
         }
         if let rsa = _RSA.Signing.PublicKey(request.publicKey) {

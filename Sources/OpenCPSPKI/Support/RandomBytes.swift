@@ -24,8 +24,16 @@ public struct RandomBytes: Sendable {
 
     /// The system's cryptographically secure generator.
     public static let system = RandomBytes { count in
+        // Eight bytes per draw: each draw is a getrandom(2) call on Linux, and one per byte made
+        // the serial number a visible part of issuing a certificate.
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var result: [UInt8] = []
+        result.reserveCapacity(count + 7)
+        while result.count < count {
+            withUnsafeBytes(of: generator.next() as UInt64) { result.append(contentsOf: $0) }
+        }
+        result.removeLast(result.count - count)
+        return result
     }
 
     /// A deterministic, NOT secure source for tests: a SplitMix64 stream from `seed`,

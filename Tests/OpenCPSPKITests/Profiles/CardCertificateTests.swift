@@ -100,6 +100,22 @@ struct CardCertificateTests {
         #expect(throws: PKIError.invalidRequest("")) {
             try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
         }
+        for blank in ["", " ", " \t\u{00A0}\u{202F}", String(repeating: "é", count: 65)] {
+            request = pki.request(key: pki.p256CardKey)
+            request.surname = blank
+            #expect(throws: PKIError.invalidRequest("")) {
+                try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
+            }
+        }
+        request = pki.request(key: pki.p256CardKey, idNat: "8100@2345678")
+        #expect(throws: PKIError.invalidRequest("")) {
+            try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
+        }
+        request = pki.request(key: pki.p256CardKey)
+        request.surname = " Dupont"
+        #expect(throws: Never.self) {
+            try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
+        }
     }
 
     @Test("OpenSSL verifies issued certificates up to the root")
@@ -110,5 +126,26 @@ struct CardCertificateTests {
         let leaf = try pki.write("leaf-c.pem", issued.pem)
         let result = try openssl("verify", "-CAfile", root.path, "-untrusted", ca.path, leaf.path)
         #expect(result.status == 0, "\(result.output)")
+    }
+    @Test("the subject text recorded for a certificate is swift-certificates' own RFC 4514 text", arguments: [
+        ("Jeanne", "Dupont-Martin", "Médecin", "Cabinet du Dr Dupont"),
+        ("#Anne, Marie", "O'Neil+Smith", "Infirmier \"libéral\"", "  Clinique <Sud>; \\ bloc  "),
+        (" Émile", "Ørsted ", "Sage-femme", "#1 Maison de santé"),
+    ])
+    func subjectText(fields: (String, String, String, String)) throws {
+        var request = pki.request(key: pki.p256CardKey)
+        (request.givenName, request.surname, request.professionTitle, request.structureName) = fields
+        let issued = try pki.forteIssuer.issue(request, profile: .signature, now: pki.now,
+                                               serial: SerialNumberGenerator(random: .seeded(104)).next())
+        #expect(issued.subject == String(describing: issued.certificate.subject))
+        #expect(issued.subject.contains("2.5.4.12="))
+    }
+
+    @Test("serial numbers print as lowercase hex with two digits per byte")
+    func serialHex() {
+        #expect(Certificate.SerialNumber(bytes: [0x01, 0x0A, 0xFF, 0x00, 0x7B]).hex == "010aff007b")
+        let drawn = SerialNumberGenerator(random: .system).next()
+        #expect(drawn.hex.count == drawn.bytes.count * 2)
+        #expect(Certificate.SerialNumber(hex: drawn.hex) == drawn)
     }
 }
