@@ -180,6 +180,51 @@ struct PKIEndpointTests {
         }
     }
 
+    @Test("the issuance API reads JSON whatever the case and parameters of its media type, and answers bad bodies with a problem")
+    func issuanceBodies() async throws {
+        try await withServer { _, base, _, folder in
+            let key = folder.appendingPathComponent("bodies.key").path
+            let csrFile = folder.appendingPathComponent("bodies.csr").path
+            _ = try ExternalTool.run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                                 "-keyout", key, "-subj", "/CN=ignored", "-out", csrFile])
+            let fields: [String: Any] = [
+                "profile": "signature", "csr": try String(contentsOfFile: csrFile, encoding: .utf8), "givenName": "CLAIRE",
+                "surname": "LAMBERT", "idNat": "810099990011", "professionTitle": "Médecin", "structureName": "CH DEMO",
+                "structureIdentifier": "1250999018", "cardSerialNumber": "1000000002",
+            ]
+            let body = try JSONSerialization.data(withJSONObject: fields)
+            func post(_ contentType: String?, _ data: Data?) async throws -> (Int, [String: Any], [AnyHashable: Any]) {
+                var headers = ["Authorization": "Bearer \(testOperatorToken)"]
+                headers["Content-Type"] = contentType
+                let (status, answer, responseHeaders) = try await fetch("\(base)/api/v1/certificates", method: "POST", headers: headers, body: data)
+                return (status, (try? JSONSerialization.jsonObject(with: answer) as? [String: Any]) ?? [:], responseHeaders)
+            }
+            for contentType in ["application/json", "Application/JSON; charset=UTF-8", " application/json ;charset=utf-8"] {
+                let (status, answer, headers) = try await post(contentType, body)
+                #expect(status == 201, "\(contentType): \(answer)")
+                #expect((headers["Content-Type"] as? String)?.hasPrefix("application/json") == true)
+                let serial = try #require(answer["serial"] as? String)
+                #expect(headers["Location"] as? String == "/api/v1/certificates/forte-personnes/\(serial)")
+                #expect((answer["subject"] as? String)?.contains("CN=810099990011") == true)
+                #expect(answer["notBefore"] is String && answer["status"] as? String == "good")
+            }
+            let malformed = try await post("application/json", Data(#"{"profile": "signature", "csr": "#.utf8))
+            #expect(malformed.0 == 400 && malformed.1["code"] as? String == "request.malformed-body", "\(malformed.1)")
+            let missingField = try await post("application/json", Data(#"{"profile": "signature"}"#.utf8))
+            #expect(missingField.0 == 400 && missingField.1["code"] as? String == "request.malformed-body", "\(missingField.1)")
+            #expect(try await post("application/json", nil).0 == 422)
+            for contentType in ["text/plain", "application/jsonx", "application/x-www-form-urlencoded", nil] {
+                let refused = try await post(contentType, body)
+                #expect(refused.0 == 415 && refused.1["code"] as? String == "http.415", "\(contentType ?? "none"): \(refused)")
+            }
+            var badCSR = fields
+            badCSR["csr"] = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"
+            let refused = try await post("application/json", try JSONSerialization.data(withJSONObject: badCSR))
+            #expect(refused.0 == 422, "\(refused.1)")
+            #expect("\(refused.1)".contains("csr"), "\(refused.1)")
+        }
+    }
+
     @Test("a hold shows as certificateHold on OCSP and its release makes the certificate good again; several certificates in one request",
           arguments: OCSPEndpoint.allCases)
     func holdAndRelease(ocsp endpoint: OCSPEndpoint) async throws {
