@@ -249,8 +249,15 @@ struct RegistryAPITests {
         try await withTestApp { app in
             try await app.testing().test(.GET, "/health") { #expect($0.status == .ok) }
             try await app.testing().test(.GET, "/ready") { let json239 = try jsonObject($0); #expect(json239["status"] as? String == "ready") }
+            try await app.testing().test(.GET, "/health") { #expect($0.status == .ok) }
+            try await app.testing().test(.GET, "/no/such/route") { #expect($0.status == .notFound) }
             try await app.testing().test(.GET, "/metrics") { response in
-                #expect(response.body.string.contains("opencps_http_requests_total"))
+                let text = response.body.string
+                // Each route, method and status is one series, counted once per request.
+                let health = text.split(separator: "\n").filter { $0.hasPrefix("opencps_http_requests_total{") && $0.contains(#"route="/health""#) }
+                #expect(health.count == 1 && health.first?.hasSuffix(" 2") == true, "\(health)")
+                #expect(text.contains(#"route="unmatched""#) && text.contains(#"status="404""#), "\(text)")
+                #expect(text.contains("opencps_http_request_duration_seconds_bucket"))
             }
             try await app.testing().test(.GET, "/api/v1/openapi.json") { response in
                 let document = try jsonObject(response)
