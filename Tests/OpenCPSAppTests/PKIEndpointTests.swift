@@ -199,7 +199,7 @@ struct PKIEndpointTests {
                 let (status, answer, responseHeaders) = try await fetch("\(base)/api/v1/certificates", method: "POST", headers: headers, body: data)
                 return (status, (try? JSONSerialization.jsonObject(with: answer) as? [String: Any]) ?? [:], responseHeaders)
             }
-            for contentType in ["application/json", "Application/JSON; charset=UTF-8", " application/json ;charset=utf-8"] {
+            for contentType in ["application/json", "Application/JSON; charset=UTF-8", " application/json\t;charset=utf-8"] {
                 let (status, answer, headers) = try await post(contentType, body)
                 #expect(status == 201, "\(contentType): \(answer)")
                 #expect((headers["Content-Type"] as? String)?.hasPrefix("application/json") == true)

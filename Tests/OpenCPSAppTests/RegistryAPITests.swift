@@ -251,6 +251,7 @@ struct RegistryAPITests {
             try await app.testing().test(.GET, "/ready") { let json239 = try jsonObject($0); #expect(json239["status"] as? String == "ready") }
             try await app.testing().test(.GET, "/health") { #expect($0.status == .ok) }
             try await app.testing().test(.GET, "/no/such/route") { #expect($0.status == .notFound) }
+            try await app.testing().test(.RAW(value: "BREW"), "/no/such/route") { #expect($0.status == .notFound) }
             try await app.testing().test(.GET, "/metrics") { response in
                 let text = response.body.string
                 // Each route, method and status is one series, counted once per request.
@@ -258,6 +259,7 @@ struct RegistryAPITests {
                 #expect(health.count == 1 && health.first?.hasSuffix(" 2") == true, "\(health)")
                 #expect(text.contains(#"route="unmatched""#) && text.contains(#"status="404""#), "\(text)")
                 #expect(text.contains("opencps_http_request_duration_seconds_bucket"))
+                #expect(text.contains(#"method="other""#) && !text.contains("BREW"), "\(text)")
             }
             try await app.testing().test(.GET, "/api/v1/openapi.json") { response in
                 let document = try jsonObject(response)

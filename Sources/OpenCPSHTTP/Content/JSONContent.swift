@@ -44,7 +44,8 @@ public struct JSONContent: Sendable {
     /// Whether a `Content-Type` value names `application/json`, whatever its parameters and case.
     static func isJSON(_ contentType: String) -> Bool {
         let mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
-        let trimmed = mediaType.drop { $0 == UInt8(ascii: " ") }.reversed().drop { $0 == UInt8(ascii: " ") }.reversed()
+        func isWhitespace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let trimmed = mediaType.drop(while: isWhitespace).reversed().drop(while: isWhitespace).reversed()
         let json = "application/json".utf8
         func lowercased(_ byte: UInt8) -> UInt8 {
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 0x20 : byte

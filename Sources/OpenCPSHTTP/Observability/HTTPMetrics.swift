@@ -39,7 +39,11 @@ public struct HTTPMetricsMiddleware: Middleware {
     }
 
     private func series(for request: Request, status: UInt) -> Series {
-        let key = SeriesKey(route: request.route.map(ObjectIdentifier.init), method: request.method.rawValue, status: status)
+        // A method NIO does not know is any token a client sends: one label for all of them keeps
+        // the number of series bounded.
+        let method: String
+        if case .RAW = request.method { method = "other" } else { method = request.method.rawValue }
+        let key = SeriesKey(route: request.route.map(ObjectIdentifier.init), method: method, status: status)
         return self.series.withLockedValue { known in
             if let found = known[key] { return found }
             // The route pattern, not the path, keeps the number of series bounded.
