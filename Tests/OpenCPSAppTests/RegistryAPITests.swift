@@ -70,6 +70,15 @@ struct RegistryAPITests {
                 let json68 = try jsonObject(response)
                 #expect((json68["detail"] as? String)?.contains("idNat") == true)
             }
+            // A body of another media type is refused as such, and nothing is written.
+            var plain = HTTPHeaders.operatorHeaders
+            plain.replaceOrAdd(name: .contentType, value: "text/plain")
+            try await app.testing().test(.POST, "/api/v1/professionals", headers: plain, body: jsonBody(professionalJSON())) { response in
+                #expect(response.status == .unsupportedMediaType)
+                let problem = try jsonObject(response)
+                #expect(problem["code"] as? String == "http.415")
+            }
+            try await app.testing().test(.GET, "/api/v1/professionals/810100271385") { #expect($0.status == .notFound) }
         }
     }
 

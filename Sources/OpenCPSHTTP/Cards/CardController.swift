@@ -12,6 +12,7 @@ import Vapor
 public struct CardController: Sendable {
     private let cards: CardService
     private let tokens: ActorTokens
+    private let json = JSONContent()
 
     /// Creates the controller.
     public init(cards: CardService, tokens: ActorTokens) {
@@ -30,34 +31,34 @@ public struct CardController: Sendable {
         card.on(.POST, ":id", "documents", body: .collect(maxSize: "12mb"), use: upload)
         card.post(":id", "submit") { try await file($0, cards.submit(id($0), actor: $0.cardActor, on: $0.db)) }
         card.post(":id", "request-documents") { request in
-            let body = try request.content.decode(ReasonBody.self)
+            let body = try json.decode(ReasonBody.self, from: request)
             return try await file(request, cards.requestDocuments(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
         }
         card.post(":id", "validate") { try await file($0, cards.validate(id($0), actor: $0.cardActor, on: $0.db)) }
         card.post(":id", "reject") { request in
-            let body = try request.content.decode(ReasonBody.self)
+            let body = try json.decode(ReasonBody.self, from: request)
             return try await file(request, cards.reject(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
         }
         card.post(":id", "express") { request in
-            let body = try request.content.decode(JustificationBody.self)
+            let body = try json.decode(JustificationBody.self, from: request)
             return try await file(request, cards.moveToExpress(id(request), justification: body.justification, actor: request.cardActor, on: request.db))
         }
         card.post(":id", "manufacture") { try await file($0, cards.manufacture(id($0), actor: $0.cardActor, on: $0.db)) }
         card.post(":id", "delivery") { try await file($0, cards.deliver(id($0), actor: $0.cardActor, on: $0.db)) }
         card.post(":id", "activation") { request in
-            let body = try request.content.decode(PINBody.self)
+            let body = try json.decode(PINBody.self, from: request)
             return try await file(request, cards.activate(id(request), pin: body.pin, actor: request.cardActor, on: request.db))
         }
         card.post(":id", "pin", "verify") { request in
-            let body = try request.content.decode(PINBody.self)
+            let body = try json.decode(PINBody.self, from: request)
             return try secretResponse(try await cards.verifyPIN(id(request), pin: body.pin, actor: request.cardActor, on: request.db), puk: false)
         }
         card.post(":id", "pin", "change") { request in
-            let body = try request.content.decode(PINChangeBody.self)
+            let body = try json.decode(PINChangeBody.self, from: request)
             return try secretResponse(try await cards.changePIN(id(request), current: body.currentPIN, new: body.newPIN, actor: request.cardActor, on: request.db), puk: false)
         }
         card.post(":id", "pin", "unblock") { request in
-            let body = try request.content.decode(UnblockBody.self)
+            let body = try json.decode(UnblockBody.self, from: request)
             return try secretResponse(try await cards.unblockPIN(id(request), puk: body.puk, newPIN: body.newPIN, actor: request.cardActor, on: request.db), puk: true)
         }
         card.get(":id", "pin") { request -> CountersBody in
@@ -65,20 +66,20 @@ public struct CardController: Sendable {
             return CountersBody(pinTriesLeft: counters.pinTriesLeft, pukTriesLeft: counters.pukTriesLeft, status: counters.status.rawValue)
         }
         card.post(":id", "opposition") { request -> OppositionBody in
-            let body = try request.content.decode(ReasonBody.self)
+            let body = try json.decode(ReasonBody.self, from: request)
             let result = try await cards.oppose(id(request), reason: body.reason, actor: request.cardActor, on: request.db)
             return OppositionBody(opposed: CardBody(result.opposed), replacement: CardBody(result.replacement))
         }
         card.post(":id", "suspension") { request in
-            let body = try request.content.decode(ReasonBody.self)
+            let body = try json.decode(ReasonBody.self, from: request)
             return try await file(request, cards.suspend(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
         }
         card.post(":id", "reinstatement") { request in
-            let body = try request.content.decode(ReasonBody.self)
+            let body = try json.decode(ReasonBody.self, from: request)
             return try await file(request, cards.reinstate(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
         }
         card.post(":id", "revocation") { request in
-            let body = try request.content.decode(ReasonBody.self)
+            let body = try json.decode(ReasonBody.self, from: request)
             return try await file(request, cards.revoke(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
         }
         card.post(":id", "renewal") { try await file($0, cards.renew(id($0), actor: $0.cardActor, on: $0.db)) }
@@ -103,7 +104,7 @@ public struct CardController: Sendable {
     /// listed with the problem that kept it.
     @Sendable
     func productionRun(_ request: Request) async throws -> ProductionRunBody {
-        let body = try request.content.decode(ProductionRunRequest.self)
+        let body = try json.decode(ProductionRunRequest.self, from: request)
         let ids = body.cardIds.map { $0.lowercased() }
         guard !ids.isEmpty, ids.count <= Self.maximumProductionRun, Set(ids).count == ids.count else {
             throw Problem(status: .unprocessableEntity, code: "production-run.invalid",
@@ -120,7 +121,7 @@ public struct CardController: Sendable {
 
     @Sendable
     func apply(_ request: Request) async throws -> Response {
-        let body = try request.content.decode(ApplicationBody.self)
+        let body = try json.decode(ApplicationBody.self, from: request)
         var validator = FieldValidator()
         let idNat = validator.read("idNat") { try IdNat(body.idNat) }
         let kind = validator.read("kind") { () throws -> CardKind in

@@ -6,6 +6,7 @@ import Vapor
 public struct RegistryController: Sendable {
     private let registry: @Sendable (Request) -> RegistryRepository
     private let tokens: OperatorTokens
+    private let json = JSONContent()
     private let onChange: @Sendable (RegistryChange, Request) async throws -> Void
 
     /// Creates the controller.
@@ -38,7 +39,7 @@ public struct RegistryController: Sendable {
 
     @Sendable
     func create(_ request: Request) async throws -> Response {
-        let professional = try request.content.decode(ProfessionalBody.self).professional()
+        let professional = try json.decode(ProfessionalBody.self, from: request).professional()
         let stored = try await registry(request).create(professional, actor: request.auditActor)
         let response = try await ProfessionalBody(stored).encodeResponse(status: .created, for: request)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/professionals/\(stored.professional.idNat.value)")
@@ -49,7 +50,7 @@ public struct RegistryController: Sendable {
     @Sendable
     func update(_ request: Request) async throws -> Response {
         let pathID = try idNatParameter(request)
-        let body = try request.content.decode(ProfessionalBody.self)
+        let body = try json.decode(ProfessionalBody.self, from: request)
         let professional = try body.professional(idNatFromPath: pathID.value)
         let expected = try expectedVersion(request, body: body.version)
         let stored = try await registry(request).update(professional, expectedVersion: expected, actor: request.auditActor)
@@ -73,7 +74,7 @@ public struct RegistryController: Sendable {
     @Sendable
     func register(_ request: Request) async throws -> ProfessionalBody {
         let idNat = try idNatParameter(request)
-        let body = try request.content.decode(RegistrationRequestBody.self)
+        let body = try json.decode(RegistrationRequestBody.self, from: request)
         let repository = registry(request)
         guard let stored = try await repository.professional(idNat) else {
             throw PersistenceError.notFound("professional \(idNat)")
@@ -138,7 +139,7 @@ public struct RegistryController: Sendable {
 
     @Sendable
     func createStructure(_ request: Request) async throws -> Response {
-        let structure = try request.content.decode(StructureBody.self).structure()
+        let structure = try json.decode(StructureBody.self, from: request).structure()
         try await registry(request).create(structure, actor: request.auditActor)
         let response = try await StructureBody(structure).encodeResponse(status: .created, for: request)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/structures/\(structure.identifier.idNatStruct)")
@@ -148,7 +149,7 @@ public struct RegistryController: Sendable {
     @Sendable
     func updateStructure(_ request: Request) async throws -> StructureBody {
         let id = try request.parameters.require("id")
-        let structure = try request.content.decode(StructureBody.self).structure(idFromPath: id)
+        let structure = try json.decode(StructureBody.self, from: request).structure(idFromPath: id)
         try await registry(request).update(structure, actor: request.auditActor)
         return StructureBody(structure)
     }
