@@ -49,7 +49,7 @@ public struct CertificateController: Sendable {
             }
             return role
         }
-        let publicKey = validator.read("csr") { try CardCertificateRequest.publicKey(fromCSR: Self.derFromPEM(body.csr)) }
+        let key = validator.read("csr") { try VerifiedRequestKey(csr: Self.derFromPEM(body.csr)) }
         _ = validator.read("idNat") { try IdNat(body.idNat) }
         if !(1...10).contains(body.validityYears ?? 3) {
             validator.refuse("validityYears", code: "field.out-of-range", reason: "must be between 1 and 10")
@@ -60,7 +60,7 @@ public struct CertificateController: Sendable {
             givenName: body.givenName, surname: body.surname, idNat: body.idNat, professionTitle: body.professionTitle,
             structureName: body.structureName, structureIdentifier: body.structureIdentifier, cardTypeCode: body.cardTypeCode ?? 0,
             cardIssuerIdentifier: body.cardIssuerIdentifier ?? "80276", cardSerialNumber: body.cardSerialNumber,
-            cardDomain: body.cardDomain ?? "cps.opencps.invalid", publicKey: publicKey!,
+            cardDomain: body.cardDomain ?? "cps.opencps.invalid", key: key!,
             notBefore: now, notAfter: now.addingTimeInterval(Double(body.validityYears ?? 3) * 365 * 86_400))
         let issued = try await pki.issue(
             [.init(request: certificateRequest, profile: profile!, authority: role!)], actor: request.auditActor, on: request.db)

@@ -27,6 +27,14 @@ enum DistinguishedNameText {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Appends `key=value`, the value escaped: one attribute of ``text(of:)``, for a caller
+    /// that writes a name's text from its attributes (the card certificate encoder).
+    static func appendAttribute(_ type: ASN1ObjectIdentifier, value: String, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: key(type).utf8)
+        bytes.append(UInt8(ascii: "="))
+        appendEscaped(value, to: &bytes)
+    }
+
     private static func key(_ type: ASN1ObjectIdentifier) -> String {
         switch type {
         case .RDNAttributeType.commonName: "CN"

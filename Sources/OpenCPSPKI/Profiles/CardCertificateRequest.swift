@@ -36,7 +36,13 @@ public struct CardCertificateRequest: Sendable, Hashable {
     /// The domain of the UPN `idNat@<cardDomain>` in authentication certificates.
     public var cardDomain: String
     /// The public key to certify.
-    public var publicKey: Certificate.PublicKey
+    public var publicKey: Certificate.PublicKey {
+        didSet { subjectPublicKeyInfo = nil }
+    }
+    /// The key's DER `SubjectPublicKeyInfo` as the verified CSR it came from carried it
+    /// (``VerifiedRequestKey``); the issuer uses these bytes when they are already in the form
+    /// the certificate takes, instead of encoding `publicKey` again. Changing `publicKey` drops them.
+    public private(set) var subjectPublicKeyInfo: [UInt8]?
     /// Start of validity.
     public var notBefore: Date
     /// End of validity.
@@ -61,6 +67,18 @@ public struct CardCertificateRequest: Sendable, Hashable {
         self.notAfter = notAfter
     }
 
+    /// Creates a request for the key of a verified CSR.
+    public init(givenName: String, surname: String, idNat: String, professionTitle: String, structureName: String,
+                structureIdentifier: String, cardTypeCode: Int, cardIssuerIdentifier: String, cardSerialNumber: String,
+                cardDomain: String, key: VerifiedRequestKey, notBefore: Date, notAfter: Date) {
+        self.init(
+            givenName: givenName, surname: surname, idNat: idNat, professionTitle: professionTitle, structureName: structureName,
+            structureIdentifier: structureIdentifier, cardTypeCode: cardTypeCode, cardIssuerIdentifier: cardIssuerIdentifier,
+            cardSerialNumber: cardSerialNumber, cardDomain: cardDomain, publicKey: key.publicKey, notBefore: notBefore,
+            notAfter: notAfter)
+        subjectPublicKeyInfo = key.subjectPublicKeyInfo
+    }
+
     /// The value of extension 1.2.250.1.71.1.2.3: `issuerId/cardSerial`.
     public var cardIssuerAndSerial: String { "\(cardIssuerIdentifier)/\(cardSerialNumber)" }
 
@@ -72,27 +90,52 @@ public struct CardCertificateRequest: Sendable, Hashable {
     /// - Parameter csr: PEM text or DER bytes.
     /// - Returns: The verified public key.
     public static func publicKey(fromCSR csr: [UInt8]) throws -> Certificate.PublicKey {
+        try VerifiedRequestKey(csr: csr).publicKey
+    }
+}
+
+/// The public key of a PKCS#10 request whose proof-of-possession signature verified, with the
+/// request's own encoding of it.
+public struct VerifiedRequestKey: Sendable, Hashable {
+    /// The key.
+    public let publicKey: Certificate.PublicKey
+    /// The request's `SubjectPublicKeyInfo`, DER.
+    let subjectPublicKeyInfo: [UInt8]?
+
+    /// Reads a PKCS#10 request (PEM or DER) and keeps its public key once its signature
+    /// verifies. The CSR subject is ignored: the registry decides the subject.
+    /// - Parameter csr: PEM text or DER bytes.
+    /// - Throws: ``PKIError`` `pki.invalid-csr` when it is not a request or its signature fails.
+    public init(csr: [UInt8]) throws {
+        var der = csr
         let request: CertificateSigningRequest
         do {
             if let text = String(bytes: csr, encoding: .utf8), text.contains("-----BEGIN") {
-                request = try CertificateSigningRequest(pemEncoded: text)
-            } else {
-                request = try CertificateSigningRequest(derEncoded: csr)
+                der = try PEMDocument(pemString: text).derBytes
             }
+            request = try CertificateSigningRequest(derEncoded: der)
         } catch {
             throw PKIError.invalidCSR("it is not a PKCS#10 request")
         }
         guard request.publicKey.isValidSignature(request.signature, for: request) else {
             throw PKIError.invalidCSR("its signature does not verify with its public key")
         }
-        return request.publicKey
+        publicKey = request.publicKey
+        subjectPublicKeyInfo = Self.subjectPublicKeyInfo(ofRequest: der)
+    }
+
+    /// `certificationRequestInfo.subjectPKInfo`, the third field of the request's first.
+    private static func subjectPublicKeyInfo(ofRequest der: [UInt8]) -> [UInt8]? {
+        guard let root = try? DER.parse(der), case .constructed(let parts) = root.content,
+              let info = parts.first(where: { _ in true }), case .constructed(let fields) = info.content else { return nil }
+        var iterator = fields.makeIterator()
+        guard iterator.next() != nil, iterator.next() != nil, let key = iterator.next() else { return nil }
+        return Array(key.encodedBytes)
     }
 }
 
 /// A certificate the issuer produced, with the values the database and the card need.
 public struct IssuedCertificate: Sendable, Hashable {
-    /// The certificate.
-    public let certificate: Certificate
     /// DER encoding.
     public let der: [UInt8]
     /// PEM encoding.
@@ -110,22 +153,30 @@ public struct IssuedCertificate: Sendable, Hashable {
     /// The subject, in RFC 4514 form as swift-certificates prints it (printed once: the record
     /// and the API's answer both need it, and printing costs more than a hash).
     public let subject: String
-    /// Start of validity.
-    public var notBefore: Date { certificate.notValidBefore }
-    /// End of validity.
-    public var notAfter: Date { certificate.notValidAfter }
+    /// Start of validity (whole seconds, as the certificate has it).
+    public let notBefore: Date
+    /// End of validity (whole seconds).
+    public let notAfter: Date
     /// The profile used.
     public let profile: CardCertificateProfile
     /// The slug of the issuing CA.
     public let issuerSlug: String
 
     /// Records a certificate the issuer made.
-    init(certificate: Certificate, der: [UInt8], serialNumber: Certificate.SerialNumber, profile: CardCertificateProfile, issuerSlug: String) {
-        self.certificate = certificate
+    init(der: [UInt8], serialNumber: Certificate.SerialNumber, subject: String, notBefore: Date, notAfter: Date,
+         profile: CardCertificateProfile, issuerSlug: String) {
         self.der = der
         self.serialNumber = serialNumber
-        self.subject = DistinguishedNameText.text(of: certificate.subject)
+        self.subject = subject
+        self.notBefore = notBefore
+        self.notAfter = notAfter
         self.profile = profile
         self.issuerSlug = issuerSlug
+    }
+
+    /// The certificate, parsed from its DER (the issuer writes the bytes; nothing on the
+    /// issuance path needs the parsed form).
+    public func certificate() throws -> Certificate {
+        try Certificate(derEncoded: der)
     }
 }

@@ -19,8 +19,8 @@ public struct CertificateIssuer: Sendable {
     public let signingKey: any PKISigningKey
     /// The country written in subjects.
     public let countryName: String
-    /// The extensions that are the same in every certificate of this CA, encoded once.
-    private let fixed: FixedExtensions
+    /// Writes the certificates, with what is the same in every one of this CA encoded once.
+    private let encoder: CardCertificateEncoder
 
     /// Creates an issuer.
     /// - Parameters:
@@ -34,7 +34,9 @@ public struct CertificateIssuer: Sendable {
         self.authority = authority
         self.signingKey = signingKey
         self.countryName = countryName
-        self.fixed = try FixedExtensions(authority)
+        self.encoder = try CardCertificateEncoder(
+            issuer: authority.ca.certificate.subject, signatureAlgorithm: signingKey.signatureAlgorithm,
+            countryName: countryName, fixed: try Self.fixedExtensions(authority))
     }
 
     /// Issues one certificate.
@@ -47,14 +49,22 @@ public struct CertificateIssuer: Sendable {
     public func issue(_ request: CardCertificateRequest, profile: CardCertificateProfile, now: Date,
                       serial: Certificate.SerialNumber) throws -> IssuedCertificate {
         try validate(request, now: now)
-        let subject = try subjectName(request)
-        let certificate = try CertificateFactory.make(
+        let encoded = encoder.encode(
+            request, profile: profile, serial: serial, publicKey: try CardCertificateEncoder.encodedKey(of: request))
+        let der = CardCertificateEncoder.certificate(encoded, signature: try signingKey.sign(encoded.tbsCertificate))
+        return IssuedCertificate(
+            der: der, serialNumber: serial, subject: encoded.subject, notBefore: DERTime.truncated(request.notBefore),
+            notAfter: DERTime.truncated(request.notAfter), profile: profile, issuerSlug: authority.slug)
+    }
+
+    /// The same certificate as ``issue(_:profile:now:serial:)`` makes, built by swift-certificates
+    /// from its model of a certificate: the reference the tests hold the issuer's own DER writer to.
+    func referenceCertificate(_ request: CardCertificateRequest, profile: CardCertificateProfile,
+                              serial: Certificate.SerialNumber) throws -> Certificate {
+        try CertificateFactory.make(
             serial: serial, publicKey: request.publicKey, notBefore: request.notBefore, notAfter: request.notAfter,
-            issuer: authority.ca.certificate.subject, subject: subject,
+            issuer: authority.ca.certificate.subject, subject: try subjectName(request),
             extensions: try extensions(request, profile: profile), signer: signingKey)
-        return IssuedCertificate(certificate: certificate, der: try DERHelpers.encode(certificate),
-                                 serialNumber: serial,
-                                 profile: profile, issuerSlug: authority.slug)
     }
 
     /// The subject name of a card certificate.
@@ -74,7 +84,10 @@ public struct CertificateIssuer: Sendable {
         ])
     }
 
+    /// The extensions of a card certificate as swift-certificates models them, in the order
+    /// the issuer writes them (for ``referenceCertificate(_:profile:serial:)``).
     private func extensions(_ request: CardCertificateRequest, profile: CardCertificateProfile) throws -> [Certificate.Extension] {
+        let fixed = try Self.fixedExtensions(authority)
         var result: [Certificate.Extension] = []
         result.reserveCapacity(11)
         switch profile {
@@ -99,33 +112,21 @@ public struct CertificateIssuer: Sendable {
         return result
     }
 
-    /// The extensions that depend only on the CA and the profile, encoded when the issuer is made
-    /// rather than for every certificate.
-    private struct FixedExtensions: Sendable {
-        let authenticationKeyUsage: Certificate.Extension
-        let authenticationExtendedKeyUsage: Certificate.Extension
-        let authenticationPolicies: Certificate.Extension
-        let signatureKeyUsage: Certificate.Extension
-        let signaturePolicies: Certificate.Extension
-        let authorityKeyIdentifier: Certificate.Extension
-        let crlDistributionPoints: Certificate.Extension
-        let freshestCRL: Certificate.Extension
-        let authorityInformationAccess: Certificate.Extension
-
-        init(_ authority: IssuingAuthority) throws {
-            authenticationKeyUsage = try Certificate.Extension(KeyUsage(digitalSignature: true), critical: true)
-            authenticationExtendedKeyUsage = try Certificate.Extension(
-                ExtendedKeyUsage([.clientAuth, .init(oid: PKIObjectIdentifiers.smartCardLogon)]), critical: false)
-            authenticationPolicies = try X509ExtensionEncoders.certificatePolicies([authority.authenticationPolicy])
-            signatureKeyUsage = try Certificate.Extension(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true)
-            signaturePolicies = try X509ExtensionEncoders.certificatePolicies([authority.signaturePolicy])
-            authorityKeyIdentifier = try Certificate.Extension(
-                AuthorityKeyIdentifier(keyIdentifier: authority.ca.keyIdentifier[...]), critical: false)
-            crlDistributionPoints = try X509ExtensionEncoders.crlDistributionPoints(authority.urls.crl)
-            freshestCRL = try X509ExtensionEncoders.freshestCRL(authority.urls.deltaCRL)
-            authorityInformationAccess = try X509ExtensionEncoders.authorityInformationAccess(
-                ocsp: authority.urls.ocsp, caIssuers: authority.urls.caIssuers)
-        }
+    /// The extensions that depend only on the CA and the profile.
+    private static func fixedExtensions(_ authority: IssuingAuthority) throws -> CardCertificateEncoder.FixedExtensions {
+        CardCertificateEncoder.FixedExtensions(
+            authenticationKeyUsage: try Certificate.Extension(KeyUsage(digitalSignature: true), critical: true),
+            authenticationExtendedKeyUsage: try Certificate.Extension(
+                ExtendedKeyUsage([.clientAuth, .init(oid: PKIObjectIdentifiers.smartCardLogon)]), critical: false),
+            authenticationPolicies: try X509ExtensionEncoders.certificatePolicies([authority.authenticationPolicy]),
+            signatureKeyUsage: try Certificate.Extension(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true),
+            signaturePolicies: try X509ExtensionEncoders.certificatePolicies([authority.signaturePolicy]),
+            authorityKeyIdentifier: try Certificate.Extension(
+                AuthorityKeyIdentifier(keyIdentifier: authority.ca.keyIdentifier[...]), critical: false),
+            crlDistributionPoints: try X509ExtensionEncoders.crlDistributionPoints(authority.urls.crl),
+            freshestCRL: try X509ExtensionEncoders.freshestCRL(authority.urls.deltaCRL),
+            authorityInformationAccess: try X509ExtensionEncoders.authorityInformationAccess(
+                ocsp: authority.urls.ocsp, caIssuers: authority.urls.caIssuers))
     }
 
     private func validate(_ request: CardCertificateRequest, now: Date) throws {

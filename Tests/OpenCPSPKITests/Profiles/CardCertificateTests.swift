@@ -54,9 +54,9 @@ struct CardCertificateTests {
     @Test("the private extensions hold the card type INTEGER and the IA5String issuer/serial")
     func privateExtensions() throws {
         let issued = try pki.issue(.signature, key: pki.p256CardKey, seed: 101)
-        let cardType = try #require(issued.certificate.extensions.first { $0.oid == PKIObjectIdentifiers.cpsCardType })
+        let cardType = try #require(issued.certificate().extensions.first { $0.oid == PKIObjectIdentifiers.cpsCardType })
         #expect(Array(cardType.value) == [0x02, 0x01, 0x00])
-        let serial = try #require(issued.certificate.extensions.first { $0.oid == PKIObjectIdentifiers.cpsCardIssuerAndSerial })
+        let serial = try #require(issued.certificate().extensions.first { $0.oid == PKIObjectIdentifiers.cpsCardIssuerAndSerial })
         #expect(try ASN1IA5String(derEncoded: serial.value) == ASN1IA5String("80276/0123456789"))
     }
 
@@ -137,7 +137,7 @@ struct CardCertificateTests {
         (request.givenName, request.surname, request.professionTitle, request.structureName) = fields
         let issued = try pki.forteIssuer.issue(request, profile: .signature, now: pki.now,
                                                serial: SerialNumberGenerator(random: .seeded(104)).next())
-        #expect(issued.subject == String(describing: issued.certificate.subject))
+        #expect(issued.subject == String(describing: try issued.certificate().subject))
         #expect(issued.subject.contains("2.5.4.12="))
     }
 
