@@ -12,6 +12,7 @@ public enum OpenCPSMigrations {
             M0004_CreateCards(),
             M0005_IndexCardSuccessors(),
             M0006_NameKeyStatistics(),
+            M0007_BinaryIdentifierCollation(),
         ]
     }
 }
