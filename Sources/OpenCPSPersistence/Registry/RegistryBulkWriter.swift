@@ -65,7 +65,12 @@ public struct RegistryBulkWriter: Sendable {
             return
         }
         guard SQLEngine(database.sql) == .sqlite else {
-            try await database.transaction(body)
+            try await database.transaction { transaction in
+                try await body(transaction)
+                // Before the commit, so that no row is ever visible without its key, and a
+                // duplicate undoes the import (see RegistrySecondaryIndexes).
+                try await RegistrySecondaryIndexes.createPrimaryKeys(on: transaction)
+            }
             return
         }
         try await database.withConnection { connection in
@@ -114,15 +119,10 @@ public struct RegistryBulkWriter: Sendable {
         professionalRows.reserveCapacity(professionals.count)
         for professional in professionals {
             professionalRows.append(ProfessionalRow(professional, version: 1, updatedAt: now))
-            let rows = RegistryRows(professional)
-            exerciseRows += rows.exercises
-            activityRows += rows.activities
+            RegistryRows.append(professional, exercises: &exerciseRows, activities: &activityRows)
         }
-        // Rows in key order land next to each other in the B-trees, which halves the page work.
-        professionalRows.sort { $0.id_nat < $1.id_nat }
-        exerciseRows.sort { ($0.id_nat, $0.profession_code) < ($1.id_nat, $1.profession_code) }
-        activityRows.sort { $0.id < $1.id }
-        let structureRows = structures.map { StructureRow($0, updatedAt: now) }.sorted { $0.id < $1.id }
+        var structureRows = structures.map { StructureRow($0, updatedAt: now) }
+        // The digest covers the rows in the batch's own order, whichever order they are written in.
         var hasher = SHA256()
         func hash(_ parts: String...) {
             for part in parts {
@@ -133,6 +133,15 @@ public struct RegistryBulkWriter: Sendable {
         for row in professionalRows { hash(row.id_nat, "|", row.name_key, "\n") }
         for row in activityRows { hash(row.id, "|", row.structure_id ?? "", "\n") }
         for row in structureRows { hash(row.id, "|", row.name_key, "\n") }
+        // Rows in key order land next to each other in the B-trees, which halves the page work.
+        // A first import on PostgreSQL writes into tables without any index (they are built at
+        // the end), where the order does not matter: sorting would only cost time.
+        if !(engine == .postgres && alreadyStored != nil) {
+            professionalRows.sort { $0.id_nat < $1.id_nat }
+            exerciseRows.sort { ($0.id_nat, $0.profession_code) < ($1.id_nat, $1.profession_code) }
+            activityRows.sort { $0.id < $1.id }
+            structureRows.sort { $0.id < $1.id }
+        }
 
         let upsert = "(id_nat) DO UPDATE SET civilite = excluded.civilite, last_name = excluded.last_name, first_name = excluded.first_name, name_key = excluded.name_key, version = professionals.version + 1, updated_at = excluded.updated_at"
         // New professionals go straight in; PostgreSQL would otherwise stage them for the upsert.
@@ -148,12 +157,22 @@ public struct RegistryBulkWriter: Sendable {
         func payload<Row: BulkRow>(
             _ rows: [Row], into table: String, integerColumns: Set<String> = [], conflict: String?
         ) -> BulkInsert.Payload {
-            BulkInsert.prepare(
-                Row.packed(rows), into: table, columns: Row.columns, integerColumns: integerColumns, conflict: conflict, for: engine)
+            BulkInsert.prepare(rows, into: table, integerColumns: integerColumns, conflict: conflict, for: engine)
+        }
+        let stored: BulkInsert.Payload
+        if engine == .postgres, alreadyStored != nil {
+            // A first import on PostgreSQL has dropped the primary keys that `ON CONFLICT`
+            // needs; the professionals it meets again are those it wrote itself.
+            stored = BulkInsert.prepareUpdate(
+                storedRows, into: "professionals", key: "id_nat",
+                copied: ["civilite", "last_name", "first_name", "name_key", "updated_at"],
+                assignments: "version = professionals.version + 1")
+        } else {
+            stored = payload(storedRows, into: "professionals", integerColumns: ["version"], conflict: upsert)
         }
         let payloads = [
             payload(newRows, into: "professionals", integerColumns: ["version"], conflict: nil),
-            payload(storedRows, into: "professionals", integerColumns: ["version"], conflict: upsert),
+            stored,
             payload(exerciseRows, into: "exercises", conflict: nil),
             payload(activityRows, into: "activities", conflict: nil),
             // The importer writes each structure once; into an empty registry, none is stored.

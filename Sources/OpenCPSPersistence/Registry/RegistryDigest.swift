@@ -43,13 +43,19 @@ struct RegistryRows {
     var activities: [ActivityRow] = []
 
     init(_ professional: Professional) {
-        var usedIDs: Set<String> = []
+        Self.append(professional, exercises: &exercises, activities: &activities)
+    }
+
+    /// Appends a professional's rows to a batch's (the import's path: no arrays of its own per person).
+    static func append(_ professional: Professional, exercises: inout [ExerciseRow], activities: inout [ActivityRow]) {
+        let first = activities.count
         for exercise in professional.exercises {
             exercises.append(ExerciseRow(exercise, idNat: professional.idNat))
             for activity in exercise.activities {
+                // A person has a few activities: the identifiers already given are looked for among theirs.
                 let id = ActivityIdentifier.make(
-                    idNat: professional.idNat, professionCode: exercise.profession.code, activity: activity, taken: usedIDs)
-                usedIDs.insert(id)
+                    idNat: professional.idNat, professionCode: exercise.profession.code, activity: activity,
+                    taken: { candidate in activities[first...].contains { $0.id == candidate } })
                 activities.append(ActivityRow(activity, id: id, idNat: professional.idNat, professionCode: exercise.profession.code))
             }
         }
@@ -59,8 +65,8 @@ struct RegistryRows {
 /// Identifiers of activities, stable for the same professional, profession, mode and structure,
 /// and valid as FHIR ids (`[A-Za-z0-9.-]{1,64}`), since each activity is a PractitionerRole.
 public enum ActivityIdentifier {
-    /// The identifier of an activity not yet in `taken`.
-    static func make(idNat: IdNat, professionCode: String, activity: Activity, taken: Set<String>) -> String {
+    /// The identifier of an activity that `taken` does not know yet.
+    static func make(idNat: IdNat, professionCode: String, activity: Activity, taken: (String) -> Bool) -> String {
         var base = FHIRIdentifier.of(idNat)
         base += "-"
         base += professionCode
@@ -70,7 +76,7 @@ public enum ActivityIdentifier {
         base += activity.structure?.idNatStruct ?? "0"
         var candidate = base
         var index = 2
-        while taken.contains(candidate) {
+        while taken(candidate) {
             candidate = "\(base)-\(index)"
             index += 1
         }

@@ -64,7 +64,7 @@ protocol BulkRow {
     /// The columns, in the order ``appendValues(to:)`` gives the values.
     static var columns: [String] { get }
     /// Appends the row's values, one per column.
-    func appendValues(to rows: inout PackedRows)
+    func appendValues<Sink: BulkValueSink>(to rows: inout Sink)
 }
 
 extension BulkRow {
@@ -74,12 +74,19 @@ extension BulkRow {
         for row in rows { row.appendValues(to: &packed) }
         return packed
     }
+
+    /// `rows` in `COPY`'s text format, written straight from the rows (PostgreSQL).
+    static func copyText(_ rows: [Self]) -> CopyTextRows {
+        var text = CopyTextRows(columns: columns.count, reservingRows: rows.count)
+        for row in rows { row.appendValues(to: &text) }
+        return text
+    }
 }
 
 extension ProfessionalRow: BulkRow {
     static let columns = ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at"]
 
-    func appendValues(to rows: inout PackedRows) {
+    func appendValues<Sink: BulkValueSink>(to rows: inout Sink) {
         rows.append(id_nat)
         rows.append(id_type)
         rows.append(civilite)
@@ -97,7 +104,7 @@ extension ExerciseRow: BulkRow {
         "savoir_faire_label", "ordre", "registered_on", "registration_number",
     ]
 
-    func appendValues(to rows: inout PackedRows) {
+    func appendValues<Sink: BulkValueSink>(to rows: inout Sink) {
         rows.append(id_nat)
         rows.append(profession_code)
         rows.append(category_code)
@@ -117,7 +124,7 @@ extension ActivityRow: BulkRow {
         "address_line", "postal_code", "city",
     ]
 
-    func appendValues(to rows: inout PackedRows) {
+    func appendValues<Sink: BulkValueSink>(to rows: inout Sink) {
         rows.append(id)
         rows.append(id_nat)
         rows.append(profession_code)
@@ -138,7 +145,7 @@ extension StructureRow: BulkRow {
         "legal_entity_finess", "updated_at",
     ]
 
-    func appendValues(to rows: inout PackedRows) {
+    func appendValues<Sink: BulkValueSink>(to rows: inout Sink) {
         rows.append(id)
         rows.append(kind)
         rows.append(number)

@@ -1,12 +1,23 @@
 import FluentKit
 import SQLKit
 
-/// The registry's search indexes (created by M0001), and on PostgreSQL its foreign keys,
-/// which a first import into an empty registry builds once, at the end, instead of row by row.
+/// The registry's search indexes (created by M0001), and on PostgreSQL its primary and
+/// foreign keys, which a first import into an empty registry builds once, at the end,
+/// instead of row by row.
 ///
 /// While they are dropped, searches by name, structure or department still answer, slowly.
-/// ``restore(on:)`` creates whichever is missing: the importer calls it when it ends, even
-/// on failure, and the server at start-up, in case an import was killed.
+/// On PostgreSQL the primary keys are built inside the import's own transaction, before its
+/// commit (``createPrimaryKeys(on:)``): no row is ever visible without them, and a duplicate
+/// key undoes the whole import. The importer writes each professional, exercise, activity and
+/// structure once (a professional seen again is updated, its exercises and activities
+/// replaced), so the keys hold by construction; registry writes through the API wait for the
+/// import's commit, since both hold the audit log's head. ``restore(on:)`` creates whichever
+/// index or key is missing: the importer calls it when it ends, even on failure, and the
+/// server at start-up, in case an import was killed.
+///
+/// Without its keys, PostgreSQL appends the rows of a `COPY` to the tables alone, where
+/// otherwise each row goes down four B-trees (measured with `Benchmarks/registry/postgres-floor.sh`:
+/// the load of a million rows from 19.0 to 7.1 s, the whole import from 27.9 to 20.0 s).
 ///
 /// PostgreSQL checks a foreign key with a trigger per inserted row that locks the parent
 /// row (a write to its page); adding the constraint after the load checks every row in one
@@ -34,16 +45,26 @@ public enum RegistrySecondaryIndexes {
         ("structures_name_key", "structures", "name_key, id", false, 1),
     ]
 
+    /// Name, table and columns of each primary key, as PostgreSQL names M0001's: dropped by a
+    /// first import on PostgreSQL (SQLite's cannot be) and built again before its commit.
+    static let primaryKeys: [(name: String, table: String, columns: String)] = [
+        ("professionals_pkey", "professionals", "id_nat"),
+        ("exercises_pkey", "exercises", "id_nat, profession_code"),
+        ("activities_pkey", "activities", "id"),
+        ("structures_pkey", "structures", "id"),
+    ]
+
     /// Name, table and definition of each foreign key, as PostgreSQL names M0001's, and the lane that adds it.
     static let foreignKeys: [(name: String, table: String, definition: String, lane: Int)] = [
         ("exercises_id_nat_fkey", "exercises", "FOREIGN KEY (id_nat) REFERENCES professionals (id_nat) ON DELETE CASCADE", 0),
         ("activities_id_nat_fkey", "activities", "FOREIGN KEY (id_nat) REFERENCES professionals (id_nat) ON DELETE CASCADE", 1),
     ]
 
-    /// The tables each of PostgreSQL's lanes vacuums and analyses once its builds are done.
-    private static let vacuumedTables = ["professionals, exercises", "activities, structures"]
+    /// The tables each of PostgreSQL's lanes analyses once its builds are done.
+    private static let analysedTables = ["professionals, exercises", "activities, structures"]
 
-    /// Drops the indexes (and on PostgreSQL the foreign keys) if the registry is empty (a first import).
+    /// Drops the indexes (and on PostgreSQL the foreign and primary keys) if the registry is
+    /// empty (a first import).
     /// - Returns: whether they were dropped (and must be restored): whether this is a first import.
     public static func dropForFirstImport(on database: any Database) async throws -> Bool {
         let sql = database.sql
@@ -55,11 +76,43 @@ public enum RegistrySecondaryIndexes {
             try await sql.raw("DROP INDEX IF EXISTS \(ident: index.name)").run()
         }
         if SQLEngine(sql) == .postgres {
+            // The foreign keys first: they rest on the professionals' primary key.
             for key in foreignKeys {
+                try await sql.raw("ALTER TABLE \(ident: key.table) DROP CONSTRAINT IF EXISTS \(ident: key.name)").run()
+            }
+            for key in primaryKeys {
                 try await sql.raw("ALTER TABLE \(ident: key.table) DROP CONSTRAINT IF EXISTS \(ident: key.name)").run()
             }
         }
         return true
+    }
+
+    /// Builds the primary keys that are missing (PostgreSQL; nothing is done on SQLite, whose
+    /// keys are never dropped), on one connection: a first import calls it in its transaction,
+    /// before the commit. PostgreSQL sorts each key with its parallel workers.
+    /// - Throws: the database's error when a key does not hold (a duplicate), which undoes the
+    ///   transaction it runs in.
+    public static func createPrimaryKeys(on database: any Database) async throws {
+        let sql = database.sql
+        guard SQLEngine(sql) == .postgres else { return }
+        let missing = try await missingPrimaryKeys(on: sql)
+        guard !missing.isEmpty else { return }
+        try await sql.raw("SET LOCAL maintenance_work_mem = '256MB'").run()
+        for key in missing {
+            try await sql.raw(SQLQueryString(addition(of: key))).run()
+        }
+    }
+
+    private static func missingPrimaryKeys(on sql: any SQLDatabase) async throws -> [(name: String, table: String, columns: String)] {
+        let present = Set(try await sql.raw("""
+            SELECT c.conname AS name FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+            WHERE n.nspname = current_schema() AND c.contype = 'p'
+            """).all().map { try $0.decode(column: "name", as: String.self) })
+        return primaryKeys.filter { !present.contains($0.name) }
+    }
+
+    private static func addition(of key: (name: String, table: String, columns: String)) -> String {
+        "ALTER TABLE \(key.table) ADD CONSTRAINT \(key.name) PRIMARY KEY (\(key.columns))"
     }
 
     /// Creates every index and foreign key that is missing (nothing is done when none is, as at most starts).
@@ -79,16 +132,24 @@ public enum RegistrySecondaryIndexes {
                 """).all().map { try $0.decode(column: "name", as: String.self) })
             missingKeys = foreignKeys.filter { !keys.contains($0.name) }
         }
-        guard !missing.isEmpty || !missingKeys.isEmpty else { return }
+        // An import killed before its commit leaves empty tables without their primary keys
+        // (their drop is not part of its transaction): they come first, the foreign keys rest on them.
+        let absentPrimaryKeys = postgres ? try await missingPrimaryKeys(on: sql) : []
+        guard !missing.isEmpty || !missingKeys.isEmpty || !absentPrimaryKeys.isEmpty else { return }
+        if !absentPrimaryKeys.isEmpty {
+            try await database.transaction { transaction in try await createPrimaryKeys(on: transaction) }
+        }
         // On PostgreSQL, two connections ("lanes") build at once (a CREATE INDEX lets another run
         // on the same table), so that the server uses both cores; SQLite has one writer. The
         // lanes are balanced by the build times of a million-row import (activities' indexes
-        // are the longest), and each ends by vacuuming and analysing its tables: as
-        // PostgreSQL's manual advises after a bulk load, fresh statistics for the planner, and
-        // a vacuum now rather than by autovacuum in the middle of the first searches (it also
-        // marks the pages all-visible, for index-only scans). A lane's vacuum or foreign key
-        // waits for the other lane's builds on the same tables; neither holds one table while
-        // waiting for another, so they cannot deadlock.
+        // are the longest), and each ends by analysing its tables, as PostgreSQL's manual
+        // advises after a bulk load: the planner gets the new tables' statistics before the
+        // first search. The tables are not vacuumed here: nothing in them is dead, and the
+        // visibility map (for index-only scans, which the registry's queries do not use) is set
+        // by autovacuum, which PostgreSQL 13 and later start after many inserts; a VACUUM took a
+        // quarter of the end of a million-row import. A lane's ANALYZE or foreign key waits for
+        // the other lane's builds on the same tables; neither holds one table while waiting for
+        // another, so they cannot deadlock.
         var statements: [[SQLQueryString]] = postgres ? [[], []] : [[]]
         for index in missing {
             statements[postgres ? index.lane : 0].append(SQLQueryString(creation(of: index)))
@@ -98,8 +159,8 @@ public enum RegistrySecondaryIndexes {
                 "ALTER TABLE \(ident: key.table) ADD CONSTRAINT \(ident: key.name) \(unsafeRaw: key.definition)")
         }
         if postgres {
-            for (lane, tables) in vacuumedTables.enumerated() {
-                statements[lane].append("VACUUM (ANALYZE) \(unsafeRaw: tables)")
+            for (lane, tables) in analysedTables.enumerated() {
+                statements[lane].append("ANALYZE \(unsafeRaw: tables)")
             }
         }
         let parts = statements.filter { !$0.isEmpty }

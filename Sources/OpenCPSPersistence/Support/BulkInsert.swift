@@ -42,6 +42,9 @@ enum BulkInsert {
         fileprivate let table: String
         fileprivate let columns: [String]
         fileprivate let conflict: String?
+        /// For rows known to be stored already, on PostgreSQL: the key they are found by and
+        /// the `SET` list of the `UPDATE` that writes them (see ``prepareUpdate``).
+        fileprivate var update: (key: String, assignments: String)?
         fileprivate let encoded: Encoded
         /// Whether there is no row to write.
         let isEmpty: Bool
@@ -57,21 +60,39 @@ enum BulkInsert {
         fileprivate var conflictTail: String { conflict.map { " ON CONFLICT \($0)" } ?? "" }
     }
 
-    /// Encodes `rows` (a value per column, nil for NULL) for `engine`, with an optional `ON CONFLICT` clause.
-    static func prepare(
-        _ rows: PackedRows, into table: String, columns: [String], integerColumns: Set<String> = [],
-        conflict: String?, for engine: Engine
+    /// Encodes `rows` for `engine`, with an optional `ON CONFLICT` clause: `COPY` text written
+    /// straight from the rows for PostgreSQL, packed values for the others.
+    static func prepare<Row: BulkRow>(
+        _ rows: [Row], into table: String, integerColumns: Set<String> = [], conflict: String?, for engine: Engine
     ) -> Payload {
-        precondition(rows.columns == columns.count, "rows of \(rows.columns) values for \(columns.count) columns")
         let encoded: Payload.Encoded
         switch engine {
         case .postgres:
-            encoded = .postgres(copyText(rows))
+            encoded = .postgres(Row.copyText(rows).buffer)
         case .sqlite, .generic:
-            encoded = .rows(rows, integerColumns: columns.map(integerColumns.contains))
+            encoded = .rows(Row.packed(rows), integerColumns: Row.columns.map(integerColumns.contains))
         }
-        return Payload(table: table, columns: columns, conflict: conflict, encoded: encoded, isEmpty: rows.isEmpty)
+        return Payload(table: table, columns: Row.columns, conflict: conflict, encoded: encoded, isEmpty: rows.isEmpty)
     }
+
+    /// Encodes rows that are all stored already, for PostgreSQL, as an update of the stored
+    /// rows found by `key`: `COPY` into a temporary table of the same shape, then one
+    /// `UPDATE ... FROM` it. Unlike `ON CONFLICT`, it needs no unique index on `key`, which a
+    /// first import has dropped. Each of `copied` takes the row's value; `assignments` adds
+    /// the `SET` items computed from the stored row (`version = professionals.version + 1`).
+    static func prepareUpdate<Row: BulkRow>(
+        _ rows: [Row], into table: String, key: String, copied: [String], assignments: String
+    ) -> Payload {
+        let staging = stagingTable(of: table)
+        let set = (copied.map { "\($0) = \(staging).\($0)" } + [assignments]).joined(separator: ", ")
+        var payload = Payload(
+            table: table, columns: Row.columns, conflict: nil, encoded: .postgres(Row.copyText(rows).buffer), isEmpty: rows.isEmpty)
+        payload.update = (key, set)
+        return payload
+    }
+
+    /// The temporary table rows are staged in before they are merged into `table`.
+    private static func stagingTable(of table: String) -> String { "opencps_bulk_\(table)" }
 
     /// Writes a payload made by ``prepare`` for this database's engine.
     static func send(_ payload: Payload, on database: any Database) async throws {
@@ -81,7 +102,7 @@ enum BulkInsert {
             guard let postgres = database as? any PostgresDatabase else {
                 preconditionFailure("a payload prepared for PostgreSQL is sent to another engine")
             }
-            try await copy(text, into: payload.table, columns: payload.columns, conflict: payload.conflict, on: postgres, logger: database.logger)
+            try await copy(text, of: payload, on: postgres, logger: database.logger)
         case .rows(let rows, let integerColumns):
             try await sendThroughSQLKit(rows.strings, payload: payload, integerColumns: integerColumns, on: database)
         }
@@ -93,7 +114,7 @@ enum BulkInsert {
     /// Writes a payload made by ``prepare`` for SQLite inside an ``SQLiteWriter``'s job.
     static func insert(_ payload: Payload, on session: SQLiteWriter.Session) throws {
         guard !payload.isEmpty else { return }
-        guard case .rows(let rows, let integerColumns) = payload.encoded else {
+        guard case .rows(let rows, let integerColumns) = payload.encoded, payload.update == nil else {
             preconditionFailure("a payload prepared for PostgreSQL is sent to SQLite")
         }
         let tuple = "(" + Array(repeating: "?", count: payload.columns.count).joined(separator: ", ") + ")"
@@ -133,63 +154,34 @@ enum BulkInsert {
         }
     }
 
-    /// Rows in COPY's text format: tab-separated, `\N` for NULL, one line a row.
-    private static func copyText(_ rows: PackedRows) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: rows.count * rows.columns * 16)
-        rows.forEachRow { cursor in
-            for index in 0..<rows.columns {
-                if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-                if let value = cursor.next() { writeCopyText(value, to: &buffer) } else { buffer.writeStaticString("\\N") }
-            }
-            buffer.writeInteger(UInt8(ascii: "\n"))
-        }
-        return buffer
-    }
-
     /// Sends rows with `COPY ... FROM STDIN` in text format, straight into the table or, with a
-    /// conflict clause, into a temporary table emptied at commit and then merged.
-    private static func copy(
-        _ data: ByteBuffer, into table: String, columns: [String], conflict: String?,
-        on postgres: any PostgresDatabase, logger: Logger
-    ) async throws {
-        let columnList = columns.joined(separator: ", ")
-        let staging = "opencps_bulk_\(table)"
+    /// conflict clause or as an update, into a temporary table emptied at commit and then merged.
+    private static func copy(_ data: ByteBuffer, of payload: Payload, on postgres: any PostgresDatabase, logger: Logger) async throws {
+        let table = payload.table
+        let columnList = payload.columns.joined(separator: ", ")
+        let staging = stagingTable(of: table)
+        let merge: String?
+        if let update = payload.update {
+            merge = "UPDATE \(table) SET \(update.assignments) FROM \(staging) WHERE \(table).\(update.key) = \(staging).\(update.key)"
+        } else {
+            merge = payload.conflict.map { "INSERT INTO \(table) (\(columnList)) SELECT \(columnList) FROM \(staging) ON CONFLICT \($0)" }
+        }
         try await postgres.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
-                if conflict != nil {
+                if merge != nil {
                     try await connection.query(PostgresQuery(unsafeSQL: """
                         CREATE TEMPORARY TABLE IF NOT EXISTS \(staging) (LIKE \(table) INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
                         """), logger: logger)
                 }
-                try await connection.copyFrom(table: conflict == nil ? table : staging, columns: columns, logger: logger) { writer in
+                try await connection.copyFrom(table: merge == nil ? table : staging, columns: payload.columns, logger: logger) { writer in
                     try await writer.write(data)
                 }
-                if let conflict {
-                    try await connection.query(PostgresQuery(unsafeSQL: """
-                        INSERT INTO \(table) (\(columnList)) SELECT \(columnList) FROM \(staging) ON CONFLICT \(conflict)
-                        """), logger: logger)
+                if let merge {
+                    try await connection.query(PostgresQuery(unsafeSQL: merge), logger: logger)
                     // Emptied now too: a second chunk in the same transaction must not merge the first again.
                     try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(staging)"), logger: logger)
                 }
             }
         }.get()
-    }
-
-    /// Writes a value in COPY's text format: backslash, tab, newline and carriage return escaped.
-    private static func writeCopyText(_ value: UnsafeBufferPointer<UInt8>, to buffer: inout ByteBuffer) {
-        let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
-        guard value.contains(where: special) else {
-            buffer.writeBytes(value)
-            return
-        }
-        for byte in value {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-            case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-            case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-            default: buffer.writeInteger(byte)
-            }
-        }
     }
 }

@@ -1,3 +1,12 @@
+import NIOCore
+
+/// Where a bulk row's values go, one after the other (nil for NULL): packed for SQLite's
+/// binds (``PackedRows``) or written as `COPY` text for PostgreSQL (``CopyTextRows``).
+protocol BulkValueSink {
+    /// Appends the next value of the row being built; the row is complete after its table's columns.
+    mutating func append(_ value: String?)
+}
+
 /// Rows of text values (or NULLs) packed one after the other in a single byte buffer, for the
 /// bulk inserts of an import.
 ///
@@ -8,7 +17,7 @@
 ///
 /// Layout: for each value, its length as 4 bytes (little-endian; `0xFFFFFFFF` for NULL), then
 /// its UTF-8 bytes.
-struct PackedRows: Sendable {
+struct PackedRows: BulkValueSink, Sendable {
     /// Values per row.
     let columns: Int
     /// Complete rows appended.
@@ -107,6 +116,67 @@ struct PackedRows: Sendable {
             let start = offset
             offset += Int(length)
             return UnsafeBufferPointer(rebasing: buffer[start..<offset])
+        }
+    }
+}
+
+/// Rows written straight in `COPY`'s text format: values separated by tabs, `\N` for NULL,
+/// backslash, tab, newline and carriage return escaped, one line a row. Writing them once
+/// here, rather than packing them and encoding the packed rows, spares a copy of every value;
+/// the text grows in an array (a `ByteBuffer`'s writes check their capacity and uniqueness
+/// byte by byte) and becomes a buffer once.
+struct CopyTextRows: BulkValueSink, Sendable {
+    /// Values per row.
+    let columns: Int
+    /// Complete rows written.
+    private(set) var count = 0
+    private var bytes: [UInt8] = []
+    private var valuesInRow = 0
+
+    /// Creates an empty text for rows of `columns` values.
+    init(columns: Int, reservingRows rows: Int = 0, bytesPerValue: Int = 12) {
+        self.columns = columns
+        bytes.reserveCapacity(rows * columns * (1 + bytesPerValue))
+    }
+
+    /// The text, for `COPY ... FROM STDIN`.
+    var buffer: ByteBuffer {
+        precondition(valuesInRow == 0, "the last row is incomplete")
+        return ByteBuffer(bytes: bytes)
+    }
+
+    /// Appends the next value of the row being written (nil for NULL).
+    mutating func append(_ value: String?) {
+        if valuesInRow > 0 { bytes.append(UInt8(ascii: "\t")) }
+        if var value {
+            value.withUTF8 { Self.appendEscaped($0, to: &bytes) }
+        } else {
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "N"))
+        }
+        valuesInRow += 1
+        if valuesInRow == columns {
+            bytes.append(UInt8(ascii: "\n"))
+            valuesInRow = 0
+            count += 1
+        }
+    }
+
+    /// Appends a value in COPY's text format: backslash, tab, newline and carriage return escaped.
+    static func appendEscaped(_ value: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
+        let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+        guard value.contains(where: special) else {
+            bytes.append(contentsOf: value)
+            return
+        }
+        for byte in value {
+            switch byte {
+            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            default: bytes.append(byte)
+            }
         }
     }
 }
