@@ -212,6 +212,15 @@ struct PKIEndpointTests {
             #expect(malformed.0 == 400 && malformed.1["code"] as? String == "request.malformed-body", "\(malformed.1)")
             let missingField = try await post("application/json", Data(#"{"profile": "signature"}"#.utf8))
             #expect(missingField.0 == 400 && missingField.1["code"] as? String == "request.malformed-body", "\(missingField.1)")
+            #expect(missingField.1["detail"] as? String == "csr is required", "\(missingField.1)")
+            var wrongType = fields
+            wrongType["givenName"] = 3
+            let mistyped = try await post("application/json", try JSONSerialization.data(withJSONObject: wrongType))
+            #expect(mistyped.0 == 400 && mistyped.1["detail"] as? String == "givenName must be a string", "\(mistyped.1)")
+            wrongType = fields
+            wrongType["validityYears"] = 2.5
+            let fraction = try await post("application/json", try JSONSerialization.data(withJSONObject: wrongType))
+            #expect(fraction.0 == 400 && (fraction.1["detail"] as? String)?.hasPrefix("validityYears") == true, "\(fraction.1)")
             #expect(try await post("application/json", nil).0 == 422)
             for contentType in ["text/plain", "application/jsonx", "application/x-www-form-urlencoded", nil] {
                 let refused = try await post(contentType, body)

@@ -24,6 +24,12 @@ public struct JSONContent: Sendable {
     /// Decodes the request's JSON body: a `DecodingError` (400) for malformed JSON, 422 without a
     /// body, 415 for another media type.
     public func decode<Body: Decodable>(_ type: Body.Type, from request: Request) throws -> Body {
+        try decoder.decode(Body.self, from: body(of: request), headers: request.headers)
+    }
+
+    /// The request's JSON body as bytes, after the same checks as ``decode(_:from:)``: 415 for
+    /// another media type, 422 without a body.
+    public func body(of request: Request) throws -> ByteBuffer {
         guard let contentType = request.headers.first(name: .contentType), Self.isJSON(contentType) else {
             throw Problem(status: .unsupportedMediaType, code: "http.415",
                           detail: "the body must be JSON (Content-Type: application/json)")
@@ -31,7 +37,14 @@ public struct JSONContent: Sendable {
         guard let body = request.body.data else {
             throw Abort(.unprocessableEntity)
         }
-        return try decoder.decode(Body.self, from: body, headers: request.headers)
+        return body
+    }
+
+    /// A response carrying JSON text already written (``FlatJSONWriter``).
+    public func response(json bytes: [UInt8], status: HTTPResponseStatus = .ok) -> Response {
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "application/json; charset=utf-8")
+        return Response(status: status, headers: headers, body: .init(buffer: ByteBuffer(bytes: bytes)))
     }
 
     /// A response carrying `value` as JSON (`application/json; charset=utf-8`, as Vapor writes it).

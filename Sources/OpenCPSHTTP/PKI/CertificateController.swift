@@ -34,8 +34,8 @@ public struct CertificateController: Sendable {
 
     @Sendable
     func issue(_ request: Request) async throws -> Response {
-        // JSONContent rather than request.content: issuance is the API's hot path.
-        let body = try json.decode(IssueCertificateBody.self, from: request)
+        // Read by FlatJSONObject rather than Codable: issuance is the API's hot path.
+        let body = try IssueCertificateBody(json: FlatJSONObject(bytes: json.body(of: request).readableBytesView))
         var validator = FieldValidator()
         let profile = validator.read("profile") { () throws -> CardCertificateProfile in
             guard let profile = CardCertificateProfile(rawValue: body.profile) else {
@@ -66,11 +66,11 @@ public struct CertificateController: Sendable {
             [.init(request: certificateRequest, profile: profile!, authority: role!)], actor: request.auditActor, on: request.db)
         let certificate = issued[0]
         let serial = certificate.serialHex
-        let response = try json.response(CertificateBody(
+        let response = json.response(json: CertificateBody(
             issuer: certificate.issuerSlug, serial: serial, profile: certificate.profile.rawValue,
             subject: certificate.subject, notBefore: certificate.notBefore, notAfter: certificate.notAfter,
             pem: certificate.pem, status: "good", revokedAt: nil, reason: nil
-        ), status: .created)
+        ).json, status: .created)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/certificates/\(certificate.issuerSlug)/\(serial)")
         return response
     }
@@ -164,6 +164,24 @@ public struct IssueCertificateBody: Content {
     public var cardDomain: String?
     /// Validity in years (1–10, default 3).
     public var validityYears: Int?
+
+    /// Reads the body from its JSON object; the errors are those `Codable` decoding would raise.
+    init(json: FlatJSONObject) throws {
+        profile = try json.string("profile")
+        issuer = try json.optionalString("issuer")
+        csr = try json.string("csr")
+        givenName = try json.string("givenName")
+        surname = try json.string("surname")
+        idNat = try json.string("idNat")
+        professionTitle = try json.string("professionTitle")
+        structureName = try json.string("structureName")
+        structureIdentifier = try json.string("structureIdentifier")
+        cardTypeCode = try json.optionalInteger("cardTypeCode")
+        cardIssuerIdentifier = try json.optionalString("cardIssuerIdentifier")
+        cardSerialNumber = try json.string("cardSerialNumber")
+        cardDomain = try json.optionalString("cardDomain")
+        validityYears = try json.optionalInteger("validityYears")
+    }
 }
 
 /// A revocation request.
@@ -208,6 +226,22 @@ public struct CertificateBody: Content {
         self.status = status
         self.revokedAt = revokedAt
         self.reason = reason
+    }
+
+    /// The body as JSON text, written field by field (the issuance path's answer).
+    var json: [UInt8] {
+        var writer = FlatJSONWriter(capacity: pem.utf8.count + subject.utf8.count + 256)
+        writer.add("issuer", issuer)
+        writer.add("serial", serial)
+        writer.add("profile", profile)
+        writer.add("subject", subject)
+        writer.add("notBefore", notBefore)
+        writer.add("notAfter", notAfter)
+        writer.add("pem", pem)
+        writer.add("status", status)
+        writer.add("revokedAt", revokedAt)
+        writer.add("reason", reason)
+        return writer.finish()
     }
 
     init(_ stored: StoredCertificate) {

@@ -1,4 +1,5 @@
 import Foundation
+import OpenCPSDomain
 import SwiftASN1
 
 /// Conversions between `Date` and the ASN.1 time types, always in UTC and to the second.
@@ -52,7 +53,8 @@ enum DERTime {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
         let (day, time) = secondOfDay < 0 ? (days - 1, secondOfDay + 86_400) : (days, secondOfDay)
-        let (year, month, dayOfMonth) = civilDate(daysSince1970: day)
+        let civil = CivilDate(daysSinceEpoch: Int(day))
+        let (year, month, dayOfMonth) = (Int64(civil.year), Int64(civil.month), Int64(civil.day))
         let utc = (1950..<2050).contains(year)
         bytes.append(utc ? DERWriter.Tag.utcTime : DERWriter.Tag.generalizedTime)
         bytes.append(utc ? 13 : 15)
@@ -72,20 +74,6 @@ enum DERTime {
         two(time / 60 % 60)
         two(time % 60)
         bytes.append(UInt8(ascii: "Z"))
-    }
-
-    /// The proleptic Gregorian date of a day counted from 1970-01-01 (H. Hinnant's
-    /// `civil_from_days`), for years 0 to 9999.
-    private static func civilDate(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Parses an RFC 5280 `Time` (UTCTime or GeneralizedTime).

@@ -15,11 +15,12 @@ actor IssuanceRecorder {
         var continuation: CheckedContinuation<Void, any Error>
     }
 
-    private let clock: any WallClock
+    private nonisolated let clock: any WallClock
     private var waiting: [Waiting] = []
     private var writing = false
-    /// The SQLite file's group commit, once looked for (`.some(nil)`: not SQLite, or no file).
-    private var sqliteGroupCommit: CertificateGroupCommit??
+    /// The SQLite file's group commit, once looked for (`.some(nil)`: not SQLite, or no file);
+    /// read without entering the actor, so that a caller does not queue on it for every issuance.
+    private nonisolated let sqliteGroupCommit = FoundGroupCommit()
     /// The most certificates in one transaction.
     private let batchLimit = 500
 
@@ -41,13 +42,11 @@ actor IssuanceRecorder {
     }
 
     /// The SQLite file's group commit, looked for at the first call.
-    private func groupCommit(for database: any Database) async throws -> CertificateGroupCommit? {
-        if let found = sqliteGroupCommit { return found }
+    private nonisolated func groupCommit(for database: any Database) async throws -> CertificateGroupCommit? {
+        if let found = sqliteGroupCommit.value { return found }
         let found = try await SQLiteWriter.open(for: database).map { CertificateGroupCommit(writer: $0, clock: clock) }
         // Another caller may have looked while this one waited: keep the first.
-        if let earlier = sqliteGroupCommit { return earlier }
-        sqliteGroupCommit = .some(found)
-        return found
+        return sqliteGroupCommit.keepFirst(found)
     }
 
     private func recordThroughFluent(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
@@ -85,5 +84,24 @@ actor IssuanceRecorder {
 
     private func insert(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
         try await CertificateRepository(database: database, clock: clock).insert(certificates)
+    }
+}
+
+/// The group commit an ``IssuanceRecorder`` found, behind a lock.
+private final class FoundGroupCommit: @unchecked Sendable {
+    // @unchecked: `found` is only touched under `lock`.
+    private let lock = NSLock()
+    private var found: CertificateGroupCommit??
+
+    /// What was found, nil when nobody has looked yet.
+    var value: CertificateGroupCommit?? { lock.withLock { found } }
+
+    /// Keeps `candidate` unless another caller's was kept first, and returns the one kept.
+    func keepFirst(_ candidate: CertificateGroupCommit?) -> CertificateGroupCommit? {
+        lock.withLock {
+            if let earlier = found { return earlier }
+            found = .some(candidate)
+            return candidate
+        }
     }
 }

@@ -1,0 +1,350 @@
+import Foundation
+import OpenCPSDomain
+
+/// A JSON object read for its top-level fields only: strings, integers and nulls are kept, any
+/// other value is skipped and remembered by kind, so that reading it as a string or an integer
+/// is refused with the message a `JSONDecoder` would give.
+///
+/// For the issuance request, which is flat: Foundation's decoder, through `Codable`, cost about
+/// a twentieth of the server's CPU per certificate. The grammar is RFC 8259's, strictly:
+/// anything a `JSONDecoder` refuses as malformed is refused here too (the tests hold the two
+/// side by side), and errors are `DecodingError`s, which the problem middleware words.
+struct FlatJSONObject {
+    /// A top-level value.
+    enum Value: Equatable {
+        case string(String)
+        case integer(Int)
+        case null
+        /// A number that is not an integer in `Int`'s range, as written.
+        case number(String)
+        case boolean
+        case array
+        case object
+    }
+
+    private var fields: [String: Value] = [:]
+
+    /// Reads `bytes`, which must be one JSON object (whitespace around it allowed).
+    /// - Throws: `DecodingError.dataCorrupted` when it is not valid JSON, or not an object.
+    init(bytes: some Collection<UInt8>) throws {
+        var scanner = Scanner(bytes: Array(bytes))
+        scanner.skipWhitespace()
+        guard scanner.peek() == UInt8(ascii: "{") else {
+            throw scanner.failure(scanner.atEnd ? "the body is empty" : "the body is not a JSON object")
+        }
+        scanner.index += 1
+        scanner.skipWhitespace()
+        if scanner.peek() == UInt8(ascii: "}") {
+            scanner.index += 1
+        } else {
+            while true {
+                scanner.skipWhitespace()
+                let key = try scanner.string()
+                scanner.skipWhitespace()
+                try scanner.expect(UInt8(ascii: ":"))
+                scanner.skipWhitespace()
+                fields[key] = try scanner.value()
+                scanner.skipWhitespace()
+                if scanner.peek() == UInt8(ascii: ",") {
+                    scanner.index += 1
+                    continue
+                }
+                try scanner.expect(UInt8(ascii: "}"))
+                break
+            }
+        }
+        scanner.skipWhitespace()
+        guard scanner.atEnd else { throw scanner.failure("unexpected text after the JSON object") }
+    }
+
+    /// The value of a field, nil when absent.
+    subscript(key: String) -> Value? { fields[key] }
+
+    /// A required string.
+    func string(_ key: String) throws -> String {
+        guard let value = fields[key] else {
+            throw DecodingError.keyNotFound(FieldKey(key), .init(codingPath: [], debugDescription: "no value for \(key)"))
+        }
+        guard let text = try optionalString(key) else {
+            throw DecodingError.valueNotFound(String.self, .init(codingPath: [FieldKey(key)], debugDescription: "\(key) is null: \(value)"))
+        }
+        return text
+    }
+
+    /// An optional string: nil when absent or null.
+    func optionalString(_ key: String) throws -> String? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw DecodingError.typeMismatch(String.self, .init(codingPath: [FieldKey(key)], debugDescription: "expected a string"))
+        }
+    }
+
+    /// An optional integer: nil when absent or null.
+    func optionalInteger(_ key: String) throws -> Int? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .integer(let number)?: return number
+        case .number(let text)?:
+            throw DecodingError.dataCorrupted(.init(codingPath: [FieldKey(key)], debugDescription: "the number \(text) is not an integer"))
+        default: throw DecodingError.typeMismatch(Int.self, .init(codingPath: [FieldKey(key)], debugDescription: "expected an integer"))
+        }
+    }
+
+    private struct FieldKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Reads JSON text byte by byte.
+    private struct Scanner {
+        let bytes: [UInt8]
+        var index = 0
+
+        init(bytes: [UInt8]) { self.bytes = bytes }
+
+        var atEnd: Bool { index >= bytes.count }
+        func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+
+        func failure(_ reason: String) -> DecodingError {
+            // No coding path: the problem middleware says "the body is not valid JSON".
+            DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "\(reason) (at byte \(index))"))
+        }
+
+        mutating func skipWhitespace() {
+            while let byte = peek(), byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
+        }
+
+        mutating func expect(_ byte: UInt8) throws {
+            guard peek() == byte else { throw failure("expected '\(Character(Unicode.Scalar(byte)))'") }
+            index += 1
+        }
+
+        mutating func value() throws -> Value {
+            guard let byte = peek() else { throw failure("a value is missing") }
+            switch byte {
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "{"):
+                try skipContainer(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), keyed: true)
+                return .object
+            case UInt8(ascii: "["):
+                try skipContainer(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), keyed: false)
+                return .array
+            case UInt8(ascii: "t"): try literal("true"); return .boolean
+            case UInt8(ascii: "f"): try literal("false"); return .boolean
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+            default: throw failure("unexpected character")
+            }
+        }
+
+        mutating func literal(_ word: StaticString) throws {
+            let count = word.utf8CodeUnitCount
+            guard index + count <= bytes.count,
+                  bytes[index..<index + count].elementsEqual(UnsafeBufferPointer(start: word.utf8Start, count: count)) else {
+                throw failure("unexpected word")
+            }
+            index += count
+        }
+
+        mutating func number() throws -> Value {
+            let start = index
+            if peek() == UInt8(ascii: "-") { index += 1 }
+            func digits() -> Int {
+                let from = index
+                while let byte = peek(), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
+                return index - from
+            }
+            let leadingZero = peek() == UInt8(ascii: "0")
+            let integerDigits = digits()
+            guard integerDigits > 0, !(leadingZero && integerDigits > 1) else { throw failure("malformed number") }
+            var integral = true
+            if peek() == UInt8(ascii: ".") {
+                index += 1
+                integral = false
+                guard digits() > 0 else { throw failure("malformed number") }
+            }
+            if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+                index += 1
+                integral = false
+                if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { throw failure("malformed number") }
+            }
+            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            if integral, let number = Int(text) { return .integer(number) }
+            return .number(text)
+        }
+
+        /// Skips an object or array, nested values included, checking its grammar.
+        mutating func skipContainer(open: UInt8, close: UInt8, keyed: Bool) throws {
+            try expect(open)
+            skipWhitespace()
+            if peek() == close {
+                index += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                if keyed {
+                    _ = try string()
+                    skipWhitespace()
+                    try expect(UInt8(ascii: ":"))
+                    skipWhitespace()
+                }
+                _ = try value()
+                skipWhitespace()
+                if peek() == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                try expect(close)
+                return
+            }
+        }
+
+        /// A string, its escapes decoded; unescaped control characters and invalid UTF-8 are refused.
+        mutating func string() throws -> String {
+            try expect(UInt8(ascii: "\""))
+            let start = index
+            // The common case: no escape, so the bytes are the string.
+            while let byte = peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+                guard byte >= 0x20 else { throw failure("a control character in a string") }
+                index += 1
+            }
+            var decoded = Array(bytes[start..<index])
+            while true {
+                guard let byte = peek() else { throw failure("an unterminated string") }
+                index += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    guard let text = String(validating: decoded, as: UTF8.self) else { throw failure("a string that is not UTF-8") }
+                    return text
+                case UInt8(ascii: "\\"):
+                    try escape(into: &decoded)
+                case 0..<0x20:
+                    throw failure("a control character in a string")
+                default:
+                    decoded.append(byte)
+                }
+            }
+        }
+
+        mutating func escape(into decoded: inout [UInt8]) throws {
+            guard let byte = peek() else { throw failure("an unterminated escape") }
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(byte)
+            case UInt8(ascii: "b"): decoded.append(0x08)
+            case UInt8(ascii: "f"): decoded.append(0x0C)
+            case UInt8(ascii: "n"): decoded.append(0x0A)
+            case UInt8(ascii: "r"): decoded.append(0x0D)
+            case UInt8(ascii: "t"): decoded.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hexQuad()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low one.
+                    guard peek() == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else {
+                        throw failure("a lone surrogate")
+                    }
+                    index += 2
+                    let low = try hexQuad()
+                    guard (0xDC00..<0xE000).contains(low) else { throw failure("a lone surrogate") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    throw failure("a lone surrogate")
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw failure("an invalid escape") }
+                decoded.append(contentsOf: UTF8.encode(unicode)!)
+            default:
+                throw failure("an invalid escape")
+            }
+        }
+
+        mutating func hexQuad() throws -> UInt32 {
+            guard index + 4 <= bytes.count else { throw failure("an unterminated escape") }
+            var value: UInt32 = 0
+            for byte in bytes[index..<index + 4] {
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw failure("an invalid escape")
+                }
+                value = value << 4 | UInt32(digit)
+            }
+            index += 4
+            return value
+        }
+    }
+}
+
+/// Writes a flat JSON object: `{"key":value,...}`, strings escaped as RFC 8259 requires,
+/// dates as ISO 8601 to the second in UTC (what Vapor's JSON encoder writes for the API).
+struct FlatJSONWriter {
+    private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
+
+    init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// The object's text, closed.
+    mutating func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    private mutating func key(_ name: StaticString) {
+        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// A string field; nil writes nothing (as `Encodable` leaves out a nil optional).
+    mutating func add(_ name: StaticString, _ value: String?) {
+        guard var value else { return }
+        key(name)
+        bytes.append(UInt8(ascii: "\""))
+        value.withUTF8 { utf8 in
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case 0..<0x20:
+                    let hex: StaticString = "0123456789abcdef"
+                    bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                              hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0x0F)]]
+                default: bytes.append(byte)
+                }
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A date field, `yyyy-MM-ddTHH:mm:ssZ` (the fraction of a second dropped); nil writes nothing.
+    mutating func add(_ name: StaticString, _ date: Date?) {
+        guard let date else { return }
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let (days, second) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        let (day, time) = second < 0 ? (days - 1, second + 86_400) : (days, second)
+        let civil = CivilDate(daysSinceEpoch: Int(day))
+        let (year, month, dayOfMonth) = (Int64(civil.year), Int64(civil.month), Int64(civil.day))
+        var text = ""
+        text.reserveCapacity(20)
+        func pad(_ value: Int64, _ width: Int) {
+            let digits = String(value)
+            text += String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        pad(year, 4); text += "-"; pad(month, 2); text += "-"; pad(dayOfMonth, 2); text += "T"
+        pad(time / 3600, 2); text += ":"; pad(time / 60 % 60, 2); text += ":"; pad(time % 60, 2); text += "Z"
+        add(name, text)
+    }
+}
