@@ -43,6 +43,27 @@ struct RegistryKeysTests {
         }
     }
 
+    @Test("a first import leaves planner statistics on the searched columns only (autovacuum analyses the rest)", .enabled(if: TestDatabase.isPostgres))
+    func statisticsAfterFirstImport() async throws {
+        try await withTestApp { app in
+            let sql = try #require(app.db as? any SQLDatabase)
+            let report = try await DirectoryImporter(database: app.db, clock: FixedWallClock(testNow), professionalsPerBatch: 7)
+                .run(reader: ExtractionLineReader(bytes: ExtractionGenerator(seed: 6).bytes(rows: 120)), source: "stats", actor: "test")
+            #expect(report.rowsImported == 120)
+            let rows = try await sql.raw("""
+                SELECT tablename, attname FROM pg_stats
+                WHERE schemaname = current_schema() AND tablename IN ('professionals', 'exercises', 'activities', 'structures')
+                ORDER BY tablename, attname
+                """).all()
+            let analysed = try rows.map { "\(try $0.decode(column: "tablename", as: String.self)).\(try $0.decode(column: "attname", as: String.self))" }
+            #expect(analysed == [
+                "activities.department", "activities.id", "activities.id_nat", "activities.profession_code", "activities.structure_id",
+                "exercises.id_nat", "exercises.profession_code", "professionals.id_nat", "professionals.name_key",
+                "structures.id", "structures.name_key",
+            ])
+        }
+    }
+
     @Test("a first import ends with every primary and foreign key in place", .enabled(if: TestDatabase.isPostgres))
     func keysAfterFirstImport() async throws {
         try await withTestApp { app in
