@@ -4,6 +4,7 @@ import OpenCPSApp
 import OpenCPSDomain
 import OpenCPSPersistence
 import SQLKit
+import Vapor
 import Testing
 
 /// On PostgreSQL a first import drops the registry's primary keys and builds them again in
@@ -12,6 +13,28 @@ import Testing
 struct RegistryKeysTests {
     static let primaryKeys = ["activities_pkey", "exercises_pkey", "professionals_pkey", "structures_pkey"]
     static let foreignKeys = ["activities_id_nat_fkey", "exercises_id_nat_fkey"]
+
+    /// The registry's columns that identify, join or sort rows: byte-wise collated (M0007) and
+    /// analysed at the end of a first import.
+    static let searchedColumns = [
+        "activities.department", "activities.id", "activities.id_nat", "activities.profession_code", "activities.structure_id",
+        "exercises.id_nat", "exercises.profession_code", "professionals.id_nat", "professionals.name_key",
+        "structures.id", "structures.name_key",
+    ]
+
+    /// `table.column` for each row of a catalogue query.
+    static func qualifiedColumns(_ rows: [any SQLRow], table: String, column: String) throws -> [String] {
+        try rows.map { "\(try $0.decode(column: table, as: String.self)).\(try $0.decode(column: column, as: String.self))" }
+    }
+
+    /// Imports 120 generated rows into the empty registry of `app` (a first import, seven
+    /// professionals a batch) and returns its database.
+    func firstImport(into app: Application, seed: UInt64) async throws -> any SQLDatabase {
+        let report = try await DirectoryImporter(database: app.db, clock: FixedWallClock(testNow), professionalsPerBatch: 7)
+            .run(reader: ExtractionLineReader(bytes: ExtractionGenerator(seed: seed).bytes(rows: 120)), source: "seed \(seed)", actor: "test")
+        #expect(report.rowsImported == 120)
+        return try #require(app.db as? any SQLDatabase)
+    }
 
     /// The names of the current schema's constraints of a kind (`p` primary, `f` foreign).
     func constraints(_ kind: String, on sql: any SQLDatabase) async throws -> [String] {
@@ -34,43 +57,29 @@ struct RegistryKeysTests {
                   AND collation_name = 'C'
                 ORDER BY table_name, column_name
                 """).all()
-            let binary = try rows.map { "\(try $0.decode(column: "table_name", as: String.self)).\(try $0.decode(column: "column_name", as: String.self))" }
-            #expect(binary == [
-                "activities.department", "activities.id", "activities.id_nat", "activities.profession_code", "activities.structure_id",
-                "exercises.id_nat", "exercises.profession_code", "professionals.id_nat", "professionals.name_key",
-                "structures.id", "structures.name_key",
-            ])
+            let binary = try Self.qualifiedColumns(rows, table: "table_name", column: "column_name")
+            #expect(binary == Self.searchedColumns)
         }
     }
 
     @Test("a first import leaves planner statistics on the searched columns only (autovacuum analyses the rest)", .enabled(if: TestDatabase.isPostgres))
     func statisticsAfterFirstImport() async throws {
         try await withTestApp { app in
-            let sql = try #require(app.db as? any SQLDatabase)
-            let report = try await DirectoryImporter(database: app.db, clock: FixedWallClock(testNow), professionalsPerBatch: 7)
-                .run(reader: ExtractionLineReader(bytes: ExtractionGenerator(seed: 6).bytes(rows: 120)), source: "stats", actor: "test")
-            #expect(report.rowsImported == 120)
+            let sql = try await firstImport(into: app, seed: 6)
             let rows = try await sql.raw("""
                 SELECT tablename, attname FROM pg_stats
                 WHERE schemaname = current_schema() AND tablename IN ('professionals', 'exercises', 'activities', 'structures')
                 ORDER BY tablename, attname
                 """).all()
-            let analysed = try rows.map { "\(try $0.decode(column: "tablename", as: String.self)).\(try $0.decode(column: "attname", as: String.self))" }
-            #expect(analysed == [
-                "activities.department", "activities.id", "activities.id_nat", "activities.profession_code", "activities.structure_id",
-                "exercises.id_nat", "exercises.profession_code", "professionals.id_nat", "professionals.name_key",
-                "structures.id", "structures.name_key",
-            ])
+            let analysed = try Self.qualifiedColumns(rows, table: "tablename", column: "attname")
+            #expect(analysed == Self.searchedColumns)
         }
     }
 
     @Test("a first import ends with every primary and foreign key in place", .enabled(if: TestDatabase.isPostgres))
     func keysAfterFirstImport() async throws {
         try await withTestApp { app in
-            let sql = try #require(app.db as? any SQLDatabase)
-            let report = try await DirectoryImporter(database: app.db, clock: FixedWallClock(testNow), professionalsPerBatch: 7)
-                .run(reader: ExtractionLineReader(bytes: ExtractionGenerator(seed: 5).bytes(rows: 120)), source: "keys", actor: "test")
-            #expect(report.rowsImported == 120)
+            let sql = try await firstImport(into: app, seed: 5)
             #expect(try await constraints("p", on: sql) == Self.primaryKeys)
             #expect(try await constraints("f", on: sql) == Self.foreignKeys)
             // The keys hold: a second professional with a stored idNat is refused.
