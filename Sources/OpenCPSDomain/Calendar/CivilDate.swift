@@ -65,9 +65,21 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
     ///   - date: the instant.
     ///   - utcOffsetSeconds: the offset of the wanted local time (3600 for CET in winter).
     public init(_ date: Date, utcOffsetSeconds: Int = 0) {
-        let seconds = Int((date.timeIntervalSince1970).rounded(.down)) + utcOffsetSeconds
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        self.init(daysSinceEpoch: days)
+        self = Self.dayAndSecond(of: date, utcOffsetSeconds: utcOffsetSeconds).day
+    }
+
+    /// The day a point in time falls on and the second of that day (0..<86,400), at a fixed
+    /// offset from UTC, the fraction of a second dropped: what a time stamp to the second
+    /// writes, without a `Calendar`.
+    /// - Parameters:
+    ///   - date: the instant.
+    ///   - utcOffsetSeconds: the offset of the wanted local time (0 for UTC).
+    public static func dayAndSecond(of date: Date, utcOffsetSeconds: Int = 0) -> (day: CivilDate, secondOfDay: Int) {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + utcOffsetSeconds
+        let (days, second) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        return second < 0
+            ? (CivilDate(daysSinceEpoch: days - 1), second + 86_400)
+            : (CivilDate(daysSinceEpoch: days), second)
     }
 
     /// The number of days since 1970-01-01 (negative before).

@@ -332,19 +332,30 @@ struct FlatJSONWriter {
     /// A date field, `yyyy-MM-ddTHH:mm:ssZ` (the fraction of a second dropped); nil writes nothing.
     mutating func add(_ name: StaticString, _ date: Date?) {
         guard let date else { return }
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        let (days, second) = seconds.quotientAndRemainder(dividingBy: 86_400)
-        let (day, time) = second < 0 ? (days - 1, second + 86_400) : (days, second)
-        let civil = CivilDate(daysSinceEpoch: Int(day))
-        let (year, month, dayOfMonth) = (Int64(civil.year), Int64(civil.month), Int64(civil.day))
-        var text = ""
-        text.reserveCapacity(20)
-        func pad(_ value: Int64, _ width: Int) {
-            let digits = String(value)
-            text += String(repeating: "0", count: max(0, width - digits.count)) + digits
+        let (day, time) = CivilDate.dayAndSecond(of: date)
+        key(name)
+        // Digits and separators only: nothing to escape.
+        bytes.append(UInt8(ascii: "\""))
+        digits(day.year, width: 4); bytes.append(UInt8(ascii: "-"))
+        digits(day.month, width: 2); bytes.append(UInt8(ascii: "-"))
+        digits(day.day, width: 2); bytes.append(UInt8(ascii: "T"))
+        digits(time / 3600, width: 2); bytes.append(UInt8(ascii: ":"))
+        digits(time / 60 % 60, width: 2); bytes.append(UInt8(ascii: ":"))
+        digits(time % 60, width: 2); bytes.append(UInt8(ascii: "Z"))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes a non-negative number in decimal, with leading zeros up to `width` digits.
+    private mutating func digits(_ value: Int, width: Int) {
+        var divisor = 1
+        var places = 1
+        while places < width || value / divisor >= 10 {
+            divisor *= 10
+            places += 1
         }
-        pad(year, 4); text += "-"; pad(month, 2); text += "-"; pad(dayOfMonth, 2); text += "T"
-        pad(time / 3600, 2); text += ":"; pad(time / 60 % 60, 2); text += ":"; pad(time % 60, 2); text += "Z"
-        add(name, text)
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
     }
 }

@@ -50,15 +50,12 @@ enum DERTime {
     /// to 2049, GeneralizedTime otherwise, as swift-certificates writes them, from the date's
     /// seconds alone (the issuance path writes two per certificate; a `Calendar` costs more).
     static func appendX509Time(_ date: Date, to bytes: inout [UInt8]) {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        let (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
-        let (day, time) = secondOfDay < 0 ? (days - 1, secondOfDay + 86_400) : (days, secondOfDay)
-        let civil = CivilDate(daysSinceEpoch: Int(day))
-        let (year, month, dayOfMonth) = (Int64(civil.year), Int64(civil.month), Int64(civil.day))
+        let (day, time) = CivilDate.dayAndSecond(of: date)
+        let (year, month, dayOfMonth) = (day.year, day.month, day.day)
         let utc = (1950..<2050).contains(year)
         bytes.append(utc ? DERWriter.Tag.utcTime : DERWriter.Tag.generalizedTime)
         bytes.append(utc ? 13 : 15)
-        func two(_ value: Int64) {
+        func two(_ value: Int) {
             bytes.append(UInt8(ascii: "0") + UInt8(value / 10))
             bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
         }
