@@ -42,16 +42,18 @@ public struct JSONContent: Sendable {
 
     /// A response carrying JSON text already written (``FlatJSONWriter``).
     public func response(json bytes: [UInt8], status: HTTPResponseStatus = .ok) -> Response {
-        var headers = HTTPHeaders()
-        headers.add(name: .contentType, value: "application/json; charset=utf-8")
-        return Response(status: status, headers: headers, body: .init(buffer: ByteBuffer(bytes: bytes)))
+        Self.response(status: status, body: .init(buffer: ByteBuffer(bytes: bytes)))
     }
 
     /// A response carrying `value` as JSON (`application/json; charset=utf-8`, as Vapor writes it).
     public func response<Body: Encodable>(_ value: Body, status: HTTPResponseStatus = .ok) throws -> Response {
+        Self.response(status: status, body: .init(data: try encoder.encode(value)))
+    }
+
+    private static func response(status: HTTPResponseStatus, body: Response.Body) -> Response {
         var headers = HTTPHeaders()
         headers.add(name: .contentType, value: "application/json; charset=utf-8")
-        return Response(status: status, headers: headers, body: .init(data: try encoder.encode(value)))
+        return Response(status: status, headers: headers, body: body)
     }
 
     /// Whether a `Content-Type` value names `application/json`, whatever its parameters and case.
