@@ -8,8 +8,8 @@ public struct DirectoryRecordFolder: Sendable {
     private var current: Professional?
     /// The structures first named since the last ``takeStructures()``, in the order named.
     private var newStructures: [Structure] = []
-    /// The idNatStruct of every structure named so far.
-    private var named: Set<String> = []
+    /// Every structure named so far.
+    private var named: Set<StructureIdentifier> = []
 
     /// Creates an empty folder.
     public init() {}
@@ -53,7 +53,7 @@ public struct DirectoryRecordFolder: Sendable {
             return
         }
         // Most rows name a structure seen before: it is built only the first time.
-        guard named.insert(identifier.idNatStruct).inserted else { return }
+        guard named.insert(identifier).inserted else { return }
         newStructures.append(Structure(
             identifier: identifier, name: name, sectorCode: record.secteurCode, department: record.department,
             address: record.address.isEmpty ? nil : record.address.postalAddress, legalEntity: record.finessJuridique))

@@ -6,36 +6,64 @@
 public enum NameKey {
     /// The key of a professional: last name, then first name.
     public static func make(lastName: String, firstName: String) -> String {
-        let last = normalise(lastName)
-        let first = normalise(firstName)
-        return first.isEmpty ? last : last + " " + first
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lastName.utf8.count + firstName.utf8.count + 1)
+        appendNormalised(lastName, to: &bytes)
+        let lastEnd = bytes.count
+        bytes.append(UInt8(ascii: " "))
+        appendNormalised(firstName, to: &bytes)
+        if bytes.count == lastEnd + 1 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The normalised form of any text (used for search prefixes too).
     public static func normalise(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        appendNormalised(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the normalised form of `text` to `bytes` (UTF-8). A bulk import computes a key
+    /// per professional and structure: ASCII letters, digits and separators, most of any
+    /// French name, are folded here byte by byte; only other characters go through ``fold(_:)``.
+    private static func appendNormalised(_ text: String, to bytes: inout [UInt8]) {
+        let start = bytes.count
         var pendingSpace = false
         for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x80 {
+                let byte = UInt8(value)
+                let folded: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"): folded = byte
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): folded = byte - 32
+                default:
+                    pendingSpace = bytes.count > start
+                    continue
+                }
+                if pendingSpace {
+                    bytes.append(UInt8(ascii: " "))
+                    pendingSpace = false
+                }
+                bytes.append(folded)
+                continue
+            }
             guard let folded = fold(scalar) else {
-                pendingSpace = !result.isEmpty
+                pendingSpace = bytes.count > start
                 continue
             }
             if pendingSpace {
-                result.append(" ")
+                bytes.append(UInt8(ascii: " "))
                 pendingSpace = false
             }
-            result.append(folded)
+            bytes.append(contentsOf: folded.utf8)
         }
-        return result
     }
 
+    /// The folded form of a character outside ASCII: its Latin base letters, nothing for a
+    /// combining mark, its upper case for another letter, nil for a separator.
     private static func fold(_ scalar: Unicode.Scalar) -> String? {
-        switch scalar.value {
-        case 0x30...0x39, 0x41...0x5A: return String(scalar)
-        case 0x61...0x7A: return String(Unicode.Scalar(scalar.value - 32)!)
-        default: break
-        }
         if let base = latinBase[scalar] { return base }
         // Combining marks (a decomposed accent) vanish without breaking the word.
         if (0x300...0x36F).contains(scalar.value) { return "" }
