@@ -91,6 +91,27 @@ struct DirectoryImportTests {
         }
     }
 
+    /// The digest a batch's audit entry records: SHA-256 of a line per professional (idNat, name
+    /// key), activity (id, structure) and structure (id, name key). Computed by the implementation
+    /// of commit 4e25a4b, which hashed each string on its own: the batch's rows, over several
+    /// 64 KiB chunks of lines, must still give it.
+    @Test("a batch's audit entry keeps its known digest")
+    func batchDigestKnownAnswer() async throws {
+        try await withTestApp { app in
+            let bytes = ExtractionGenerator(seed: 7).bytes(rows: 5_000)
+            let importer = DirectoryImporter(database: app.db, clock: FixedWallClock(testNow))
+            let report = try await importer.run(reader: ExtractionLineReader(bytes: bytes), source: "g.txt", actor: "test")
+            #expect(report.rowsImported == 5_000)
+            let sql = try #require(app.db as? any SQLDatabase)
+            let rows = try await sql.raw("SELECT entity_id, after_digest, detail FROM audit_log WHERE action = 'registry.import'").all()
+            #expect(rows.count == 1)
+            let entry = try #require(rows.first)
+            #expect(try entry.decode(column: "entity_id", as: String.self) == "g.txt:2-5001")
+            #expect(try entry.decode(column: "detail", as: String.self) == "3621 professionals, 5000 activities, 2370 structures")
+            #expect(try entry.decode(column: "after_digest", as: String.self) == "e10bbde7aba6131e6fb948bfee4160e3129dba118ff14ea8059a94335cc30f34")
+        }
+    }
+
     /// Small batches write each row with a statement of its own; a batch of the whole file
     /// writes most rows with the writer's statements of many rows.
     @Test("what is stored reads back as the file gives it: accents, tabs and backslashes, empty and absent values",

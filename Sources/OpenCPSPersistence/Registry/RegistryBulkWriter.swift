@@ -123,16 +123,25 @@ public struct RegistryBulkWriter: Sendable {
         }
         var structureRows = structures.map { StructureRow($0, updatedAt: now) }
         // The digest covers the rows in the batch's own order, whichever order they are written in.
+        // Each row's line is gathered with the others and hashed 64 KiB at a time: an update
+        // of the hash per string took 2.5 % of a million-row import.
         var hasher = SHA256()
-        func hash(_ parts: String...) {
-            for part in parts {
-                var part = part
-                part.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        var lines: [UInt8] = []
+        lines.reserveCapacity(1 << 16 + 256)
+        func hash(_ key: String, _ value: String) {
+            lines.append(contentsOf: key.utf8)
+            lines.append(UInt8(ascii: "|"))
+            lines.append(contentsOf: value.utf8)
+            lines.append(UInt8(ascii: "\n"))
+            if lines.count >= 1 << 16 {
+                hasher.update(data: lines)
+                lines.removeAll(keepingCapacity: true)
             }
         }
-        for row in professionalRows { hash(row.id_nat, "|", row.name_key, "\n") }
-        for row in activityRows { hash(row.id, "|", row.structure_id ?? "", "\n") }
-        for row in structureRows { hash(row.id, "|", row.name_key, "\n") }
+        for row in professionalRows { hash(row.id_nat, row.name_key) }
+        for row in activityRows { hash(row.id, row.structure_id ?? "") }
+        for row in structureRows { hash(row.id, row.name_key) }
+        hasher.update(data: lines)
         // Rows in key order land next to each other in the B-trees, which halves the page work.
         // A first import on PostgreSQL writes into tables without any index (they are built at
         // the end), where the order does not matter: sorting would only cost time.
