@@ -266,6 +266,29 @@ struct ExtractionLineReaderTests {
         #expect(!TextDecoding.isValidUTF8([0xC0, 0xAF]))
     }
 
+    @Test("UTF-8 validation agrees with the standard library's on ASCII runs mixed with good and bad sequences")
+    func utf8AgreesWithTheStandardLibrary() {
+        // Pieces that straddle the validator's eight-byte steps at every offset.
+        let pieces: [[UInt8]] = [
+            Array("é".utf8), Array("€".utf8), Array("😀".utf8), Array("Œ".utf8),
+            [0x80], [0xBF], [0xC0, 0xAF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xE0, 0x80, 0x80],
+            [0xF0, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0xC3, 0x28],
+        ]
+        var random = SplitMix64(seed: 2026)
+        var invalid = 0
+        for _ in 0..<5_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(random.next() % 5) {
+                for _ in 0..<Int(random.next() % 13) { bytes.append(UInt8(0x20 + random.next() % 0x5F)) }
+                if random.next() % 2 == 0 { bytes += pieces[Int(random.next() % UInt64(pieces.count))] }
+            }
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            if !expected { invalid += 1 }
+            #expect(TextDecoding.isValidUTF8(bytes) == expected, "\(bytes)")
+        }
+        #expect(invalid > 500 && invalid < 4_500)
+    }
+
     @Test("a file is read in chunks smaller than its lines")
     func smallChunks() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("opencps-reader-\(UUID().uuidString).txt")

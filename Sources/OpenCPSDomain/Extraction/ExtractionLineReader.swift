@@ -100,12 +100,10 @@ public final class ExtractionLineReader {
     private func nextRawLine() throws(ExtractionError) -> ([UInt8], Int)? {
         while true {
             let newline: Int? = buffer.withUnsafeBufferPointer { pointer in
-                var index = scanned
-                while index < pointer.count {
-                    if pointer[index] == 0x0A { return index }
-                    index += 1
-                }
-                return nil
+                guard let base = pointer.baseAddress, scanned < pointer.count,
+                      let found = memchr(base + scanned, 0x0A, pointer.count - scanned)
+                else { return nil }
+                return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             }
             if let newline {
                 let line = Array(buffer[start..<newline])
