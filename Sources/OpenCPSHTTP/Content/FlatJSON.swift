@@ -22,7 +22,7 @@ struct FlatJSONObject {
         case object
     }
 
-    private var fields: [String: Value] = [:]
+    private let fields: [String: Value]
 
     /// Reads `bytes`, which must be one JSON object (whitespace around it allowed).
     /// - Throws: `DecodingError.dataCorrupted` when it is not valid JSON, or not an object.
@@ -33,26 +33,11 @@ struct FlatJSONObject {
             throw scanner.failure(scanner.atEnd ? "the body is empty" : "the body is not a JSON object")
         }
         scanner.index += 1
-        scanner.skipWhitespace()
-        if scanner.peek() == UInt8(ascii: "}") {
-            scanner.index += 1
-        } else {
-            while true {
-                scanner.skipWhitespace()
-                let key = try scanner.string()
-                scanner.skipWhitespace()
-                try scanner.expect(UInt8(ascii: ":"))
-                scanner.skipWhitespace()
-                fields[key] = try scanner.value()
-                scanner.skipWhitespace()
-                if scanner.peek() == UInt8(ascii: ",") {
-                    scanner.index += 1
-                    continue
-                }
-                try scanner.expect(UInt8(ascii: "}"))
-                break
-            }
+        var fields: [String: Value] = [:]
+        try scanner.members(close: UInt8(ascii: "}"), keyed: true) { key, value in
+            if let key { fields[key] = value }
         }
+        self.fields = fields
         scanner.skipWhitespace()
         guard scanner.atEnd else { throw scanner.failure("unexpected text after the JSON object") }
     }
@@ -65,7 +50,7 @@ struct FlatJSONObject {
         guard let value = fields[key] else {
             throw DecodingError.keyNotFound(FieldKey(key), .init(codingPath: [], debugDescription: "no value for \(key)"))
         }
-        guard let text = try optionalString(key) else {
+        guard let text = try Self.string(value, key: key) else {
             throw DecodingError.valueNotFound(String.self, .init(codingPath: [FieldKey(key)], debugDescription: "\(key) is null: \(value)"))
         }
         return text
@@ -73,7 +58,12 @@ struct FlatJSONObject {
 
     /// An optional string: nil when absent or null.
     func optionalString(_ key: String) throws -> String? {
-        switch fields[key] {
+        try Self.string(fields[key], key: key)
+    }
+
+    /// The text of a field's value: nil when absent or null.
+    private static func string(_ value: Value?, key: String) throws -> String? {
+        switch value {
         case nil, .null?: return nil
         case .string(let text)?: return text
         default: throw DecodingError.typeMismatch(String.self, .init(codingPath: [FieldKey(key)], debugDescription: "expected a string"))
@@ -128,10 +118,12 @@ struct FlatJSONObject {
             switch byte {
             case UInt8(ascii: "\""): return .string(try string())
             case UInt8(ascii: "{"):
-                try skipContainer(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), keyed: true)
+                index += 1
+                try members(close: UInt8(ascii: "}"), keyed: true) { _, _ in }
                 return .object
             case UInt8(ascii: "["):
-                try skipContainer(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), keyed: false)
+                index += 1
+                try members(close: UInt8(ascii: "]"), keyed: false) { _, _ in }
                 return .array
             case UInt8(ascii: "t"): try literal("true"); return .boolean
             case UInt8(ascii: "f"): try literal("false"); return .boolean
@@ -178,9 +170,10 @@ struct FlatJSONObject {
             return .number(text)
         }
 
-        /// Skips an object or array, nested values included, checking its grammar.
-        mutating func skipContainer(open: UInt8, close: UInt8, keyed: Bool) throws {
-            try expect(open)
+        /// Reads the members of an object (`keyed`) or an array up to its closing byte, the
+        /// opening one already read, checking the grammar of nested values too; `each` gets every
+        /// member's key (nil in an array) and value.
+        mutating func members(close: UInt8, keyed: Bool, _ each: (String?, Value) -> Void) throws {
             skipWhitespace()
             if peek() == close {
                 index += 1
@@ -188,13 +181,14 @@ struct FlatJSONObject {
             }
             while true {
                 skipWhitespace()
+                var key: String?
                 if keyed {
-                    _ = try string()
+                    key = try string()
                     skipWhitespace()
                     try expect(UInt8(ascii: ":"))
                     skipWhitespace()
                 }
-                _ = try value()
+                each(key, try value())
                 skipWhitespace()
                 if peek() == UInt8(ascii: ",") {
                     index += 1
