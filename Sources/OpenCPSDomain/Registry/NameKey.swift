@@ -30,6 +30,13 @@ public enum NameKey {
     private static func appendNormalised(_ text: String, to bytes: inout [UInt8]) {
         let start = bytes.count
         var pendingSpace = false
+        /// Writes the space a run of separators left, before the next folded character.
+        func endSeparator() {
+            if pendingSpace {
+                bytes.append(UInt8(ascii: " "))
+                pendingSpace = false
+            }
+        }
         for scalar in text.unicodeScalars {
             let value = scalar.value
             if value < 0x80 {
@@ -42,22 +49,14 @@ public enum NameKey {
                     pendingSpace = bytes.count > start
                     continue
                 }
-                if pendingSpace {
-                    bytes.append(UInt8(ascii: " "))
-                    pendingSpace = false
-                }
+                endSeparator()
                 bytes.append(folded)
-                continue
-            }
-            guard let folded = fold(scalar) else {
+            } else if let folded = fold(scalar) {
+                endSeparator()
+                bytes.append(contentsOf: folded.utf8)
+            } else {
                 pendingSpace = bytes.count > start
-                continue
             }
-            if pendingSpace {
-                bytes.append(UInt8(ascii: " "))
-                pendingSpace = false
-            }
-            bytes.append(contentsOf: folded.utf8)
         }
     }
 
