@@ -1,4 +1,5 @@
 import Foundation
+import OpenCPSDomain
 
 /// A source of the current time, injected so that tests control it.
 public protocol WallClock: Sendable {
@@ -34,11 +35,50 @@ public final class FixedWallClock: WallClock, @unchecked Sendable {
 
 /// Timestamps as stored: ISO 8601 in UTC with milliseconds, which sort as text.
 enum StoredTimestamp {
+    private static let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+
+    /// `2026-12-03T12:22:18.795Z`: what `Date.ISO8601FormatStyle` writes (milliseconds cut,
+    /// not rounded, from the date's own seconds since 2001), written by hand for the years
+    /// 0000 to 9999: issuance stores four of these per certificate, and the format style
+    /// costs more than the rest of the record.
     static func string(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+        let sinceReference = date.timeIntervalSinceReferenceDate
+        let whole = sinceReference.rounded(.down)
+        guard whole.isFinite, abs(whole) < 1e15 else { return date.formatted(format) }
+        let milliseconds = min(999, Int((sinceReference - whole) * 1000))
+        let (days, secondOfDay) = (Int(whole) + 978_307_200).floorDividedAndModulo(86_400)
+        let day = CivilDate(daysSinceEpoch: days)
+        guard (0...9999).contains(day.year) else { return date.formatted(format) }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func digits(_ value: Int, _ count: Int) {
+                var value = value
+                for position in stride(from: index + count - 1, through: index, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                index += count
+            }
+            func mark(_ character: Unicode.Scalar) {
+                buffer[index] = UInt8(ascii: character)
+                index += 1
+            }
+            digits(day.year, 4); mark("-"); digits(day.month, 2); mark("-"); digits(day.day, 2)
+            mark("T"); digits(secondOfDay / 3600, 2); mark(":"); digits(secondOfDay / 60 % 60, 2); mark(":")
+            digits(secondOfDay % 60, 2); mark("."); digits(milliseconds, 3); mark("Z")
+            return index
+        }
     }
 
     static func date(_ text: String) -> Date? {
-        try? Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt).parse(text)
+        try? format.parse(text)
+    }
+}
+
+private extension Int {
+    /// The quotient rounded down and the remainder it leaves (0 ..< divisor), for negative values too.
+    func floorDividedAndModulo(_ divisor: Int) -> (Int, Int) {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 }
