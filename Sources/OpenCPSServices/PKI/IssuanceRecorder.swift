@@ -33,18 +33,18 @@ actor IssuanceRecorder {
     /// On an SQLite file, the group commit runs on the file's own writer
     /// (``CertificateGroupCommit``) and callers wait outside this actor; otherwise this actor
     /// runs it through Fluent.
-    nonisolated func record(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
+    nonisolated func record(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: () -> any Database) async throws {
         if let groupCommit = try await groupCommit(for: database) {
             try await groupCommit.record(certificates)
         } else {
-            try await recordThroughFluent(certificates, on: database)
+            try await recordThroughFluent(certificates, on: database())
         }
     }
 
     /// The SQLite file's group commit, looked for at the first call.
-    private nonisolated func groupCommit(for database: any Database) async throws -> CertificateGroupCommit? {
+    private nonisolated func groupCommit(for database: () -> any Database) async throws -> CertificateGroupCommit? {
         if let found = sqliteGroupCommit.value { return found }
-        let found = try await SQLiteWriter.open(for: database).map { CertificateGroupCommit(writer: $0, clock: clock) }
+        let found = try await SQLiteWriter.open(for: database()).map { CertificateGroupCommit(writer: $0, clock: clock) }
         // Another caller may have looked while this one waited: keep the first.
         return sqliteGroupCommit.keepFirst(found)
     }

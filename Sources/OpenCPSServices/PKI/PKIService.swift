@@ -118,8 +118,11 @@ public final class PKIService: Sendable {
     /// either every certificate is recorded or none is.
     /// - Returns: the certificates, in the order asked.
     /// Concurrent callers share transactions (group commit); each returns once its own
-    /// certificates are committed.
-    public func issue(_ requests: [IssuanceRequest], actor: String, on database: any Database) async throws -> [IssuedCertificate] {
+    /// certificates are committed. `database` is only asked for when it is needed: once an
+    /// SQLite file's group commit is found, never (a request's `db` costs a look-up per call).
+    public func issue(
+        _ requests: [IssuanceRequest], actor: String, on database: @autoclosure () -> any Database
+    ) async throws -> [IssuedCertificate] {
         let issued = try sign(requests)
         try await recorder.record(stored(issued, requests: requests).map { ($0, actor) }, on: database)
         return issued
