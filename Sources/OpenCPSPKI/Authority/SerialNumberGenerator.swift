@@ -1,3 +1,4 @@
+import Foundation
 import X509
 
 /// Makes certificate serial numbers: 16 random bytes (127 bits of entropy), positive,
@@ -15,6 +16,28 @@ public struct SerialNumberGenerator: Sendable {
     public func next() -> Certificate.SerialNumber {
         next(isTaken: { _ in false })
     }
+
+    /// Returns a fresh serial number that begins with the time: 6 bytes holding a marker bit
+    /// (0x40, so that the number stays positive and 16 bytes long) over 46 bits of milliseconds
+    /// since 1970, then 10 random bytes (80 bits of entropy, above the 64 bits the CA/Browser
+    /// Forum's Baseline Requirements ask of a serial).
+    ///
+    /// Serials made later sort after earlier ones (to the millisecond): stored in a B-tree (the
+    /// certificates' key, the audit log's entity index), each new one lands next to the last
+    /// instead of on a random page, so an issuance rewrites a few pages rather than one per index.
+    /// - Parameter date: the time of issuance (from 1970 to the year 4199).
+    public func next(at date: Date) -> Certificate.SerialNumber {
+        let milliseconds = UInt64(min(max(0, (date.timeIntervalSince1970 * 1000).rounded()), Double(Self.largestMillisecond)))
+        var bytes = random.bytes(16)
+        for index in 0..<6 {
+            bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> UInt64(40 - 8 * index))
+        }
+        bytes[0] |= 0x40
+        return Certificate.SerialNumber(bytes: bytes)
+    }
+
+    /// The largest time `next(at:)` writes: 46 bits of milliseconds.
+    private static let largestMillisecond: UInt64 = 1 << 46 - 1
 
     /// Returns a fresh serial number not yet in use.
     /// - Parameter isTaken: Called to reject a serial already in use (the caller's database);

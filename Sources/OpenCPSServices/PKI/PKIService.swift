@@ -129,15 +129,16 @@ public final class PKIService: Sendable {
     }
 
     /// Signs certificates without storing them: the CPU-bound half of issuance, to run
-    /// outside a transaction. Serial numbers carry 128 random bits (positive, 16 bytes); the
-    /// primary key of the certificates table refuses the impossible collision when recording.
+    /// outside a transaction. Serial numbers begin with the millisecond of issuance and carry
+    /// 80 random bits (``SerialNumberGenerator/next(at:)``: positive, 16 bytes); the primary
+    /// key of the certificates table refuses the impossible collision when recording.
     public func sign(_ requests: [IssuanceRequest]) throws -> [IssuedCertificate] {
         let now = clock.now()
         return try requests.map { item in
             guard let issuer = issuers[item.authority.slug] else {
                 throw PKIError.invalidConfiguration("no issuing CA \(item.authority.slug)")
             }
-            return try issuer.issue(item.request, profile: item.profile, now: now, serial: serials.next())
+            return try issuer.issue(item.request, profile: item.profile, now: now, serial: serials.next(at: now))
         }
     }
 

@@ -20,6 +20,34 @@ struct CardCertificateTests {
         #expect(Certificate.SerialNumber(hex: a.hex) == a)
     }
 
+    @Test("time-ordered serial numbers: 16 bytes, positive, the millisecond first, then 80 random bits")
+    func timeOrderedSerials() {
+        let issuedAt = Date(timeIntervalSince1970: 1_764_764_538.75)
+        let serial = SerialNumberGenerator(random: .seeded(44)).next(at: issuedAt)
+        // Known answer: the 0x40 marker bit over 1,764,764,538,750 ms (0x019A_E429_D77E), then the seed's bytes.
+        #expect(Array(serial.bytes.prefix(6)) == [0x41, 0x9A, 0xE4, 0x29, 0xD7, 0x7E])
+        #expect(serial.bytes.count == 16)
+        #expect(Array(serial.bytes.suffix(10)) == Array(SerialNumberGenerator(random: .seeded(44)).next().bytes.suffix(10)))
+        #expect(SerialNumberGenerator(random: .seeded(44)).next(at: issuedAt) == serial)
+
+        // Later serials sort after earlier ones, as numbers and as the stored hex, whatever their random part.
+        let generator = SerialNumberGenerator(random: .seeded(45))
+        var previous = generator.next(at: issuedAt)
+        for step in 1...200 {
+            let next = generator.next(at: issuedAt.addingTimeInterval(Double(step) / 1000))
+            #expect(next.bytes.lexicographicallyPrecedes(previous.bytes) == false)
+            #expect(previous.hex < next.hex)
+            previous = next
+        }
+        // Same millisecond: still distinct; the edges of the range stay positive and 16 bytes long.
+        #expect(generator.next(at: issuedAt) != generator.next(at: issuedAt))
+        for date in [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -5), Date.distantFuture] {
+            let edge = generator.next(at: date)
+            #expect(edge.bytes.count == 16)
+            #expect((0x40...0x7F).contains(edge.bytes[0]))
+        }
+    }
+
     @Test("the authentication certificate carries every field of the profile (RSA-2048)")
     func authenticationProfile() throws {
         let issued = try pki.issue(.authentication, key: pki.rsaCardKey, seed: 100)
