@@ -104,34 +104,81 @@ public struct VerifiedRequestKey: Sendable, Hashable {
 
     /// Reads a PKCS#10 request (PEM or DER) and keeps its public key once its signature
     /// verifies. The CSR subject is ignored: the registry decides the subject.
+    ///
+    /// The request is read as a tree of DER nodes (RFC 2986: the request information with its
+    /// version, subject, key and attributes; the signature algorithm; the signature) rather than
+    /// as swift-certificates' `CertificateSigningRequest`, whose parsed subject and attributes
+    /// nothing here uses: reading them cost as much as checking the signature. Signatures are
+    /// ECDSA with SHA-256, -384 or -512, RSA PKCS #1 v1.5 with SHA-256, -384 or -512, or Ed25519.
     /// - Parameter csr: PEM text or DER bytes.
     /// - Throws: ``PKIError`` `pki.invalid-csr` when it is not a request or its signature fails.
     public init(csr: [UInt8]) throws {
-        var der = csr
-        let request: CertificateSigningRequest
+        let der = try Self.der(csr)
+        guard let request = try? DER.parse(der), request.identifier == .sequence, case .constructed(let parts) = request.content,
+              let fields = Self.exactly(3, parts), fields[0].identifier == .sequence, case .constructed(let infoParts) = fields[0].content,
+              let info = Self.exactly(4, infoParts), (try? Int(derEncoded: info[0])) == 0, info[1].identifier == .sequence,
+              info[3].identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific),
+              let key = try? Certificate.PublicKey(derEncoded: info[2]),
+              let signature = try? ASN1BitString(derEncoded: fields[2]), signature.paddingBits == 0
+        else {
+            throw PKIError.invalidCSR("it is not a PKCS#10 request")
+        }
+        guard let algorithm = Self.signatureAlgorithm(fields[1]) else {
+            throw PKIError.invalidCSR("its signature algorithm is not one OpenCPS accepts (ECDSA or RSA with SHA-2, or Ed25519)")
+        }
+        guard key.isValidSignature(signature.bytes, for: fields[0].encodedBytes, signatureAlgorithm: algorithm) else {
+            throw PKIError.invalidCSR("its signature does not verify with its public key")
+        }
+        publicKey = key
+        subjectPublicKeyInfo = Array(info[2].encodedBytes)
+    }
+
+    /// The DER of a request given as DER, or as PEM text (possibly after blank space).
+    private static func der(_ csr: [UInt8]) throws -> [UInt8] {
+        let text = csr.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }
+        guard text.starts(with: "-----BEGIN".utf8) else { return csr }
         do {
-            if let text = String(bytes: csr, encoding: .utf8), text.contains("-----BEGIN") {
-                der = try PEMDocument(pemString: text).derBytes
-            }
-            request = try CertificateSigningRequest(derEncoded: der)
+            return try PEMDocument(pemString: String(decoding: text, as: UTF8.self)).derBytes
         } catch {
             throw PKIError.invalidCSR("it is not a PKCS#10 request")
         }
-        guard request.publicKey.isValidSignature(request.signature, for: request) else {
-            throw PKIError.invalidCSR("its signature does not verify with its public key")
-        }
-        publicKey = request.publicKey
-        subjectPublicKeyInfo = Self.subjectPublicKeyInfo(ofRequest: der)
     }
 
-    /// `certificationRequestInfo.subjectPKInfo`, the third field of the request's first.
-    private static func subjectPublicKeyInfo(ofRequest der: [UInt8]) -> [UInt8]? {
-        guard let root = try? DER.parse(der), case .constructed(let parts) = root.content,
-              let info = parts.first(where: { _ in true }), case .constructed(let fields) = info.content else { return nil }
-        var iterator = fields.makeIterator()
-        guard iterator.next() != nil, iterator.next() != nil, let key = iterator.next() else { return nil }
-        return Array(key.encodedBytes)
+    /// The nodes of a sequence when there are exactly `count` of them.
+    private static func exactly(_ count: Int, _ nodes: ASN1NodeCollection) -> [ASN1Node]? {
+        var found: [ASN1Node] = []
+        found.reserveCapacity(count)
+        for node in nodes {
+            guard found.count < count else { return nil }
+            found.append(node)
+        }
+        return found.count == count ? found : nil
     }
+
+    /// The signature algorithm an `AlgorithmIdentifier` names, among those accepted; ECDSA and
+    /// Ed25519 without parameters, RSA with NULL parameters or none (RFC 5758, RFC 8410, RFC 4055).
+    private static func signatureAlgorithm(_ node: ASN1Node) -> Certificate.SignatureAlgorithm? {
+        guard node.identifier == .sequence, case .constructed(let parts) = node.content else { return nil }
+        var iterator = parts.makeIterator()
+        guard let oidNode = iterator.next(), let oid = try? ASN1ObjectIdentifier(derEncoded: oidNode) else { return nil }
+        let parameters = iterator.next()
+        guard iterator.next() == nil, let (algorithm, nullParameters) = acceptedSignatureAlgorithms[oid] else { return nil }
+        if let parameters {
+            guard nullParameters, (try? ASN1Null(derEncoded: parameters)) != nil else { return nil }
+        }
+        return algorithm
+    }
+
+    /// The accepted signature algorithms, and whether each may carry NULL parameters.
+    private static let acceptedSignatureAlgorithms: [ASN1ObjectIdentifier: (Certificate.SignatureAlgorithm, Bool)] = [
+        [1, 2, 840, 10_045, 4, 3, 2]: (.ecdsaWithSHA256, false),
+        [1, 2, 840, 10_045, 4, 3, 3]: (.ecdsaWithSHA384, false),
+        [1, 2, 840, 10_045, 4, 3, 4]: (.ecdsaWithSHA512, false),
+        [1, 2, 840, 113_549, 1, 1, 11]: (.sha256WithRSAEncryption, true),
+        [1, 2, 840, 113_549, 1, 1, 12]: (.sha384WithRSAEncryption, true),
+        [1, 2, 840, 113_549, 1, 1, 13]: (.sha512WithRSAEncryption, true),
+        [1, 3, 101, 112]: (.ed25519, false),
+    ]
 }
 
 /// A certificate the issuer produced, with the values the database and the card need.

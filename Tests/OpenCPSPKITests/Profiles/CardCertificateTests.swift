@@ -116,6 +116,47 @@ struct CardCertificateTests {
         #expect(throws: PKIError.invalidCSR("")) { try CardCertificateRequest.publicKey(fromCSR: [1, 2, 3]) }
     }
 
+    @Test("requests made by OpenSSL are read as swift-certificates reads them, for every accepted algorithm", arguments: [
+        ("p256-sha256", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-sha256"]),
+        ("p384-sha384", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-sha384"]),
+        ("rsa2048-sha256", ["-newkey", "rsa:2048", "-sha256"]),
+        ("rsa2048-sha512", ["-newkey", "rsa:2048", "-sha512"]),
+        ("ed25519", ["-newkey", "ed25519"]),
+    ])
+    func opensslRequests(name: String, options: [String]) throws {
+        let file = pki.directory.appendingPathComponent("req-\(name).der")
+        let made = try run("/usr/bin/openssl", ["req", "-new"] + options + ["-nodes", "-keyout", file.path + ".key", "-subj", "/CN=ignored/O=x",
+                               "-outform", "DER", "-out", file.path])
+        try #require(made.status == 0, "\(made.output)")
+        let der = Array(try Data(contentsOf: file))
+        let reference = try CertificateSigningRequest(derEncoded: der)
+        let verified = try VerifiedRequestKey(csr: der)
+        #expect(verified.publicKey == reference.publicKey)
+        #expect(verified == (try VerifiedRequestKey(csr: Array(try reference.serializeAsPEM().pemString.utf8))))
+
+        // Any change to the signed part or to the signature, a cut anywhere, or bytes after the end: refused.
+        for index in stride(from: 4, to: der.count, by: 7) {
+            var changed = der
+            changed[index] ^= 0x20
+            #expect(throws: PKIError.self) { try VerifiedRequestKey(csr: changed) }
+        }
+        for length in stride(from: 0, to: der.count, by: 5) {
+            #expect(throws: PKIError.self) { try VerifiedRequestKey(csr: Array(der.prefix(length))) }
+        }
+        #expect(throws: PKIError.self) { try VerifiedRequestKey(csr: der + [0x00]) }
+    }
+
+    @Test("a request signed with SHA-1 is refused with the reason")
+    func sha1Request() throws {
+        let file = pki.directory.appendingPathComponent("req-sha1.der")
+        let made = try run("/usr/bin/openssl", ["req", "-new", "-newkey", "rsa:2048", "-sha1", "-nodes", "-keyout", file.path + ".key",
+                                "-subj", "/CN=ignored", "-outform", "DER", "-out", file.path])
+        try #require(made.status == 0, "\(made.output)")
+        #expect(throws: PKIError.invalidCSR("its signature algorithm is not one OpenCPS accepts (ECDSA or RSA with SHA-2, or Ed25519)")) {
+            try VerifiedRequestKey(csr: Array(try Data(contentsOf: file)))
+        }
+    }
+
     @Test("requests outside the profile are refused with a stable code")
     func validation() throws {
         var request = pki.request(key: pki.p256CardKey)
