@@ -95,4 +95,32 @@ struct SQLiteWriterTests {
             #expect(try await AuditLog(clock: FixedWallClock(testNow)).verify(on: app.db) == .intact(entries: 2))
         }
     }
+
+    @Test("the revocation index holds revoked and held certificates only, and the CRL query reads through it (M0008)")
+    func partialRevocationIndex() async throws {
+        try await withTestApp { app in
+            let sql = try #require(app.db as? any SQLDatabase)
+            let writer = try await SQLiteWriter.open(for: app.db)
+            try await store((1...20).map { (certificate(serial: String(format: "%02x", $0)), "operator:a") }, through: writer, on: app)
+            let repository = CertificateRepository(database: app.db, clock: FixedWallClock(testNow))
+            try await repository.revoke(issuer: "forte-personnes", serial: "05", reason: 1, at: testNow, actor: "operator:a")
+            try await repository.revoke(issuer: "forte-personnes", serial: "07", reason: 6, at: testNow, actor: "operator:a")
+            #expect(try await repository.revocations(issuer: "forte-personnes").map(\.serial).sorted() == ["05", "07"])
+            if TestDatabase.isPostgres {
+                let definition = try await sql.raw("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'certificates_revoked'")
+                    .first()?.decode(column: "indexdef", as: String.self)
+                #expect(definition?.hasSuffix("WHERE (revoked_at IS NOT NULL)") == true)
+            } else {
+                let plan = try await sql.raw("""
+                    EXPLAIN QUERY PLAN SELECT serial, revoked_at, reason, released_at FROM certificates
+                    WHERE issuer = 'forte-personnes' AND revoked_at IS NOT NULL
+                    """).all().map { try $0.decode(column: "detail", as: String.self) }
+                #expect(plan.contains { $0.contains("USING INDEX certificates_revoked") }, "\(plan)")
+                // Twenty certificates, two of them revoked or held: two entries in the index.
+                let entries = try await sql.raw("SELECT count(*) AS n FROM certificates INDEXED BY certificates_revoked WHERE revoked_at IS NOT NULL")
+                    .first()?.decode(column: "n", as: Int.self)
+                #expect(entries == 2)
+            }
+        }
+    }
 }

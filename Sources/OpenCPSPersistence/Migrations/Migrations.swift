@@ -13,6 +13,7 @@ public enum OpenCPSMigrations {
             M0005_IndexCardSuccessors(),
             M0006_NameKeyStatistics(),
             M0007_BinaryIdentifierCollation(),
+            M0008_PartialRevocationIndex(),
         ]
     }
 }
