@@ -1,8 +1,10 @@
 import Foundation
 import X509
 
-/// Makes certificate serial numbers: 16 random bytes (127 bits of entropy), positive,
-/// first byte non-zero, so the DER INTEGER is always exactly 16 bytes long.
+/// Makes certificate serial numbers, always positive and exactly 16 bytes long in DER:
+/// ``next()`` gives 16 random bytes (127 bits of entropy), for the CAs' own certificates;
+/// ``next(at:)`` begins with the time of issuance and ends with 80 random bits, for card
+/// certificates, which are stored by the million.
 public struct SerialNumberGenerator: Sendable {
     private let random: RandomBytes
 
