@@ -75,7 +75,12 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
     ///   - date: the instant.
     ///   - utcOffsetSeconds: the offset of the wanted local time (0 for UTC).
     public static func dayAndSecond(of date: Date, utcOffsetSeconds: Int = 0) -> (day: CivilDate, secondOfDay: Int) {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + utcOffsetSeconds
+        dayAndSecond(ofSecondsSince1970: Int(date.timeIntervalSince1970.rounded(.down)) + utcOffsetSeconds)
+    }
+
+    /// The day and the second of that day (0..<86,400) of a whole number of seconds since
+    /// 1970-01-01T00:00:00 (negative before), for callers that round a `Date` their own way.
+    public static func dayAndSecond(ofSecondsSince1970 seconds: Int) -> (day: CivilDate, secondOfDay: Int) {
         let (days, second) = seconds.quotientAndRemainder(dividingBy: 86_400)
         return second < 0
             ? (CivilDate(daysSinceEpoch: days - 1), second + 86_400)

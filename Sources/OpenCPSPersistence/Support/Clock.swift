@@ -46,8 +46,7 @@ enum StoredTimestamp {
         let whole = sinceReference.rounded(.down)
         guard whole.isFinite, abs(whole) < 1e15 else { return date.formatted(format) }
         let milliseconds = min(999, Int((sinceReference - whole) * 1000))
-        let (days, secondOfDay) = (Int(whole) + 978_307_200).floorDividedAndModulo(86_400)
-        let day = CivilDate(daysSinceEpoch: days)
+        let (day, secondOfDay) = CivilDate.dayAndSecond(ofSecondsSince1970: Int(whole) + 978_307_200)
         guard (0...9999).contains(day.year) else { return date.formatted(format) }
         return String(unsafeUninitializedCapacity: 24) { buffer in
             var index = 0
@@ -72,13 +71,5 @@ enum StoredTimestamp {
 
     static func date(_ text: String) -> Date? {
         try? format.parse(text)
-    }
-}
-
-private extension Int {
-    /// The quotient rounded down and the remainder it leaves (0 ..< divisor), for negative values too.
-    func floorDividedAndModulo(_ divisor: Int) -> (Int, Int) {
-        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
-        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 }
