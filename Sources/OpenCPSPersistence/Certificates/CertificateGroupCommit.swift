@@ -30,15 +30,7 @@ public final class CertificateGroupCommit: @unchecked Sendable {
     public init(writer: SQLiteWriter, clock: any WallClock) {
         self.writer = writer
         self.clock = clock
-        // Each certificate lands on a random leaf of two indexes (the serial's and the audit
-        // entity's): with SQLite's default 2 MB cache most of those leaves were read again
-        // from the file for every transaction. This keeps them (memory is taken as used).
-        writer.submit { session in try? session?.execute("PRAGMA cache_size = -\(Self.cacheKibibytes)") }
     }
-
-    /// The writer's page cache, in KiB: 64 MiB holds both indexes whole up to about 400,000
-    /// certificates (some 140 bytes a certificate), and their upper levels far beyond.
-    private static let cacheKibibytes = 65_536
 
     /// Stores the certificates and audits them; returns once they are committed.
     public func record(_ certificates: [(certificate: StoredCertificate, actor: String)]) async throws {
