@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+/// The `opencps` executable itself, started as an operator starts it (the other suites build
+/// the application in the test process). It keeps its data in an SQLite file of its own
+/// whatever the suite's database, so it runs on the SQLite leg only.
+@Suite("The opencps executable", .disabled(if: TestDatabase.isPostgres, "runs on the SQLite leg: the executable keeps its own SQLite file"))
+struct ExecutableTests {
+    /// The executable SwiftPM built beside the test runner.
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opencps")
+    }
+
+    /// A port nobody listens on now, chosen by the system.
+    static func freePort() throws -> Int {
+        let result = try ExternalTool.run("python3", ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+        return try #require(Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    /// Runs `opencps serve --demo` on a port of its own, without the test's own `OPENCPS_`
+    /// settings, waits until it answers, and stops it after `body`.
+    func withServer(_ body: (_ base: String, _ folder: URL) async throws -> Void) async throws {
+        let folder = try ExternalTool.temporaryFolder("executable")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let port = try Self.freePort()
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["serve", "--demo", "--data", folder.appendingPathComponent("data").path,
+                             "--hostname", "127.0.0.1", "--port", String(port), "--log-level", "warning"]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPENCPS_") }
+        let log = folder.appendingPathComponent("server.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: log)
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let base = "http://127.0.0.1:\(port)"
+        var up = false
+        for _ in 0..<600 where process.isRunning {
+            if try ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/health"]).output == "200" {
+                up = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try #require(up, "the server did not answer: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        try await body(base, folder)
+    }
+
+    /// Issues `count` certificates at once through the API with curl; returns their HTTP statuses.
+    func issueConcurrently(_ count: Int, base: String, folder: URL) throws -> [String] {
+        let key = folder.appendingPathComponent("key.pem").path
+        let csr = folder.appendingPathComponent("request.csr").path
+        let made = try ExternalTool.run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                                    "-subj", "/CN=test", "-keyout", key, "-out", csr])
+        try #require(made.status == 0, "\(made.output)")
+        let body: [String: Any] = [
+            "profile": "authentication", "csr": try String(contentsOfFile: csr, encoding: .utf8), "givenName": "CLAIRE", "surname": "LAMBERT",
+            "idNat": "810099990011", "professionTitle": "Médecin", "structureName": "CH DEMO", "structureIdentifier": "1250999018",
+            "cardSerialNumber": "1000000001",
+        ]
+        let bodyFile = folder.appendingPathComponent("issue.json")
+        try JSONSerialization.data(withJSONObject: body).write(to: bodyFile)
+        // One curl, `count` transfers in parallel (a URL range: the query string is ignored).
+        let result = try ExternalTool.run("curl", [
+            "-s", "--no-progress-meter", "-Z", "--parallel-max", String(count), "-o", "/dev/null", "-w", "%{http_code}\n",
+            "-H", "Authorization: Bearer demo-operator-token", "-H", "Content-Type: application/json",
+            "--data-binary", "@\(bodyFile.path)", "\(base)/api/v1/certificates?n=[1-\(count)]",
+        ])
+        return result.output.split(separator: "\n").map(String.init)
+    }
+
+    @Test("serve --demo starts on an empty folder, issues concurrently, and leaves an intact audit chain")
+    func serveDemo() async throws {
+        try await withServer { base, folder in
+            let statuses = try issueConcurrently(16, base: base, folder: folder)
+            #expect(statuses == Array(repeating: "201", count: 16))
+            let audit = try ExternalTool.run(Self.executable.path, ["audit", "verify", "--data", folder.appendingPathComponent("data").path])
+            #expect(audit.status == 0, "\(audit.output)")
+            #expect(audit.output.contains("intact"), "\(audit.output)")
+        }
+    }
+
+    @Test("an unknown command is refused with its usage and a non-zero exit")
+    func unknownCommand() throws {
+        let result = try ExternalTool.run(Self.executable.path, ["issue-everything"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("Usage"), "\(result.output)")
+    }
+}
