@@ -64,7 +64,10 @@ public final class OCSPListener: Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Every header this listener writes is its own: constant names, and values
+                    // that are constants, numbers, HTTP dates or hex; no byte of a request reaches
+                    // one. NIO's check of outbound header bytes took a tenth of a GET's samples.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(OCSPHTTPHandler(service: service))
                 }
             }

@@ -55,6 +55,8 @@ public final class PKIService: Sendable {
     public let publishing: RevocationPublishing
     private let issuers: [String: CertificateIssuer]
     private let responders: [String: OCSPResponder]
+    /// The CAs `responders` answers for: asking a set does not copy a responder out and back.
+    private let ocspSlugs: Set<String>
     private let crlBuilders: [String: CRLBuilder]
     private let clock: any WallClock
     private let serials: SerialNumberGenerator
@@ -92,6 +94,7 @@ public final class PKIService: Sendable {
         builders[hierarchy.root.slug] = try CRLBuilder(issuer: hierarchy.root, signingKey: hierarchy.root.signingKey(in: keyStore))
         self.issuers = issuers
         self.responders = responders
+        self.ocspSlugs = Set(responders.keys)
         self.crlBuilders = builders
     }
 
@@ -187,12 +190,12 @@ public final class PKIService: Sendable {
     // MARK: OCSP
 
     /// Whether this server answers OCSP for a CA slug.
-    public func servesOCSP(_ slug: String) -> Bool { responders[slug] != nil }
+    public func servesOCSP(_ slug: String) -> Bool { ocspSlugs.contains(slug) }
 
     /// The answer kept for this exact request (without nonce), if a fresh one is kept: no
     /// signature and no database, for the server's fast path.
     public func cachedOCSPAnswer(slug: String, request: [UInt8]) -> OCSPResponderResult? {
-        guard responders[slug] != nil else { return nil }
+        guard ocspSlugs.contains(slug) else { return nil }
         return cache.response(for: request, now: clock.now())
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OpenCPSDomain
 import OpenCPSPKI
 import SwiftASN1
 import Testing
@@ -81,6 +82,59 @@ struct OCSPResponderTests {
         let der = try resource("req-sha256.der")
         let encoded = Data(der).base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         #expect(OCSPRequest.derFromGETPathComponent(encoded) == der)
+    }
+
+    /// What the GET decoding did before it was written by hand: its own URL decoding (a `%`
+    /// not followed by two hex digits is kept as it is), the URL-safe alphabet mapped back,
+    /// padding added, then Foundation's decoder.
+    static func foundationDecoding(_ component: String) -> [UInt8]? {
+        let input = Array(component.utf8)
+        var base64: [UInt8] = []
+        var index = 0
+        while index < input.count {
+            var byte = input[index]
+            if byte == UInt8(ascii: "%"), index + 2 < input.count,
+               let escaped = UInt8(String(decoding: input[(index + 1)...(index + 2)], as: UTF8.self), radix: 16),
+               input[(index + 1)...(index + 2)].allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") }) {
+                byte = escaped
+                index += 2
+            }
+            base64.append(byte == UInt8(ascii: "-") ? UInt8(ascii: "+") : byte == UInt8(ascii: "_") ? UInt8(ascii: "/") : byte)
+            index += 1
+        }
+        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+        return Data(base64Encoded: Data(base64)).map { Array($0) }
+    }
+
+    @Test("GET path components decode as Foundation decodes them; random text never more laxly, and only padding splits them")
+    func getPathAgreesWithFoundation() {
+        var generator = SplitMix64(seed: 5019)
+        for length in 0..<200 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let standard = Data(bytes).base64EncodedString()
+            let unpadded = String(standard.prefix { $0 != "=" })
+            let urlSafe = unpadded.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            for form in [standard, unpadded, urlSafe, standard.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!] {
+                #expect(OCSPRequest.derFromGETPathComponent(form) == bytes, "\(form)")
+            }
+        }
+        // Text of base64 characters, padding, escapes and strangers, in random order.
+        let alphabet = Array("AQgw+/-_=%2B%2F%3D%zz% \n.é")
+        var agreed = 0
+        for _ in 0..<20_000 {
+            let text = String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let ours = OCSPRequest.derFromGETPathComponent(text)
+            let foundation = Self.foundationDecoding(text)
+            if ours == foundation {
+                agreed += 1
+            } else {
+                // Foundation takes `=` anywhere and any number of them (`"z2=+"`, `"gz2-="`,
+                // even `"="`); RFC 4648 pads the last group only, to four characters.
+                #expect(ours == nil, "\(text.debugDescription)")
+                #expect(text.replacingOccurrences(of: "%3D", with: "=").contains("="), "\(text.debugDescription)")
+            }
+        }
+        #expect(agreed > 19_000)
     }
 
     @Test("openssl ocsp verifies our responses with the delegated responder and checks the nonce")
