@@ -4,15 +4,16 @@
 #   - OCSP: OpenCPS (its OCSP listener, --ocsp-port, and its main port), `openssl ocsp` (OpenSSL's built-in responder) and cfssl `ocspserve`
 #     (pre-signed responses), under the same wrk load, POST and GET;
 #   - issuance: OpenCPS's API (each certificate stored and audited), cfssl `serve` under the
-#     same wrk load, and `openssl x509 -req` in a shell loop timed by hyperfine.
+#     same wrk load (alternated, --rounds times: this machine's share of its cores varies from
+#     minute to minute), and `openssl x509 -req` in a shell loop timed by hyperfine.
 # It prints a markdown table for docs/benchmarks.md.
 #
 # Usage: bash Benchmarks/pki/run.sh [--algorithm p256|rsa2048] [--duration S] [--warmup S]
 #                                   [--threads N] [--connections N] [--count N]
-#                                   [--only ocsp|issuance] [--markdown FILE] [--keep]
+#                                   [--only ocsp|issuance] [--rounds N] [--markdown FILE] [--keep]
 # Every option also reads an environment variable: PKI_BENCH_ALGORITHM, PKI_BENCH_DURATION,
 # PKI_BENCH_WARMUP, PKI_BENCH_THREADS, PKI_BENCH_CONNECTIONS, PKI_BENCH_COUNT,
-# PKI_BENCH_ONLY, PKI_BENCH_MARKDOWN; OPENCPS names the binary (default .build/release/opencps);
+# PKI_BENCH_ONLY, PKI_BENCH_ROUNDS, PKI_BENCH_MARKDOWN; OPENCPS names the binary (default .build/release/opencps);
 # PKI_BENCH_QUIET_BUDGET caps the seconds spent waiting for other work to leave the machine (180).
 #
 # Everything listens on 127.0.0.1 only, except `openssl ocsp`, whose -port binds every
@@ -31,6 +32,7 @@ CONNECTIONS=${PKI_BENCH_CONNECTIONS:-32}
 COUNT=${PKI_BENCH_COUNT:-1000}
 MARKDOWN=${PKI_BENCH_MARKDOWN:-}
 ONLY=${PKI_BENCH_ONLY:-all}
+ROUNDS=${PKI_BENCH_ROUNDS:-1}
 OPENSSL_SIGNINGS=200
 KEEP=0
 ORIGINAL_ARGS=("$@")
@@ -45,14 +47,16 @@ while [ $# -gt 0 ]; do
         --count) COUNT=$2; shift 2 ;;
         --markdown) MARKDOWN=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
 done
 case "$ALGORITHM" in p256|rsa2048) ;; *) echo "--algorithm is p256 or rsa2048" >&2; exit 2 ;; esac
 case "$ONLY" in all|ocsp|issuance) ;; *) echo "--only is ocsp or issuance" >&2; exit 2 ;; esac
 case "$DURATION$WARMUP" in *[!0-9]*) echo "--duration and --warmup are whole seconds" >&2; exit 2 ;; esac
+case "$ROUNDS" in ''|0|*[!0-9]*) echo "--rounds is a whole number from 1" >&2; exit 2 ;; esac
 
 # A private network namespace keeps openssl ocsp off every real interface.
 NETNS_NOTE="host network namespace: openssl ocsp listened on all interfaces during its runs"
@@ -415,23 +419,6 @@ db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
 print(db.execute("select count(*) from certificates").fetchone()[0], db.execute("select count(*) from audit_log").fetchone()[0])' \
         "$WORK/fixtures/data/opencps.sqlite"
 }
-read -r CERTS_BEFORE AUDIT_BEFORE < <(count_rows)
-measure ours-issue OURS_PID "Issuance" "OpenCPS API" "stored and audited; DB held $CERTS_BEFORE certificates before the warm-up" \
-    "$ISSUE_URL" post-json.lua "$WORK/issue.json" "Bearer $TOKEN"
-read -r CERTS_AFTER AUDIT_AFTER < <(count_rows)
-ISSUED_REQUESTS=$(grep -h '^RESULT' "$LOGS/wrk-ours-issue-warmup.txt" "$LOGS/wrk-ours-issue.txt" 2>/dev/null \
-    | sed -E 's/.*requests=([0-9]+).*/\1/' | awk '{ sum += $1 } END { print sum + 0 }')
-log "certificates stored: $CERTS_BEFORE -> $CERTS_AFTER, audit entries: $AUDIT_BEFORE -> $AUDIT_AFTER (wrk counted $ISSUED_REQUESTS answers)"
-stop "$OURS_PID"
-if OPENCPS_KEYSTORE_PASSPHRASE_FILE="$WORK/fixtures/data/keystore-passphrase" \
-    "$OPENCPS" audit verify --data "$WORK/fixtures/data" --log-level warning > "$LOGS/audit-verify.log" 2>&1; then
-    AUDIT_CHECK="audit chain verified intact afterwards (opencps audit verify)"
-else
-    AUDIT_CHECK="opencps audit verify FAILED (exit $?; see its log)"
-    cat "$LOGS/audit-verify.log" >&2
-fi
-log "$AUDIT_CHECK"
-
 PORT_CFSSL=$(free_port)
 start cfssl-serve cfssl serve -address 127.0.0.1 -port "$PORT_CFSSL" -ca "$PEERS/ca.pem" -ca-key "$PEERS/ca.key" -loglevel 3
 CFSSL_PID=$LAST_PID
@@ -441,9 +428,31 @@ status=$(curl -s -m 10 -o "$WORK/cfssl-signed.json" -w '%{http_code}' --data-bin
 [ "$status" = 200 ] || { echo "cfssl sign answered $status" >&2; cat "$WORK/cfssl-signed.json" >&2; exit 1; }
 python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["result"]["certificate"])' "$WORK/cfssl-signed.json" > "$WORK/cfssl-signed.pem"
 openssl verify -CAfile "$WORK/chain.pem" "$WORK/cfssl-signed.pem" > /dev/null
-measure cfssl-sign CFSSL_PID "Issuance" "cfssl serve" "signed only: nothing stored (no -db-config)" \
-    "http://127.0.0.1:$PORT_CFSSL/api/v1/cfssl/sign" post-json.lua "$WORK/cfssl-sign.json"
+
+# Both servers run; each round measures one, then the other.
+read -r CERTS_BEFORE AUDIT_BEFORE < <(count_rows)
+for round in $(seq "$ROUNDS"); do
+    suffix=""
+    [ "$ROUNDS" = 1 ] || suffix=", round $round"
+    measure "ours-issue-$round" OURS_PID "Issuance" "OpenCPS API$suffix" "stored and audited" \
+        "$ISSUE_URL" post-json.lua "$WORK/issue.json" "Bearer $TOKEN"
+    measure "cfssl-sign-$round" CFSSL_PID "Issuance" "cfssl serve$suffix" "signed only: nothing stored (no -db-config)" \
+        "http://127.0.0.1:$PORT_CFSSL/api/v1/cfssl/sign" post-json.lua "$WORK/cfssl-sign.json"
+done
+read -r CERTS_AFTER AUDIT_AFTER < <(count_rows)
+ISSUED_REQUESTS=$(cat "$LOGS"/wrk-ours-issue-*.txt 2>/dev/null | grep '^RESULT' \
+    | sed -E 's/.*requests=([0-9]+).*/\1/' | awk '{ sum += $1 } END { print sum + 0 }')
+log "certificates stored: $CERTS_BEFORE -> $CERTS_AFTER, audit entries: $AUDIT_BEFORE -> $AUDIT_AFTER (wrk counted $ISSUED_REQUESTS answers)"
 stop "$CFSSL_PID"
+stop "$OURS_PID"
+if OPENCPS_KEYSTORE_PASSPHRASE_FILE="$WORK/fixtures/data/keystore-passphrase" \
+    "$OPENCPS" audit verify --data "$WORK/fixtures/data" --log-level warning > "$LOGS/audit-verify.log" 2>&1; then
+    AUDIT_CHECK="audit chain verified intact afterwards (opencps audit verify)"
+else
+    AUDIT_CHECK="opencps audit verify FAILED (exit $?; see its log)"
+    cat "$LOGS/audit-verify.log" >&2
+fi
+log "$AUDIT_CHECK"
 
 # openssl x509 -req: one process per certificate, so start-up is included.
 log "timing $OPENSSL_SIGNINGS x openssl x509 -req with hyperfine"
@@ -502,6 +511,17 @@ DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no -- Sources Packag
     echo
     [ -z "${CERTS_BEFORE:-}" ] || echo "OpenCPS issuance: certificates in the database $CERTS_BEFORE → $CERTS_AFTER, audit entries $AUDIT_BEFORE → $AUDIT_AFTER" \
         "(wrk counted $ISSUED_REQUESTS answers over warm-up and measurement); $AUDIT_CHECK."
+    [ -z "${CERTS_BEFORE:-}" ] || awk -F"$SEP" '$1 == "Issuance" && $2 ~ /^OpenCPS API/ { ours[++n] = $3 }
+        $1 == "Issuance" && $2 ~ /^cfssl serve/ { peer[++m] = $3 }
+        END {
+            for (i = 1; i <= n && i <= m; i++) { r[i] = 100 * ours[i] / peer[i]; list = list (i > 1 ? ", " : "") sprintf("%.0f %%", r[i]) }
+            if (n > 1) {
+                # the median of the ratios, round by round
+                for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+                median = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+                printf "OpenCPS API against cfssl serve, round by round: %s (median %.0f %%).\n", list, median
+            } else if (n == 1) printf "OpenCPS API against cfssl serve: %s.\n", list
+        }' "$RESULTS"
 } > "$WORK/table.md"
 cat "$WORK/table.md"
 if [ -n "$MARKDOWN" ]; then cp "$WORK/table.md" "$MARKDOWN"; fi
