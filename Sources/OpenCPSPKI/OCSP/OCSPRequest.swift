@@ -133,8 +133,9 @@ public struct OCSPRequest: Sendable, Hashable {
     public static func derFromGETPathComponent(_ pathComponent: String) -> [UInt8]? {
         // Byte by byte, into one array: this runs on every GET, and Foundation's string and
         // base64 methods (four copies of the request) cost more than the rest of the answer.
-        // It accepts what `Data(base64Encoded:)` accepts after the URL decoding (padding
-        // optional, `-` and `_` for `+` and `/`), which a test holds it to.
+        // After the URL decoding it reads what the former path through `Data(base64Encoded:)`
+        // read (`-` and `_` for `+` and `/`, the final padding optional), except `=` anywhere
+        // but at the end of the last group, which Foundation let through; a test holds it to both.
         func hexValue(_ byte: UInt8) -> UInt8? {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
