@@ -53,16 +53,8 @@ struct ExecutableTests {
 
     /// Issues `count` certificates at once through the API with curl; returns their HTTP statuses.
     func issueConcurrently(_ count: Int, base: String, folder: URL) throws -> [String] {
-        let key = folder.appendingPathComponent("key.pem").path
-        let csr = folder.appendingPathComponent("request.csr").path
-        let made = try ExternalTool.run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                                                    "-subj", "/CN=test", "-keyout", key, "-out", csr])
-        try #require(made.status == 0, "\(made.output)")
-        let body: [String: Any] = [
-            "profile": "authentication", "csr": try String(contentsOfFile: csr, encoding: .utf8), "givenName": "CLAIRE", "surname": "LAMBERT",
-            "idNat": "810099990011", "professionTitle": "Médecin", "structureName": "CH DEMO", "structureIdentifier": "1250999018",
-            "cardSerialNumber": "1000000001",
-        ]
+        let csr = try TestIssuance.csr(in: folder, name: "request", newKey: ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        let body = TestIssuance.fields(csr: csr)
         let bodyFile = folder.appendingPathComponent("issue.json")
         try JSONSerialization.data(withJSONObject: body).write(to: bodyFile)
         // One curl, `count` transfers in parallel (a URL range: the query string is ignored).

@@ -53,15 +53,8 @@ struct PKIEndpointTests {
 
     /// Issues a certificate for a fresh OpenSSL key through the API; returns its serial and PEM file.
     func issue(_ base: String, folder: URL, name: String, profile: String = "authentication") async throws -> (serial: String, file: URL) {
-        let key = folder.appendingPathComponent("\(name).key").path
-        let csr = folder.appendingPathComponent("\(name).csr").path
-        let generated = try ExternalTool.run("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-subj", "/CN=ignored", "-out", csr])
-        #expect(generated.status == 0, "\(generated.output)")
-        let body: [String: Any] = [
-            "profile": profile, "csr": try String(contentsOfFile: csr, encoding: .utf8), "givenName": "CLAIRE", "surname": "LAMBERT",
-            "idNat": "810099990011", "professionTitle": "Médecin", "structureName": "CH DEMO", "structureIdentifier": "1250999018",
-            "cardSerialNumber": "1000000001",
-        ]
+        let csr = try TestIssuance.csr(in: folder, name: name, newKey: ["rsa:2048"])
+        let body = TestIssuance.fields(csr: csr, profile: profile)
         let (status, data, _) = try await fetch(
             "\(base)/api/v1/certificates", method: "POST",
             headers: ["Authorization": "Bearer \(testOperatorToken)", "Content-Type": "application/json"],
@@ -183,15 +176,8 @@ struct PKIEndpointTests {
     @Test("the issuance API reads JSON whatever the case and parameters of its media type, and answers bad bodies with a problem")
     func issuanceBodies() async throws {
         try await withServer { _, base, _, folder in
-            let key = folder.appendingPathComponent("bodies.key").path
-            let csrFile = folder.appendingPathComponent("bodies.csr").path
-            _ = try ExternalTool.run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                                                 "-keyout", key, "-subj", "/CN=ignored", "-out", csrFile])
-            let fields: [String: Any] = [
-                "profile": "signature", "csr": try String(contentsOfFile: csrFile, encoding: .utf8), "givenName": "CLAIRE",
-                "surname": "LAMBERT", "idNat": "810099990011", "professionTitle": "Médecin", "structureName": "CH DEMO",
-                "structureIdentifier": "1250999018", "cardSerialNumber": "1000000002",
-            ]
+            let csr = try TestIssuance.csr(in: folder, name: "bodies", newKey: ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+            let fields = TestIssuance.fields(csr: csr, profile: "signature", cardSerialNumber: "1000000002")
             let body = try JSONSerialization.data(withJSONObject: fields)
             func post(_ contentType: String?, _ data: Data?) async throws -> (Int, [String: Any], [AnyHashable: Any]) {
                 var headers = ["Authorization": "Bearer \(testOperatorToken)"]
