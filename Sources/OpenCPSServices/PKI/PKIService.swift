@@ -55,8 +55,6 @@ public final class PKIService: Sendable {
     public let publishing: RevocationPublishing
     private let issuers: [String: CertificateIssuer]
     private let responders: [String: OCSPResponder]
-    /// The CAs `responders` answers for: asking a set does not copy a responder out and back.
-    private let ocspSlugs: Set<String>
     private let crlBuilders: [String: CRLBuilder]
     private let clock: any WallClock
     private let serials: SerialNumberGenerator
@@ -94,7 +92,6 @@ public final class PKIService: Sendable {
         builders[hierarchy.root.slug] = try CRLBuilder(issuer: hierarchy.root, signingKey: hierarchy.root.signingKey(in: keyStore))
         self.issuers = issuers
         self.responders = responders
-        self.ocspSlugs = Set(responders.keys)
         self.crlBuilders = builders
     }
 
@@ -190,12 +187,15 @@ public final class PKIService: Sendable {
     // MARK: OCSP
 
     /// Whether this server answers OCSP for a CA slug.
-    public func servesOCSP(_ slug: String) -> Bool { ocspSlugs.contains(slug) }
+    public func servesOCSP(_ slug: String) -> Bool {
+        // Asks the keys: `responders[slug] != nil` copied a whole responder out and back.
+        responders.keys.contains(slug)
+    }
 
     /// The answer kept for this exact request (without nonce), if a fresh one is kept: no
     /// signature and no database, for the server's fast path.
     public func cachedOCSPAnswer(slug: String, request: [UInt8]) -> OCSPResponderResult? {
-        guard ocspSlugs.contains(slug) else { return nil }
+        guard servesOCSP(slug) else { return nil }
         return cache.response(for: request, now: clock.now())
     }
 
