@@ -88,15 +88,16 @@ struct OCSPResponderTests {
     /// not followed by two hex digits is kept as it is), the URL-safe alphabet mapped back,
     /// padding added, then Foundation's decoder.
     static func foundationDecoding(_ component: String) -> [UInt8]? {
+        func hexValue(_ byte: UInt8) -> UInt8? {
+            byte < 0x80 ? Character(Unicode.Scalar(byte)).hexDigitValue.map(UInt8.init) : nil
+        }
         let input = Array(component.utf8)
         var base64: [UInt8] = []
         var index = 0
         while index < input.count {
             var byte = input[index]
-            if byte == UInt8(ascii: "%"), index + 2 < input.count,
-               let escaped = UInt8(String(decoding: input[(index + 1)...(index + 2)], as: UTF8.self), radix: 16),
-               input[(index + 1)...(index + 2)].allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") }) {
-                byte = escaped
+            if byte == UInt8(ascii: "%"), index + 2 < input.count, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
+                byte = high << 4 | low
                 index += 2
             }
             base64.append(byte == UInt8(ascii: "-") ? UInt8(ascii: "+") : byte == UInt8(ascii: "_") ? UInt8(ascii: "/") : byte)
