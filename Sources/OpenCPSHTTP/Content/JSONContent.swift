@@ -31,14 +31,19 @@ public struct JSONContent: Sendable {
     /// another media type, 422 without a body.
     public func body(of request: Request) throws -> ByteBuffer {
         guard let contentType = request.headers.first(name: .contentType), Self.isJSON(contentType) else {
-            throw Problem(status: .unsupportedMediaType, code: "http.415",
-                          detail: "the body must be JSON (Content-Type: application/json)")
+            throw Self.notJSON
         }
         guard let body = request.body.data else {
-            throw Abort(.unprocessableEntity)
+            throw Self.noBody
         }
         return body
     }
+
+    /// The refusal of a body that is not JSON (415).
+    static let notJSON = Problem(status: .unsupportedMediaType, code: "http.415", detail: "the body must be JSON (Content-Type: application/json)")
+
+    /// The refusal of a request without a body (422), as Vapor words it.
+    static var noBody: Problem { ProblemMiddleware.problem(for: Abort(.unprocessableEntity)) }
 
     /// A response carrying JSON text already written (``FlatJSONWriter``).
     public func response(json bytes: [UInt8], status: HTTPResponseStatus = .ok) -> Response {

@@ -13,6 +13,7 @@ public struct CertificateController: Sendable {
     private let pki: PKIService
     private let tokens: OperatorTokens
     private let clock: any WallClock
+    private let issuance: CertificateIssuanceEndpoint
     private let json = JSONContent()
 
     /// Creates the controller.
@@ -20,6 +21,7 @@ public struct CertificateController: Sendable {
         self.pki = pki
         self.tokens = tokens
         self.clock = clock
+        self.issuance = CertificateIssuanceEndpoint(pki: pki, clock: clock)
     }
 
     /// Registers the routes under `api`.
@@ -34,44 +36,9 @@ public struct CertificateController: Sendable {
 
     @Sendable
     func issue(_ request: Request) async throws -> Response {
-        // Read by FlatJSONObject rather than Codable: issuance is the API's hot path.
-        let body = try IssueCertificateBody(json: FlatJSONObject(bytes: json.body(of: request).readableBytesView))
-        var validator = FieldValidator()
-        let profile = validator.read("profile") { () throws -> CardCertificateProfile in
-            guard let profile = CardCertificateProfile(rawValue: body.profile) else {
-                throw Problem(status: .unprocessableEntity, code: "field.unknown-code", detail: "must be one of \(CardCertificateProfile.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return profile
-        }
-        let role = validator.read("issuer") { () throws -> IssuingCARole in
-            guard let role = IssuingCARole(rawValue: body.issuer ?? IssuingCARole.fortePersonnes.rawValue) else {
-                throw Problem(status: .unprocessableEntity, code: "field.unknown-code", detail: "must be one of \(IssuingCARole.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return role
-        }
-        let key = validator.read("csr") { try VerifiedRequestKey(csr: Self.derFromPEM(body.csr)) }
-        _ = validator.read("idNat") { try IdNat(body.idNat) }
-        if !(1...10).contains(body.validityYears ?? 3) {
-            validator.refuse("validityYears", code: "field.out-of-range", reason: "must be between 1 and 10")
-        }
-        try validator.finish()
-        let now = clock.now()
-        let certificateRequest = CardCertificateRequest(
-            givenName: body.givenName, surname: body.surname, idNat: body.idNat, professionTitle: body.professionTitle,
-            structureName: body.structureName, structureIdentifier: body.structureIdentifier, cardTypeCode: body.cardTypeCode ?? 0,
-            cardIssuerIdentifier: body.cardIssuerIdentifier ?? "80276", cardSerialNumber: body.cardSerialNumber,
-            cardDomain: body.cardDomain ?? "cps.opencps.invalid", key: key!,
-            notBefore: now, notAfter: now.addingTimeInterval(Double(body.validityYears ?? 3) * 365 * 86_400))
-        let issued = try await pki.issue(
-            [.init(request: certificateRequest, profile: profile!, authority: role!)], actor: request.auditActor, on: request.db)
-        let certificate = issued[0]
-        let serial = certificate.serialHex
-        let response = json.response(json: CertificateBody(
-            issuer: certificate.issuerSlug, serial: serial, profile: certificate.profile.rawValue,
-            subject: certificate.subject, notBefore: certificate.notBefore, notAfter: certificate.notAfter,
-            pem: certificate.pem, status: "good", revokedAt: nil, reason: nil
-        ).json, status: .created)
-        response.headers.replaceOrAdd(name: .location, value: "/api/v1/certificates/\(certificate.issuerSlug)/\(serial)")
+        let answer = try await issuance.issue(body: json.body(of: request).readableBytesView, actor: request.auditActor, on: request.db)
+        let response = json.response(json: answer.json, status: .created)
+        response.headers.replaceOrAdd(name: .location, value: answer.location)
         return response
     }
 
@@ -117,20 +84,6 @@ public struct CertificateController: Sendable {
             throw ValidationFailure([FieldProblem(field: "serial", code: "field.not-hex", reason: "a serial number is written in hexadecimal")])
         }
         return (issuer, serial.hex)
-    }
-
-    static func derFromPEM(_ text: String) throws -> [UInt8] {
-        // The base64 of every line but the armour lines, read as bytes (this runs on every issuance).
-        var base64: [UInt8] = []
-        base64.reserveCapacity(text.utf8.count)
-        for line in text.utf8.split(whereSeparator: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
-        where !line.starts(with: "-----".utf8) {
-            base64.append(contentsOf: line)
-        }
-        guard let data = Data(base64Encoded: Data(base64)), !data.isEmpty else {
-            throw Problem(status: .unprocessableEntity, code: "pki.invalid-csr", detail: "the CSR must be PEM (-----BEGIN CERTIFICATE REQUEST-----)")
-        }
-        return Array(data)
     }
 }
 

@@ -1,10 +1,8 @@
 import FluentKit
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import OpenCPSPKI
 import OpenCPSServices
 import Prometheus
@@ -27,10 +25,7 @@ import Prometheus
 /// the application's database. Started by `opencps serve` when `OPENCPS_OCSP_PORT` (or
 /// `--ocsp-port`) is set; a reverse proxy can route the OCSP URL the certificates name to it.
 public final class OCSPListener: Sendable {
-    private let service: OCSPHTTPHandler.Service
-    private let threads: Int
-    /// The channel listened on and the threads serving it, while listening.
-    private let running = NIOLockedValueBox<(channel: any Channel, group: MultiThreadedEventLoopGroup)?>(nil)
+    private let server: LeanHTTPServer
 
     /// Creates the listener (not yet listening).
     /// - Parameters:
@@ -44,8 +39,8 @@ public final class OCSPListener: Sendable {
         pki: PKIService, registry: PrometheusCollectorRegistry, database: @escaping @Sendable () -> any Database,
         threads: Int = 1, logger: Logger
     ) {
-        self.service = OCSPHTTPHandler.Service(pki: pki, registry: registry, database: database, logger: logger)
-        self.threads = max(1, threads)
+        let service = OCSPHTTPHandler.Service(pki: pki, registry: registry, database: database, logger: logger)
+        self.server = LeanHTTPServer(name: "the OCSP listener", threads: threads) { OCSPHTTPHandler(service: service) }
     }
 
     /// Starts listening.
@@ -53,47 +48,16 @@ public final class OCSPListener: Sendable {
     /// - Throws: when the address cannot be bound, or the listener already listens.
     @discardableResult
     public func start(host: String, port: Int) async throws -> Int {
-        guard running.withLockedValue({ $0 }) == nil else {
-            throw PKIError.invalidConfiguration("the OCSP listener is already listening")
-        }
-        let service = self.service
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // Every header this listener writes is its own: constant names, and values
-                    // that are constants, numbers, HTTP dates or hex; no byte of a request reaches
-                    // one. NIO's check of outbound header bytes took a tenth of a GET's samples.
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(OCSPHTTPHandler(service: service))
-                }
-            }
-        let bound: any Channel
-        do {
-            bound = try await bootstrap.bind(host: host, port: port).get()
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
-        }
-        running.withLockedValue { $0 = (bound, group) }
-        return bound.localAddress?.port ?? port
+        try await server.start(host: host, port: port)
     }
 
     /// Stops listening and closes the connections still open.
     public func stop() async throws {
-        guard let (bound, group) = running.withLockedValue({ current -> (any Channel, MultiThreadedEventLoopGroup)? in
-            defer { current = nil }
-            return current
-        }) else { return }
-        try? await bound.close()
-        try await group.shutdownGracefully()
+        try await server.stop()
     }
 
     /// The port listened on, while listening.
-    public var port: Int? { running.withLockedValue { $0?.channel.localAddress?.port } }
+    public var port: Int? { server.port }
 }
 
 /// One connection's OCSP requests. SwiftNIO's pipelining handler gives it one request at a
@@ -118,43 +82,21 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private let service: Service
-    private var head: HTTPRequestHead?
-    private var body = ByteBuffer()
-    private var oversized = false
-    /// The `Date` header, computed once a second.
-    private var date: (second: Int, text: String) = (0, "")
+    private var reader = LeanHTTPRequestReader(maximumBodySize: PKIController.maximumOCSPRequestSize)
+    private var writer = LeanHTTPResponseWriter()
 
     init(service: Service) {
         self.service = service
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            self.head = head
-            body.clear()
-            oversized = head.headers.first(name: "content-length").flatMap(Int.init).map { $0 > PKIController.maximumOCSPRequestSize } ?? false
-        case .body(var chunk):
-            // The rest of an oversized body is read and dropped, so that the connection stays in step.
-            guard !oversized else { return }
-            if body.readableBytes + chunk.readableBytes > PKIController.maximumOCSPRequestSize {
-                oversized = true
-                body.clear()
-            } else {
-                body.writeBuffer(&chunk)
-            }
-        case .end:
-            guard let head else { return }
-            self.head = nil
+        if let head = reader.read(unwrapInboundIn(data)) {
             respond(to: head, context: context)
         }
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
-        // Byte-level string work throughout: Foundation's string methods cost more than the answer.
-        let uri = head.uri
-        let path = uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri[...]
-        guard let ocsp = OCSPPath(path) else {
+        guard let ocsp = OCSPPath(LeanHTTPRequestReader.path(of: head)) else {
             return problem(.notFound, code: "route.not-found", detail: "this listener answers OCSP only, at /ocsp/<ca>", head: head, context: context)
         }
         switch head.method {
@@ -169,13 +111,13 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard ocsp.encodedRequest == nil else {
                 return problem(.notFound, code: "route.not-found", detail: "an OCSP POST is /ocsp/<ca>", head: head, context: context)
             }
-            guard !oversized else {
+            guard !reader.oversized else {
                 return problem(.payloadTooLarge, code: "http.413", detail: "an OCSP request is at most \(PKIController.maximumOCSPRequestSize) bytes", head: head, context: context)
             }
             guard Self.isOCSPRequestType(head.headers.first(name: "content-type")) else {
                 return problem(.unsupportedMediaType, code: "ocsp.content-type", detail: "an OCSP request is sent as application/ocsp-request", head: head, context: context)
             }
-            answer(slug: slug, der: Array(body.readableBytesView), cacheable: false, head: head, context: context)
+            answer(slug: slug, der: Array(reader.body.readableBytesView), cacheable: false, head: head, context: context)
         default:
             var headers = HTTPHeaders()
             headers.add(name: "allow", value: "GET, POST")
@@ -235,32 +177,11 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func problem(_ problem: Problem, headers: HTTPHeaders = HTTPHeaders(), head: HTTPRequestHead, context: ChannelHandlerContext) {
-        var headers = headers
-        headers.add(name: "content-type", value: "application/problem+json; charset=utf-8")
-        let document = (try? JSONEncoder().encode(problem)) ?? Data()
-        write(HTTPResponseStatus(statusCode: problem.status), headers: headers, body: ByteBuffer(bytes: document), head: head, context: context)
+        // An oversized body was not kept: the connection ends with its refusal.
+        writer.problem(problem, headers: headers, head: head, closing: reader.oversized, context: context)
     }
 
     private func write(_ status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        var headers = headers
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        headers.add(name: "date", value: currentDate())
-        // An oversized body was not kept: the connection ends with its refusal.
-        let keepAlive = head.isKeepAlive && !oversized
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            written.whenComplete { _ in channel.close(promise: nil) }
-        }
-    }
-
-    private func currentDate() -> String {
-        let now = Date()
-        let second = Int(now.timeIntervalSince1970)
-        if second != date.second { date = (second, PKIController.httpDate(now)) }
-        return date.text
+        writer.write(status, headers: headers, body: body, head: head, closing: reader.oversized, context: context)
     }
 }

@@ -24,15 +24,36 @@ struct OperatorAuthenticationMiddleware: Middleware {
     let tokens: OperatorTokens
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
-        guard let bearer = request.headers.bearerAuthorization else {
-            return request.eventLoop.makeFailedFuture(Problem(
+        switch OperatorAuthentication.operatorName(authorization: request.headers.first(name: .authorization), tokens: tokens) {
+        case .success(let name):
+            request.storage[OperatorKey.self] = name
+            return next.respond(to: request)
+        case .failure(let refusal):
+            return request.eventLoop.makeFailedFuture(refusal)
+        }
+    }
+}
+
+/// Who sends a request, from its `Authorization` header: the one check of the main server's
+/// middleware and of the listeners that skip Vapor (``IssuanceListener``).
+enum OperatorAuthentication {
+    /// The operator named by `Authorization: Bearer <token>`, or the 401 problem to answer.
+    static func operatorName(authorization: String?, tokens: OperatorTokens) -> Result<String, Problem> {
+        guard let token = bearerToken(authorization) else {
+            return .failure(Problem(
                 status: .unauthorized, code: "auth.missing-token", detail: "this operation needs an operator token: Authorization: Bearer <token>"))
         }
-        guard let name = tokens.operatorName(for: bearer.token) else {
-            return request.eventLoop.makeFailedFuture(Problem(status: .unauthorized, code: "auth.invalid-token", detail: "the operator token is not valid"))
+        guard let name = tokens.operatorName(for: token) else {
+            return .failure(Problem(status: .unauthorized, code: "auth.invalid-token", detail: "the operator token is not valid"))
         }
-        request.storage[OperatorKey.self] = name
-        return next.respond(to: request)
+        return .success(name)
+    }
+
+    /// The token of a `Bearer` authorization, read as Vapor's `bearerAuthorization` reads it:
+    /// two words split on spaces, the first `bearer` in any case.
+    static func bearerToken(_ authorization: String?) -> String? {
+        guard let parts = authorization?.split(separator: " "), parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1])
     }
 }
 
