@@ -88,7 +88,18 @@ public func configure(
             pki: pki, registry: metrics, database: { [unowned app] in app.db }, threads: configuration.ocspThreads, logger: app.logger)
         app.storage[OCSPListenerKey.self] = listener
         if let ocspPort = configuration.ocspPort {
-            app.lifecycle.use(OCSPListenerLifecycle(listener: listener, hostname: configuration.hostname, port: ocspPort))
+            app.lifecycle.use(ListenerLifecycle(
+                name: "OCSP listener", path: "/ocsp/<ca>", hostname: configuration.hostname, port: ocspPort,
+                start: listener.start, stop: listener.stop))
+        }
+        let issuanceListener = IssuanceListener(
+            pki: pki, tokens: tokens, database: { [unowned app] in app.db }, clock: clock, threads: configuration.issuanceThreads,
+            logger: app.logger)
+        app.storage[IssuanceListenerKey.self] = issuanceListener
+        if let issuancePort = configuration.issuancePort {
+            app.lifecycle.use(ListenerLifecycle(
+                name: "Issuance listener", path: "/api/v1/certificates", hostname: configuration.hostname, port: issuancePort,
+                start: issuanceListener.start, stop: issuanceListener.stop))
         }
         let cards = CardService(
             pki: pki, tokens: SoftwareTokenStore(directory: configuration.tokenDirectory, policy: dependencies.cardSettings.pinPolicy),
@@ -145,22 +156,36 @@ extension Application {
     public var ocspListener: OCSPListener? { storage[OCSPListenerKey.self] }
 }
 
-/// Starts the dedicated OCSP listener with the application and stops it at shutdown.
-struct OCSPListenerLifecycle: LifecycleHandler {
-    let listener: OCSPListener
+/// Where the composition root leaves the dedicated issuance listener (listening or not).
+enum IssuanceListenerKey: StorageKey {
+    typealias Value = IssuanceListener
+}
+
+extension Application {
+    /// The dedicated issuance listener, if the data folder has a PKI; `serve` starts it when an
+    /// issuance port is configured.
+    public var issuanceListener: IssuanceListener? { storage[IssuanceListenerKey.self] }
+}
+
+/// Starts a dedicated listener (OCSP, issuance) with the application and stops it at shutdown.
+struct ListenerLifecycle: LifecycleHandler {
+    let name: String
+    let path: String
     let hostname: String
     let port: Int
+    let start: @Sendable (_ host: String, _ port: Int) async throws -> Int
+    let stop: @Sendable () async throws -> Void
 
     func didBootAsync(_ application: Application) async throws {
-        let port = try await listener.start(host: hostname, port: self.port)
-        application.logger.notice("OCSP listener on http://\(hostname):\(port)/ocsp/<ca>")
+        let port = try await start(hostname, self.port)
+        application.logger.notice("\(name) on http://\(hostname):\(port)\(path)")
     }
 
     func shutdownAsync(_ application: Application) async {
         do {
-            try await listener.stop()
+            try await stop()
         } catch {
-            application.logger.warning("OCSP listener did not stop cleanly", metadata: ["error": "\(error)"])
+            application.logger.warning("\(name) did not stop cleanly", metadata: ["error": "\(error)"])
         }
     }
 }

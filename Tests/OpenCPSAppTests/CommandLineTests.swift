@@ -99,22 +99,49 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("the dedicated OCSP port is off by default, read from the flag before the environment, and refused when unusable; its threads likewise")
-    func ocspPort() throws {
-        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: [:]).ocspPort == nil)
-        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_PORT": "8081"]).ocspPort == 8081)
-        #expect(try OpenCPSConfiguration.resolve(flags: .init(ocspPort: 9090), environment: ["OPENCPS_OCSP_PORT": "8081"]).ocspPort == 9090)
+    /// A dedicated listener's settings: its port (flag and variable) and its threads.
+    struct DedicatedPort: Sendable, CustomTestStringConvertible {
+        let portVariable: String
+        let threadsVariable: String
+        let flags: @Sendable (Int) -> OpenCPSConfiguration.Flags
+        let port: @Sendable (OpenCPSConfiguration) -> Int?
+        let threads: @Sendable (OpenCPSConfiguration) -> Int
+        var testDescription: String { portVariable }
+
+        static let all = [
+            DedicatedPort(portVariable: "OPENCPS_OCSP_PORT", threadsVariable: "OPENCPS_OCSP_THREADS",
+                          flags: { .init(ocspPort: $0) }, port: \.ocspPort, threads: \.ocspThreads),
+            DedicatedPort(portVariable: "OPENCPS_ISSUANCE_PORT", threadsVariable: "OPENCPS_ISSUANCE_THREADS",
+                          flags: { .init(issuancePort: $0) }, port: \.issuancePort, threads: \.issuanceThreads),
+        ]
+    }
+
+    @Test("a dedicated port (OCSP, issuance) is off by default, read from the flag before the environment, and refused when unusable; its threads likewise",
+          arguments: DedicatedPort.all)
+    func dedicatedPort(_ setting: DedicatedPort) throws {
+        #expect(setting.port(try OpenCPSConfiguration.resolve(flags: .init(), environment: [:])) == nil)
+        #expect(setting.port(try OpenCPSConfiguration.resolve(flags: .init(), environment: [setting.portVariable: "8081"])) == 8081)
+        #expect(setting.port(try OpenCPSConfiguration.resolve(flags: setting.flags(9090), environment: [setting.portVariable: "8081"])) == 9090)
         for bad in ["eighty", "70000", "8080"] {
             #expect(throws: ConfigurationError.self, "\(bad)") {
-                try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_PORT": bad])
+                try OpenCPSConfiguration.resolve(flags: .init(), environment: [setting.portVariable: bad])
             }
         }
-        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: [:]).ocspThreads == 1)
-        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_THREADS": "4"]).ocspThreads == 4)
+        #expect(setting.threads(try OpenCPSConfiguration.resolve(flags: .init(), environment: [:])) == 1)
+        #expect(setting.threads(try OpenCPSConfiguration.resolve(flags: .init(), environment: [setting.threadsVariable: "4"])) == 4)
         for bad in ["0", "many", "100"] {
             #expect(throws: ConfigurationError.self, "\(bad)") {
-                try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_OCSP_THREADS": bad])
+                try OpenCPSConfiguration.resolve(flags: .init(), environment: [setting.threadsVariable: bad])
             }
         }
+    }
+
+    @Test("the issuance port must differ from the OCSP port")
+    func issuanceAndOCSPPorts() throws {
+        #expect(throws: ConfigurationError.self) {
+            try OpenCPSConfiguration.resolve(flags: .init(ocspPort: 8081, issuancePort: 8081), environment: [:])
+        }
+        let both = try OpenCPSConfiguration.resolve(flags: .init(ocspPort: 8081, issuancePort: 8082), environment: [:])
+        #expect(both.ocspPort == 8081 && both.issuancePort == 8082)
     }
 }

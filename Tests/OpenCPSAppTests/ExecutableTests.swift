@@ -17,19 +17,22 @@ struct ExecutableTests {
         return try #require(Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
-    /// Runs `opencps serve --demo` on a port of its own, without the test's own `OPENCPS_`
-    /// settings, waits until it answers, and stops it after `body`.
-    func withServer(_ body: (_ base: String, _ folder: URL) async throws -> Void) async throws {
+    /// Runs `opencps serve --demo` on a port of its own, with a dedicated issuance port, without
+    /// the test's own `OPENCPS_` settings, waits until both answer, and stops it after `body`.
+    func withServer(_ body: (_ base: String, _ issuanceBase: String, _ folder: URL) async throws -> Void) async throws {
         let folder = try ExternalTool.temporaryFolder("executable")
         defer { try? FileManager.default.removeItem(at: folder) }
         let port = try Self.freePort()
+        var issuancePort = try Self.freePort()
+        while issuancePort == port { issuancePort = try Self.freePort() }
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = ["serve", "--demo", "--data", folder.appendingPathComponent("data").path,
-                             "--hostname", "127.0.0.1", "--port", String(port), "--log-level", "warning"]
+                             "--hostname", "127.0.0.1", "--port", String(port), "--issuance-port", String(issuancePort),
+                             "--log-level", "warning"]
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPENCPS_") }
         let log = folder.appendingPathComponent("server.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: log)
         process.standardOutput = logHandle
         process.standardError = logHandle
@@ -39,23 +42,28 @@ struct ExecutableTests {
             process.waitUntilExit()
         }
         let base = "http://127.0.0.1:\(port)"
+        let issuanceBase = "http://127.0.0.1:\(issuancePort)"
         var up = false
         for _ in 0..<600 where process.isRunning {
-            if try ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/health"]).output == "200" {
+            // The listener starts with the server; a GET there is refused with 405 once it listens.
+            if try ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/health"]).output == "200",
+               try ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(issuanceBase)/api/v1/certificates"]).output == "405" {
                 up = true
                 break
             }
             try await Task.sleep(for: .milliseconds(100))
         }
         try #require(up, "the server did not answer: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-        try await body(base, folder)
+        try await body(base, issuanceBase, folder)
+        let printed = try String(contentsOf: log, encoding: .utf8)
+        #expect(printed.contains("issuance alone: \(issuanceBase)/api/v1/certificates"), "\(printed)")
     }
 
     /// Issues `count` certificates at once through the API with curl; returns their HTTP statuses.
-    func issueConcurrently(_ count: Int, base: String, folder: URL) throws -> [String] {
-        let csr = try TestIssuance.csr(in: folder, name: "request", newKey: ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+    func issueConcurrently(_ count: Int, base: String, folder: URL, name: String) throws -> [String] {
+        let csr = try TestIssuance.csr(in: folder, name: name, newKey: ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
         let body = TestIssuance.fields(csr: csr)
-        let bodyFile = folder.appendingPathComponent("issue.json")
+        let bodyFile = folder.appendingPathComponent("\(name).json")
         try JSONSerialization.data(withJSONObject: body).write(to: bodyFile)
         // One curl, `count` transfers in parallel (a URL range: the query string is ignored).
         let result = try ExternalTool.run("curl", [
@@ -66,11 +74,13 @@ struct ExecutableTests {
         return result.output.split(separator: "\n").map(String.init)
     }
 
-    @Test("serve --demo starts on an empty folder, issues concurrently, and leaves an intact audit chain")
+    @Test("serve --demo starts on an empty folder, issues concurrently on its main and issuance ports, and leaves an intact audit chain")
     func serveDemo() async throws {
-        try await withServer { base, folder in
-            let statuses = try issueConcurrently(16, base: base, folder: folder)
+        try await withServer { base, issuanceBase, folder in
+            async let onIssuancePort = issueConcurrently(16, base: issuanceBase, folder: folder, name: "dedicated")
+            let statuses = try issueConcurrently(16, base: base, folder: folder, name: "main")
             #expect(statuses == Array(repeating: "201", count: 16))
+            #expect(try await onIssuancePort == Array(repeating: "201", count: 16))
             let audit = try ExternalTool.run(Self.executable.path, ["audit", "verify", "--data", folder.appendingPathComponent("data").path])
             #expect(audit.status == 0, "\(audit.output)")
             #expect(audit.output.contains("intact"), "\(audit.output)")

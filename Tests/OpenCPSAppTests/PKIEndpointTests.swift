@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import OpenCPSApp
+import OpenCPSHTTP
 import OpenCPSPersistence
 import OpenCPSServices
 import Testing
@@ -17,6 +18,27 @@ struct PKIEndpointTests {
     enum OCSPEndpoint: String, CaseIterable, CustomTestStringConvertible {
         case mainServer, dedicatedListener
         var testDescription: String { rawValue }
+    }
+
+    /// Where certificates are issued: the main server, or the dedicated listener (``IssuanceListener``).
+    enum IssuanceEndpoint: String, CaseIterable, CustomTestStringConvertible {
+        case mainServer, dedicatedListener
+        var testDescription: String { rawValue }
+    }
+
+    /// The base URL issuance is asked at: the main server's, or the issuance listener's once
+    /// started; `body` runs, then the listener stops.
+    func withIssuance(_ endpoint: IssuanceEndpoint, app: Application, base: String, _ body: (String) async throws -> Void) async throws {
+        guard endpoint == .dedicatedListener else { return try await body(base) }
+        let listener = try #require(app.issuanceListener)
+        let port = try await listener.start(host: "127.0.0.1", port: 0)
+        do {
+            try await body("http://127.0.0.1:\(port)")
+        } catch {
+            try await listener.stop()
+            throw error
+        }
+        try await listener.stop()
     }
 
     /// Runs `body` with a server listening on 127.0.0.1 at a free port, and the base URL of
@@ -173,9 +195,10 @@ struct PKIEndpointTests {
         }
     }
 
-    @Test("the issuance API reads JSON whatever the case and parameters of its media type, and answers bad bodies with a problem")
-    func issuanceBodies() async throws {
-        try await withServer { _, base, _, folder in
+    @Test("the issuance API reads JSON whatever the case and parameters of its media type, and answers bad bodies with a problem",
+          arguments: IssuanceEndpoint.allCases)
+    func issuanceBodies(issuance endpoint: IssuanceEndpoint) async throws {
+        try await withServer { app, mainBase, _, folder in try await withIssuance(endpoint, app: app, base: mainBase) { base in
             let csr = try TestIssuance.csr(in: folder, name: "bodies", newKey: ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
             let fields = TestIssuance.fields(csr: csr, profile: "signature", cardSerialNumber: "1000000002")
             let body = try JSONSerialization.data(withJSONObject: fields)
@@ -217,7 +240,7 @@ struct PKIEndpointTests {
             let refused = try await post("application/json", try JSONSerialization.data(withJSONObject: badCSR))
             #expect(refused.0 == 422, "\(refused.1)")
             #expect("\(refused.1)".contains("csr"), "\(refused.1)")
-        }
+        } }
     }
 
     @Test("a hold shows as certificateHold on OCSP and its release makes the certificate good again; several certificates in one request",
@@ -308,5 +331,57 @@ struct PKIEndpointTests {
             let good = try ExternalTool.run("openssl", ["ocsp", "-issuer", ca.path, "-cert", leaf.file.path, "-url", ocspURL, "-CAfile", root.path]).output
             #expect(good.contains("\(leaf.file.path): good"), "\(good)")
         }
+    }
+
+    @Test("the issuance listener records what it issues as the main server does, refuses what it does not serve with a problem, and keeps serving")
+    func issuanceListener() async throws {
+        try await withServer { app, mainBase, _, folder in try await withIssuance(.dedicatedListener, app: app, base: mainBase) { base in
+            let certificates = "\(base)/api/v1/certificates"
+            let csr = try TestIssuance.csr(in: folder, name: "listener", newKey: ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+            let body = try JSONSerialization.data(withJSONObject: TestIssuance.fields(csr: csr))
+            let json = ["Content-Type": "application/json"]
+            let authorized = json.merging(["Authorization": "Bearer \(testOperatorToken)"]) { $1 }
+            func problem(_ answer: (Int, Data, [AnyHashable: Any])) -> (Int, String?) {
+                #expect((answer.2["Content-Type"] as? String)?.hasPrefix("application/problem+json") == true, "\(answer.2)")
+                let document = (try? JSONSerialization.jsonObject(with: answer.1)) as? [String: Any]
+                #expect(document?["status"] as? Int == answer.0, "\(String(decoding: answer.1, as: UTF8.self))")
+                return (answer.0, document?["code"] as? String)
+            }
+            #expect(problem(try await fetch(certificates, method: "POST", headers: json, body: body)) == (401, "auth.missing-token"))
+            #expect(problem(try await fetch(certificates, method: "POST", headers: json.merging(["Authorization": "Bearer not-a-token-of-anyone"]) { $1 }, body: body))
+                == (401, "auth.invalid-token"))
+            #expect(problem(try await fetch(certificates, method: "POST", headers: json.merging(["Authorization": "Basic \(testOperatorToken)"]) { $1 }, body: body))
+                == (401, "auth.missing-token"))
+            let get = try await fetch(certificates, headers: authorized)
+            #expect(problem(get) == (405, "http.405"))
+            #expect(get.2["Allow"] as? String == "POST")
+            #expect(problem(try await fetch("\(base)/api/v1/professionals", headers: authorized)) == (404, "route.not-found"))
+            #expect(problem(try await fetch("\(base)/ocsp/forte-personnes", method: "POST", headers: authorized, body: body)) == (404, "route.not-found"))
+            let oversized = try await fetch(certificates, method: "POST", headers: authorized, body: Data(count: IssuanceListener.maximumRequestSize + 1))
+            #expect(problem(oversized) == (413, "http.413"))
+            #expect(oversized.2["Connection"] as? String == "close")
+
+            // Issued here, read on the main server, verified by OpenSSL against the served chain.
+            let (status, answer, headers) = try await fetch(certificates, method: "POST", headers: authorized, body: body)
+            #expect(status == 201, "\(String(decoding: answer, as: UTF8.self))")
+            let issued = try #require(try JSONSerialization.jsonObject(with: answer) as? [String: Any])
+            let serial = try #require(issued["serial"] as? String)
+            let location = try #require(headers["Location"] as? String)
+            #expect(location == "/api/v1/certificates/forte-personnes/\(serial)")
+            let (readStatus, read, _) = try await fetch("\(mainBase)\(location)", headers: authorized)
+            #expect(readStatus == 200)
+            let stored = try #require(try JSONSerialization.jsonObject(with: read) as? [String: Any])
+            #expect(stored["pem"] as? String == issued["pem"] as? String && stored["status"] as? String == "good")
+            let chain = folder.appendingPathComponent("chain.pem")
+            let (_, root, _) = try await fetch("\(mainBase)/pki/root.pem")
+            let (_, ca, _) = try await fetch("\(mainBase)/pki/forte-personnes.pem")
+            try (root + ca).write(to: chain)
+            let leaf = folder.appendingPathComponent("listener.pem")
+            try (issued["pem"] as? String ?? "").write(to: leaf, atomically: true, encoding: .utf8)
+            let verified = try ExternalTool.run("openssl", ["verify", "-CAfile", chain.path, leaf.path])
+            #expect(verified.output.contains("\(leaf.path): OK"), "\(verified.output)")
+            let audit = try await AuditLogProbe.verify(app.db)
+            guard case .intact = audit else { return #expect(Bool(false), "\(audit)") }
+        } }
     }
 }

@@ -29,13 +29,14 @@ struct DataOptions: ParsableArguments {
 
     /// The configuration these options and the environment give.
     func configuration(
-        hostname: String? = nil, port: Int? = nil, ocspPort: Int? = nil, publicURL: String? = nil, demo: Bool = false,
+        hostname: String? = nil, port: Int? = nil, ocspPort: Int? = nil, issuancePort: Int? = nil, publicURL: String? = nil, demo: Bool = false,
         defaultLogLevel: String? = nil
     ) throws -> OpenCPSConfiguration {
         do {
             return try OpenCPSConfiguration.resolve(
                 flags: .init(
-                    data: data, database: database, hostname: hostname, port: port, ocspPort: ocspPort, publicURL: publicURL,
+                    data: data, database: database, hostname: hostname, port: port, ocspPort: ocspPort, issuancePort: issuancePort,
+                    publicURL: publicURL,
                     logLevel: logLevel ?? (ProcessInfo.processInfo.environment["OPENCPS_LOG_LEVEL"] == nil ? defaultLogLevel : nil),
                     demo: demo),
                 environment: ProcessInfo.processInfo.environment)

@@ -23,11 +23,14 @@ struct ServeCommand: AsyncParsableCommand {
     @ArgumentParser.Option(name: .long, help: "A second port that serves OCSP alone, on the same address (env OPENCPS_OCSP_PORT; default none).")
     var ocspPort: Int?
 
+    @ArgumentParser.Option(name: .long, help: "A second port that serves certificate issuance alone (POST /api/v1/certificates), on the same address (env OPENCPS_ISSUANCE_PORT; default none).")
+    var issuancePort: Int?
+
     @ArgumentParser.Option(name: .long, help: "The URL clients reach this server at (env OPENCPS_PUBLIC_URL; default http://<hostname>:<port>).")
     var publicURL: String?
 
     func run() async throws {
-        var configuration = try options.configuration(hostname: hostname, port: port, ocspPort: ocspPort, publicURL: publicURL, demo: demo)
+        var configuration = try options.configuration(hostname: hostname, port: port, ocspPort: ocspPort, issuancePort: issuancePort, publicURL: publicURL, demo: demo)
         if configuration.demo, configuration.actorTokens.isEmpty {
             configuration.actorTokens = DemoCards.actorTokens
         }
@@ -60,6 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
             ]
             if let ocspPort = configuration.ocspPort, app.ocspListener != nil {
                 lines.append("  OCSP alone: http://\(configuration.hostname):\(ocspPort)/ocsp/<ca>")
+            }
+            if let issuancePort = configuration.issuancePort, app.issuanceListener != nil {
+                lines.append("  issuance alone: http://\(configuration.hostname):\(issuancePort)/api/v1/certificates")
             }
             if configuration.demo {
                 lines.append("  demo operator token: \(OpenCPSConfiguration.demoOperatorToken)  (Authorization: Bearer ...)")

@@ -14,6 +14,8 @@ import OpenCPSServices
 /// | listen port | `--port` | `OPENCPS_PORT` | `8080` |
 /// | dedicated OCSP port | `--ocsp-port` | `OPENCPS_OCSP_PORT` | none (OCSP on the main port only) |
 /// | threads of the OCSP port | | `OPENCPS_OCSP_THREADS` | `1` |
+/// | dedicated issuance port | `--issuance-port` | `OPENCPS_ISSUANCE_PORT` | none (issuance on the main port only) |
+/// | threads of the issuance port | | `OPENCPS_ISSUANCE_THREADS` | `1` |
 /// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
 /// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name=token,...`) | none (demo: `demo=demo-operator-token`) |
 /// | log level | `--log-level` | `OPENCPS_LOG_LEVEL` | `info` |
@@ -33,6 +35,11 @@ public struct OpenCPSConfiguration: Sendable {
     public var ocspPort: Int?
     /// How many threads serve the OCSP port.
     public var ocspThreads: Int
+    /// A port, on the same address, that serves `POST /api/v1/certificates` alone
+    /// (``IssuanceListener``); nil for none. Issuance stays on the main port either way.
+    public var issuancePort: Int?
+    /// How many threads read and answer requests on the issuance port.
+    public var issuanceThreads: Int
     /// The URL clients reach the server at; certificates and FHIR bundles name it.
     public var publicBaseURL: String
     /// The operators allowed to change the registry: token → operator name.
@@ -57,7 +64,7 @@ public struct OpenCPSConfiguration: Sendable {
     /// Creates a configuration from explicit values (tests and embedders).
     public init(
         dataDirectory: URL, database: DatabaseLocation, hostname: String = "127.0.0.1", port: Int = 8080,
-        ocspPort: Int? = nil, ocspThreads: Int = 1, publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
+        ocspPort: Int? = nil, ocspThreads: Int = 1, issuancePort: Int? = nil, issuanceThreads: Int = 1, publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
         logLevel: Logger.Level = .info, keyStorePassphrase: KeyStorePassphraseSource = .none,
         actorTokens: [String: CardActor] = [:]
     ) {
@@ -67,6 +74,8 @@ public struct OpenCPSConfiguration: Sendable {
         self.port = port
         self.ocspPort = ocspPort
         self.ocspThreads = ocspThreads
+        self.issuancePort = issuancePort
+        self.issuanceThreads = issuanceThreads
         self.publicBaseURL = publicBaseURL ?? "http://\(hostname):\(port)"
         self.operatorTokens = operatorTokens
         self.demo = demo
@@ -87,6 +96,8 @@ public struct OpenCPSConfiguration: Sendable {
         public var port: Int?
         /// `--ocsp-port`.
         public var ocspPort: Int?
+        /// `--issuance-port`.
+        public var issuancePort: Int?
         /// `--public-url`.
         public var publicURL: String?
         /// `--log-level`.
@@ -97,13 +108,14 @@ public struct OpenCPSConfiguration: Sendable {
         /// Creates the flags.
         public init(
             data: String? = nil, database: String? = nil, hostname: String? = nil, port: Int? = nil,
-            ocspPort: Int? = nil, publicURL: String? = nil, logLevel: String? = nil, demo: Bool = false
+            ocspPort: Int? = nil, issuancePort: Int? = nil, publicURL: String? = nil, logLevel: String? = nil, demo: Bool = false
         ) {
             self.data = data
             self.database = database
             self.hostname = hostname
             self.port = port
             self.ocspPort = ocspPort
+            self.issuancePort = issuancePort
             self.publicURL = publicURL
             self.logLevel = logLevel
             self.demo = demo
@@ -144,13 +156,20 @@ public struct OpenCPSConfiguration: Sendable {
         if let ocspPort, ocspPort == port, port != 0 {
             throw ConfigurationError("ocsp-port", "must differ from the main port (\(port))")
         }
-        var ocspThreads = 1
-        if let text = environment["OPENCPS_OCSP_THREADS"], !text.isEmpty {
-            guard let parsed = Int(text), (1...64).contains(parsed) else {
-                throw ConfigurationError("ocsp-threads", "OPENCPS_OCSP_THREADS must be a number from 1 to 64, got '\(text)'")
-            }
-            ocspThreads = parsed
+        let issuancePort = try portSetting(flags.issuancePort, "OPENCPS_ISSUANCE_PORT", setting: "issuance-port")
+        if let issuancePort, issuancePort != 0, issuancePort == port || issuancePort == ocspPort {
+            throw ConfigurationError("issuance-port", "must differ from the main port (\(port)) and the OCSP port")
         }
+        /// A thread count from its variable, 1 when unset.
+        func threadSetting(_ variable: String, setting: String) throws(ConfigurationError) -> Int {
+            guard let text = environment[variable], !text.isEmpty else { return 1 }
+            guard let parsed = Int(text), (1...64).contains(parsed) else {
+                throw ConfigurationError(setting, "\(variable) must be a number from 1 to 64, got '\(text)'")
+            }
+            return parsed
+        }
+        let ocspThreads = try threadSetting("OPENCPS_OCSP_THREADS", setting: "ocsp-threads")
+        let issuanceThreads = try threadSetting("OPENCPS_ISSUANCE_THREADS", setting: "issuance-threads")
         let publicURL = value(flags.publicURL, "OPENCPS_PUBLIC_URL")
         if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
             throw ConfigurationError("public-url", "must start with http:// or https://, got '\(publicURL)'")
@@ -179,6 +198,7 @@ public struct OpenCPSConfiguration: Sendable {
         }
         return OpenCPSConfiguration(
             dataDirectory: dataDirectory, database: database, hostname: hostname, port: port, ocspPort: ocspPort, ocspThreads: ocspThreads,
+            issuancePort: issuancePort, issuanceThreads: issuanceThreads,
             publicBaseURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors)
     }
