@@ -3,7 +3,8 @@
 # and requests for every server:
 #   - OCSP: OpenCPS (its OCSP listener, --ocsp-port, and its main port), `openssl ocsp` (OpenSSL's built-in responder) and cfssl `ocspserve`
 #     (pre-signed responses), under the same wrk load, POST and GET;
-#   - issuance: OpenCPS's API (each certificate stored and audited), cfssl `serve` under the
+#   - issuance: OpenCPS (its issuance listener, --issuance-port, and its main port; each certificate
+#     stored and audited), cfssl `serve` under the
 #     same wrk load (alternated, --rounds times: this machine's share of its cores varies from
 #     minute to minute), and `openssl x509 -req` in a shell loop timed by hyperfine.
 # It prints a markdown table for docs/benchmarks.md.
@@ -314,10 +315,12 @@ for n in $(seq 0 $((COUNT - 1))); do printf '%06d\n' "$n"; done \
 
 PORT_OURS=$(free_port)
 PORT_OURS_OCSP=$(free_port)
+PORT_OURS_ISSUANCE=$(free_port)
 TOKEN=bench-operator-token-0123
 start opencps env OPENCPS_KEYSTORE_PASSPHRASE_FILE="$WORK/fixtures/data/keystore-passphrase" \
     OPENCPS_OPERATOR_TOKENS="bench=$TOKEN" \
-    "$OPENCPS" serve --data "$WORK/fixtures/data" --hostname 127.0.0.1 --port "$PORT_OURS" --ocsp-port "$PORT_OURS_OCSP" --log-level warning
+    "$OPENCPS" serve --data "$WORK/fixtures/data" --hostname 127.0.0.1 --port "$PORT_OURS" --ocsp-port "$PORT_OURS_OCSP" \
+        --issuance-port "$PORT_OURS_ISSUANCE" --log-level warning
 OURS_PID=$LAST_PID
 wait_http opencps "$OURS_PID" "http://127.0.0.1:$PORT_OURS/health"
 # The main server's OCSP endpoint, and the listener that serves OCSP alone (--ocsp-port).
@@ -407,12 +410,16 @@ json.dump({"profile": "authentication", "csr": csr, "givenName": "A", "surname":
            "cardSerialNumber": "1000000001"}, open(sys.argv[2], "w"), ensure_ascii=False)
 json.dump({"certificate_request": csr}, open(sys.argv[3], "w"))
 EOF
+# The main server's issuance endpoint, and the listener that serves issuance alone (--issuance-port).
 ISSUE_URL=http://127.0.0.1:$PORT_OURS/api/v1/certificates
-status=$(curl -s -m 10 -o "$WORK/issued.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' --data-binary "@$WORK/issue.json" "$ISSUE_URL")
-[ "$status" = 201 ] || { echo "OpenCPS issuance answered $status:" >&2; cat "$WORK/issued.json" >&2; exit 1; }
-python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pem"], end="")' "$WORK/issued.json" > "$WORK/issued.pem"
-openssl verify -CAfile "$WORK/chain.pem" "$WORK/issued.pem" > /dev/null
+ISSUE_LISTENER_URL=http://127.0.0.1:$PORT_OURS_ISSUANCE/api/v1/certificates
+for url in "$ISSUE_URL" "$ISSUE_LISTENER_URL"; do
+    status=$(curl -s -m 10 -o "$WORK/issued.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' --data-binary "@$WORK/issue.json" "$url")
+    [ "$status" = 201 ] || { echo "OpenCPS issuance at $url answered $status:" >&2; cat "$WORK/issued.json" >&2; exit 1; }
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pem"], end="")' "$WORK/issued.json" > "$WORK/issued.pem"
+    openssl verify -CAfile "$WORK/chain.pem" "$WORK/issued.pem" > /dev/null
+done
 count_rows() {
     python3 -c 'import sqlite3, sys
 db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
@@ -429,15 +436,17 @@ status=$(curl -s -m 10 -o "$WORK/cfssl-signed.json" -w '%{http_code}' --data-bin
 python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["result"]["certificate"])' "$WORK/cfssl-signed.json" > "$WORK/cfssl-signed.pem"
 openssl verify -CAfile "$WORK/chain.pem" "$WORK/cfssl-signed.pem" > /dev/null
 
-# Both servers run; each round measures one, then the other.
+# Both servers run; each round measures OpenCPS's issuance listener, cfssl, then OpenCPS's main port.
 read -r CERTS_BEFORE AUDIT_BEFORE < <(count_rows)
 for round in $(seq "$ROUNDS"); do
     suffix=""
     [ "$ROUNDS" = 1 ] || suffix=", round $round"
-    measure "ours-issue-$round" OURS_PID "Issuance" "OpenCPS API$suffix" "stored and audited" \
-        "$ISSUE_URL" post-json.lua "$WORK/issue.json" "Bearer $TOKEN"
+    measure "ours-issue-listener-$round" OURS_PID "Issuance" "OpenCPS, issuance listener (--issuance-port)$suffix" "stored and audited" \
+        "$ISSUE_LISTENER_URL" post-json.lua "$WORK/issue.json" "Bearer $TOKEN"
     measure "cfssl-sign-$round" CFSSL_PID "Issuance" "cfssl serve$suffix" "signed only: nothing stored (no -db-config)" \
         "http://127.0.0.1:$PORT_CFSSL/api/v1/cfssl/sign" post-json.lua "$WORK/cfssl-sign.json"
+    measure "ours-issue-$round" OURS_PID "Issuance" "OpenCPS, main port$suffix" "stored and audited" \
+        "$ISSUE_URL" post-json.lua "$WORK/issue.json" "Bearer $TOKEN"
 done
 read -r CERTS_AFTER AUDIT_AFTER < <(count_rows)
 ISSUED_REQUESTS=$(cat "$LOGS"/wrk-ours-issue-*.txt 2>/dev/null | grep '^RESULT' \
@@ -511,17 +520,21 @@ DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no -- Sources Packag
     echo
     [ -z "${CERTS_BEFORE:-}" ] || echo "OpenCPS issuance: certificates in the database $CERTS_BEFORE → $CERTS_AFTER, audit entries $AUDIT_BEFORE → $AUDIT_AFTER" \
         "(wrk counted $ISSUED_REQUESTS answers over warm-up and measurement); $AUDIT_CHECK."
-    [ -z "${CERTS_BEFORE:-}" ] || awk -F"$SEP" '$1 == "Issuance" && $2 ~ /^OpenCPS API/ { ours[++n] = $3 }
-        $1 == "Issuance" && $2 ~ /^cfssl serve/ { peer[++m] = $3 }
-        END {
-            for (i = 1; i <= n && i <= m; i++) { r[i] = 100 * ours[i] / peer[i]; list = list (i > 1 ? ", " : "") sprintf("%.0f %%", r[i]) }
-            if (n > 1) {
-                # the median of the ratios, round by round
-                for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
-                median = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
-                printf "OpenCPS API against cfssl serve, round by round: %s (median %.0f %%).\n", list, median
-            } else if (n == 1) printf "OpenCPS API against cfssl serve: %s.\n", list
-        }' "$RESULTS"
+    if [ -n "${CERTS_BEFORE:-}" ]; then
+        for ours in "OpenCPS, issuance listener" "OpenCPS, main port"; do
+            awk -F"$SEP" -v ours="$ours" 'index($2, ours) == 1 && $1 == "Issuance" { mine[++n] = $3 }
+                $1 == "Issuance" && $2 ~ /^cfssl serve/ { peer[++m] = $3 }
+                END {
+                    for (i = 1; i <= n && i <= m; i++) { r[i] = 100 * mine[i] / peer[i]; list = list (i > 1 ? ", " : "") sprintf("%.0f %%", r[i]) }
+                    if (n > 1) {
+                        # the median of the ratios, round by round
+                        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+                        median = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+                        printf "%s against cfssl serve, round by round: %s (median %.0f %%).\n", ours, list, median
+                    } else if (n == 1) printf "%s against cfssl serve: %s.\n", ours, list
+                }' "$RESULTS"
+        done
+    fi
 } > "$WORK/table.md"
 cat "$WORK/table.md"
 if [ -n "$MARKDOWN" ]; then cp "$WORK/table.md" "$MARKDOWN"; fi
