@@ -74,7 +74,9 @@ public func configure(
     let material = try dependencies.pki ?? (PKIMaterial.exists(configuration) ? PKIMaterial.open(configuration) : nil)
     var cardService: CardService?
     if let material {
-        let pki = try PKIService(hierarchy: material.hierarchy, keyStore: material.keyStore, clock: clock)
+        let pki = try PKIService(
+            hierarchy: material.hierarchy, keyStore: material.keyStore, clock: clock,
+            commitGathering: CertificateGroupCommit.Gathering(delay: configuration.issuanceCommitDelay))
         PKIController(pki: pki).register(on: app.routes)
         // In front of routing: repeated OCSP questions are answered before anything else runs.
         let metrics = dependencies.metrics

@@ -3,7 +3,9 @@ import OpenCPSApp
 import OpenCPSPKI
 import OpenCPSPersistence
 import OpenCPSServices
+import SQLKit
 import Testing
+import Vapor
 
 @Suite("Issuance group commit")
 struct IssuanceGroupCommitTests {
@@ -34,5 +36,68 @@ struct IssuanceGroupCommitTests {
             let verification = try await AuditLog(clock: SystemWallClock()).verify(on: app.db)
             #expect(verification == .intact(entries: Int64(count)))
         }
+    }
+
+    /// A clock one second later at every reading: each transaction's audit entries carry the
+    /// one reading it took, so that distinct timestamps count transactions.
+    final class TickingClock: WallClock, @unchecked Sendable {
+        private let lock = NSLock()
+        private var current = testNow
+        func now() -> Date { lock.withLock { current += 1; return current } }
+    }
+
+    /// The transactions that wrote the audit log, counted by their timestamps.
+    private func transactions(_ app: Application) async throws -> Int {
+        try await (app.db as! any SQLDatabase).raw("SELECT COUNT(DISTINCT recorded_at) AS n FROM audit_log").first(decoding: Count.self)?.n ?? 0
+    }
+
+    private struct Count: Decodable { let n: Int }
+
+    @Test("a lone certificate is written at once, whatever the gathering delay", .timeLimit(.minutes(1)),
+          .disabled(if: TestDatabase.isPostgres, "the group commit runs on the SQLite file's writer"))
+    func loneCertificateIsNotHeld() async throws {
+        try await withTestApp { app in
+            let writer = try #require(try await SQLiteWriter.open(for: app.db))
+            let commit = CertificateGroupCommit(
+                writer: writer, clock: TickingClock(), gathering: .init(delay: .seconds(3_600), siblings: 2, target: 4))
+            for serial in ["01", "02"] {
+                try await commit.record([(TestIssuance.storedCertificate(serial: serial), "operator:test")])
+            }
+            #expect(try await transactions(app) == 2)
+        }
+    }
+
+    @Test("under load a transaction waits for its target, then stores the whole group at once", .timeLimit(.minutes(1)),
+          .disabled(if: TestDatabase.isPostgres, "the group commit runs on the SQLite file's writer"))
+    func gatheringEndsAtItsTarget() async throws {
+        try await withTestApp { app in
+            let writer = try #require(try await SQLiteWriter.open(for: app.db))
+            // One waiting request is enough to wait, for as long as it takes three to arrive.
+            let commit = CertificateGroupCommit(
+                writer: writer, clock: TickingClock(), gathering: .init(delay: .seconds(3_600), siblings: 1, target: 3))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for serial in ["0a", "0b", "0c"] {
+                    group.addTask { try await commit.record([(TestIssuance.storedCertificate(serial: serial), "operator:test")]) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await transactions(app) == 1)
+            let verification = try await AuditLog(clock: SystemWallClock()).verify(on: app.db)
+            #expect(verification == .intact(entries: 3))
+        }
+    }
+
+    @Test("the issuance commit delay is 800 µs unless OPENCPS_ISSUANCE_COMMIT_DELAY_US says otherwise, and a gathering waits for at least one")
+    func gatheringSetting() throws {
+        #expect(CertificateGroupCommit.Gathering.default.delay == .microseconds(800))
+        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: [:]).issuanceCommitDelay == .microseconds(800))
+        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_ISSUANCE_COMMIT_DELAY_US": "0"]).issuanceCommitDelay == .zero)
+        for bad in ["-1", "soon", "100001"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_ISSUANCE_COMMIT_DELAY_US": bad])
+            }
+        }
+        let gathering = CertificateGroupCommit.Gathering(delay: .microseconds(500), siblings: 0, target: 0)
+        #expect(gathering.siblings == 1 && gathering.target == 1)
     }
 }

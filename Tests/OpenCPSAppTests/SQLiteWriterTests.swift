@@ -10,9 +10,7 @@ import Vapor
 @Suite("SQLite writer")
 struct SQLiteWriterTests {
     private func certificate(serial: String, subject: String = "CN=Dr Élise Ñúñez", idNat: String? = "810100271385") -> StoredCertificate {
-        StoredCertificate(
-            issuer: "forte-personnes", serial: serial, profile: "authentication", subject: subject, idNat: idNat, cardSerial: nil,
-            notBefore: testNow, notAfter: testNow.addingTimeInterval(86_400), issuedAt: testNow, der: [0x30, 0x03, 0x02, 0x01, 0x01])
+        TestIssuance.storedCertificate(serial: serial, subject: subject, idNat: idNat)
     }
 
     /// Stores certificates as issuance does: through the SQLite file's group commit, or

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OpenCPSDomain
+import OpenCPSPersistence
 import OpenCPSServices
 
 /// Everything OpenCPS is configured with, read once at start-up: command-line flags first,
@@ -16,6 +17,7 @@ import OpenCPSServices
 /// | threads of the OCSP port | | `OPENCPS_OCSP_THREADS` | `1` |
 /// | dedicated issuance port | `--issuance-port` | `OPENCPS_ISSUANCE_PORT` | none (issuance on the main port only) |
 /// | threads of the issuance port | | `OPENCPS_ISSUANCE_THREADS` | `1` |
+/// | issuance commit delay (µs; SQLite) | | `OPENCPS_ISSUANCE_COMMIT_DELAY_US` | `800` (`0`: none) |
 /// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
 /// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name=token,...`) | none (demo: `demo=demo-operator-token`) |
 /// | log level | `--log-level` | `OPENCPS_LOG_LEVEL` | `info` |
@@ -40,6 +42,8 @@ public struct OpenCPSConfiguration: Sendable {
     public var issuancePort: Int?
     /// How many threads read and answer requests on the issuance port.
     public var issuanceThreads: Int
+    /// How long an issuance transaction waits for more certificates under load (SQLite).
+    public var issuanceCommitDelay: Duration
     /// The URL clients reach the server at; certificates and FHIR bundles name it.
     public var publicBaseURL: String
     /// The operators allowed to change the registry: token → operator name.
@@ -64,7 +68,8 @@ public struct OpenCPSConfiguration: Sendable {
     /// Creates a configuration from explicit values (tests and embedders).
     public init(
         dataDirectory: URL, database: DatabaseLocation, hostname: String = "127.0.0.1", port: Int = 8080,
-        ocspPort: Int? = nil, ocspThreads: Int = 1, issuancePort: Int? = nil, issuanceThreads: Int = 1, publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
+        ocspPort: Int? = nil, ocspThreads: Int = 1, issuancePort: Int? = nil, issuanceThreads: Int = 1,
+        issuanceCommitDelay: Duration = CertificateGroupCommit.Gathering.default.delay, publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
         logLevel: Logger.Level = .info, keyStorePassphrase: KeyStorePassphraseSource = .none,
         actorTokens: [String: CardActor] = [:]
     ) {
@@ -76,6 +81,7 @@ public struct OpenCPSConfiguration: Sendable {
         self.ocspThreads = ocspThreads
         self.issuancePort = issuancePort
         self.issuanceThreads = issuanceThreads
+        self.issuanceCommitDelay = issuanceCommitDelay
         self.publicBaseURL = publicBaseURL ?? "http://\(hostname):\(port)"
         self.operatorTokens = operatorTokens
         self.demo = demo
@@ -170,6 +176,14 @@ public struct OpenCPSConfiguration: Sendable {
         }
         let ocspThreads = try threadSetting("OPENCPS_OCSP_THREADS", setting: "ocsp-threads")
         let issuanceThreads = try threadSetting("OPENCPS_ISSUANCE_THREADS", setting: "issuance-threads")
+        var issuanceCommitDelay = CertificateGroupCommit.Gathering.default.delay
+        if let text = environment["OPENCPS_ISSUANCE_COMMIT_DELAY_US"], !text.isEmpty {
+            guard let microseconds = Int(text), (0...100_000).contains(microseconds) else {
+                throw ConfigurationError(
+                    "issuance-commit-delay", "OPENCPS_ISSUANCE_COMMIT_DELAY_US must be a number of microseconds from 0 to 100000, got '\(text)'")
+            }
+            issuanceCommitDelay = .microseconds(microseconds)
+        }
         let publicURL = value(flags.publicURL, "OPENCPS_PUBLIC_URL")
         if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
             throw ConfigurationError("public-url", "must start with http:// or https://, got '\(publicURL)'")
@@ -198,7 +212,7 @@ public struct OpenCPSConfiguration: Sendable {
         }
         return OpenCPSConfiguration(
             dataDirectory: dataDirectory, database: database, hostname: hostname, port: port, ocspPort: ocspPort, ocspThreads: ocspThreads,
-            issuancePort: issuancePort, issuanceThreads: issuanceThreads,
+            issuancePort: issuancePort, issuanceThreads: issuanceThreads, issuanceCommitDelay: issuanceCommitDelay,
             publicBaseURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors)
     }

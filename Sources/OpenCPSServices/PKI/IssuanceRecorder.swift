@@ -16,6 +16,7 @@ actor IssuanceRecorder {
     }
 
     private nonisolated let clock: any WallClock
+    private nonisolated let gathering: CertificateGroupCommit.Gathering
     private var waiting: [Waiting] = []
     private var writing = false
     /// The SQLite file's group commit, once looked for (`.some(nil)`: not SQLite, or no file);
@@ -24,8 +25,9 @@ actor IssuanceRecorder {
     /// The most certificates in one transaction.
     private let batchLimit = 500
 
-    init(clock: any WallClock) {
+    init(clock: any WallClock, gathering: CertificateGroupCommit.Gathering) {
         self.clock = clock
+        self.gathering = gathering
     }
 
     /// Stores the certificates and audits them; returns once they are committed.
@@ -44,7 +46,7 @@ actor IssuanceRecorder {
     /// The SQLite file's group commit, looked for at the first call.
     private nonisolated func groupCommit(for database: () -> any Database) async throws -> CertificateGroupCommit? {
         if let found = sqliteGroupCommit.value { return found }
-        let found = try await SQLiteWriter.open(for: database()).map { CertificateGroupCommit(writer: $0, clock: clock) }
+        let found = try await SQLiteWriter.open(for: database()).map { CertificateGroupCommit(writer: $0, clock: clock, gathering: gathering) }
         // Another caller may have looked while this one waited: keep the first.
         return sqliteGroupCommit.keepFirst(found)
     }

@@ -69,15 +69,17 @@ public final class PKIService: Sendable {
     ///   - clock: the clock for issuance, responses and CRLs.
     ///   - random: the source of serial numbers.
     ///   - publishing: CRL and OCSP validity settings.
+    ///   - commitGathering: how long an issuance transaction on an SQLite file waits for more
+    ///     certificates under load (``CertificateGroupCommit/Gathering``).
     public init(
         hierarchy: PKIHierarchy, keyStore: any KeyStore, clock: any WallClock, random: RandomBytes = .system,
-        publishing: RevocationPublishing = RevocationPublishing()
+        publishing: RevocationPublishing = RevocationPublishing(), commitGathering: CertificateGroupCommit.Gathering = .default
     ) throws {
         self.hierarchy = hierarchy
         self.clock = clock
         self.publishing = publishing
         self.serials = SerialNumberGenerator(random: random)
-        self.recorder = IssuanceRecorder(clock: clock)
+        self.recorder = IssuanceRecorder(clock: clock, gathering: commitGathering)
         var issuers: [String: CertificateIssuer] = [:]
         var responders: [String: OCSPResponder] = [:]
         var builders: [String: CRLBuilder] = [:]

@@ -1,4 +1,5 @@
 import Foundation
+import OpenCPSPersistence
 import Testing
 
 /// Issuance requests as the API's clients send them: a fresh OpenSSL key, its CSR, and the
@@ -21,5 +22,12 @@ enum TestIssuance {
             "professionTitle": "Médecin", "structureName": "CH DEMO", "structureIdentifier": "1250999018",
             "cardSerialNumber": cardSerialNumber,
         ]
+    }
+
+    /// A certificate's record as the group commit stores it (a stand-in DER), issued at `testNow`.
+    static func storedCertificate(serial: String, subject: String = "CN=Dr Élise Ñúñez", idNat: String? = "810100271385") -> StoredCertificate {
+        StoredCertificate(
+            issuer: "forte-personnes", serial: serial, profile: "authentication", subject: subject, idNat: idNat, cardSerial: nil,
+            notBefore: testNow, notAfter: testNow.addingTimeInterval(86_400), issuedAt: testNow, der: [0x30, 0x03, 0x02, 0x01, 0x01])
     }
 }
