@@ -91,8 +91,7 @@ public func configure(
         app.storage[OCSPListenerKey.self] = listener
         if let ocspPort = configuration.ocspPort {
             app.lifecycle.use(ListenerLifecycle(
-                name: "OCSP listener", path: "/ocsp/<ca>", hostname: configuration.hostname, port: ocspPort,
-                start: listener.start, stop: listener.stop))
+                listener: listener, name: "OCSP listener", path: "/ocsp/<ca>", hostname: configuration.hostname, port: ocspPort))
         }
         let issuanceListener = IssuanceListener(
             pki: pki, tokens: tokens, database: { [unowned app] in app.db }, clock: clock, threads: configuration.issuanceThreads,
@@ -100,8 +99,8 @@ public func configure(
         app.storage[IssuanceListenerKey.self] = issuanceListener
         if let issuancePort = configuration.issuancePort {
             app.lifecycle.use(ListenerLifecycle(
-                name: "Issuance listener", path: "/api/v1/certificates", hostname: configuration.hostname, port: issuancePort,
-                start: issuanceListener.start, stop: issuanceListener.stop))
+                listener: issuanceListener, name: "Issuance listener", path: "/api/v1/certificates", hostname: configuration.hostname,
+                port: issuancePort))
         }
         let cards = CardService(
             pki: pki, tokens: SoftwareTokenStore(directory: configuration.tokenDirectory, policy: dependencies.cardSettings.pinPolicy),
@@ -171,21 +170,20 @@ extension Application {
 
 /// Starts a dedicated listener (OCSP, issuance) with the application and stops it at shutdown.
 struct ListenerLifecycle: LifecycleHandler {
+    let listener: DedicatedListener
     let name: String
     let path: String
     let hostname: String
     let port: Int
-    let start: @Sendable (_ host: String, _ port: Int) async throws -> Int
-    let stop: @Sendable () async throws -> Void
 
     func didBootAsync(_ application: Application) async throws {
-        let port = try await start(hostname, self.port)
+        let port = try await listener.start(host: hostname, port: self.port)
         application.logger.notice("\(name) on http://\(hostname):\(port)\(path)")
     }
 
     func shutdownAsync(_ application: Application) async {
         do {
-            try await stop()
+            try await listener.stop()
         } catch {
             application.logger.warning("\(name) did not stop cleanly", metadata: ["error": "\(error)"])
         }

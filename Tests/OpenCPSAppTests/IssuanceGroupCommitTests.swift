@@ -53,13 +53,18 @@ struct IssuanceGroupCommitTests {
 
     private struct Count: Decodable { let n: Int }
 
+    /// Runs `body` with a group commit on the test's SQLite file, its audit entries timed by a ``TickingClock``.
+    private func withGroupCommit(_ gathering: CertificateGroupCommit.Gathering, _ body: (Application, CertificateGroupCommit) async throws -> Void) async throws {
+        try await withTestApp { app in
+            let writer = try #require(try await SQLiteWriter.open(for: app.db))
+            try await body(app, CertificateGroupCommit(writer: writer, clock: TickingClock(), gathering: gathering))
+        }
+    }
+
     @Test("a lone certificate is written at once, whatever the gathering delay", .timeLimit(.minutes(1)),
           .disabled(if: TestDatabase.isPostgres, "the group commit runs on the SQLite file's writer"))
     func loneCertificateIsNotHeld() async throws {
-        try await withTestApp { app in
-            let writer = try #require(try await SQLiteWriter.open(for: app.db))
-            let commit = CertificateGroupCommit(
-                writer: writer, clock: TickingClock(), gathering: .init(delay: .seconds(3_600), siblings: 2, target: 4))
+        try await withGroupCommit(.init(delay: .seconds(3_600), siblings: 2, target: 4)) { app, commit in
             for serial in ["01", "02"] {
                 try await commit.record([(TestIssuance.storedCertificate(serial: serial), "operator:test")])
             }
@@ -70,11 +75,8 @@ struct IssuanceGroupCommitTests {
     @Test("under load a transaction waits for its target, then stores the whole group at once", .timeLimit(.minutes(1)),
           .disabled(if: TestDatabase.isPostgres, "the group commit runs on the SQLite file's writer"))
     func gatheringEndsAtItsTarget() async throws {
-        try await withTestApp { app in
-            let writer = try #require(try await SQLiteWriter.open(for: app.db))
-            // One waiting request is enough to wait, for as long as it takes three to arrive.
-            let commit = CertificateGroupCommit(
-                writer: writer, clock: TickingClock(), gathering: .init(delay: .seconds(3_600), siblings: 1, target: 3))
+        // One waiting request is enough to wait, for as long as it takes three to arrive.
+        try await withGroupCommit(.init(delay: .seconds(3_600), siblings: 1, target: 3)) { app, commit in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for serial in ["0a", "0b", "0c"] {
                     group.addTask { try await commit.record([(TestIssuance.storedCertificate(serial: serial), "operator:test")]) }

@@ -5,6 +5,34 @@ import NIOHTTP1
 import NIOPosix
 import OpenCPSPKI
 
+/// A port of its own for a few endpoints, served without Vapor: ``OCSPListener`` and
+/// ``IssuanceListener`` say which endpoints; this class starts, stops and names the port.
+public class DedicatedListener: @unchecked Sendable {
+    // @unchecked: its one stored property is a constant of a Sendable type; the class is open
+    // to subclassing only so that each listener names its endpoints in its initialiser.
+    let server: LeanHTTPServer
+
+    init(server: LeanHTTPServer) {
+        self.server = server
+    }
+
+    /// Starts listening.
+    /// - Returns: the port listened on (useful with port 0).
+    /// - Throws: when the address cannot be bound, or the listener already listens.
+    @discardableResult
+    public func start(host: String, port: Int) async throws -> Int {
+        try await server.start(host: host, port: port)
+    }
+
+    /// Stops listening and closes the connections still open.
+    public func stop() async throws {
+        try await server.stop()
+    }
+
+    /// The port listened on, while listening.
+    public var port: Int? { server.port }
+}
+
 /// A small HTTP/1.1 server on SwiftNIO's codec and threads of its own, for the few endpoints
 /// that skip Vapor's request and response objects (``OCSPListener``, ``IssuanceListener``).
 ///
@@ -76,6 +104,47 @@ final class LeanHTTPServer: Sendable {
 
     /// The port listened on, while listening.
     var port: Int? { running.withLockedValue { $0?.channel.localAddress?.port } }
+}
+
+/// A connection's handler on a ``LeanHTTPServer``: reads each request whole (its body capped),
+/// hands it to ``respond(to:context:)``, which a listener's handler overrides, and writes the
+/// answers. SwiftNIO's pipelining handler gives it one request at a time: the next is read only
+/// once this one's answer is written.
+class LeanHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// The request being read.
+    private(set) var reader: LeanHTTPRequestReader
+    private var writer = LeanHTTPResponseWriter()
+
+    /// Creates a handler that keeps request bodies of at most `maximumBodySize` bytes.
+    init(maximumBodySize: Int) {
+        reader = LeanHTTPRequestReader(maximumBodySize: maximumBodySize)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let head = reader.read(unwrapInboundIn(data)) {
+            respond(to: head, context: context)
+        }
+    }
+
+    /// Answers a request whose head, and body (``reader``), have been read; a listener's handler
+    /// overrides it. This one serves nothing.
+    func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        problem(Problem(status: .notFound, code: "route.not-found", detail: "this port serves nothing at \(LeanHTTPRequestReader.path(of: head))"),
+                head: head, context: context)
+    }
+
+    /// Writes an answer; the connection ends with it after an oversized body, which was not kept.
+    func write(_ status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        writer.write(status, headers: headers, body: body, head: head, closing: reader.oversized, context: context)
+    }
+
+    /// Writes a problem document, as ``write(_:headers:body:head:context:)`` writes an answer.
+    func problem(_ problem: Problem, headers: HTTPHeaders = HTTPHeaders(), head: HTTPRequestHead, context: ChannelHandlerContext) {
+        writer.problem(problem, headers: headers, head: head, closing: reader.oversized, context: context)
+    }
 }
 
 /// One request as SwiftNIO's codec hands it over in parts: its head, and its body up to a

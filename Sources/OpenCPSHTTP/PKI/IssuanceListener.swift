@@ -18,12 +18,10 @@ import OpenCPSServices
 /// exactly as on the main server (``CertificateIssuanceEndpoint``).
 ///
 /// Started by `opencps serve` when `OPENCPS_ISSUANCE_PORT` (or `--issuance-port`) is set.
-public final class IssuanceListener: Sendable {
+public final class IssuanceListener: DedicatedListener, @unchecked Sendable {
     /// The largest issuance request read, in bytes: a CSR with an RSA-4096 key and every field
     /// fits in a tenth of it.
     public static let maximumRequestSize = 64 * 1024
-
-    private let server: LeanHTTPServer
 
     /// Creates the listener (not yet listening).
     /// - Parameters:
@@ -40,31 +38,12 @@ public final class IssuanceListener: Sendable {
     ) {
         let service = IssuanceHTTPHandler.Service(
             endpoint: CertificateIssuanceEndpoint(pki: pki, clock: clock), tokens: tokens, database: database, logger: logger)
-        self.server = LeanHTTPServer(name: "the issuance listener", threads: threads) { IssuanceHTTPHandler(service: service) }
+        super.init(server: LeanHTTPServer(name: "the issuance listener", threads: threads) { IssuanceHTTPHandler(service: service) })
     }
-
-    /// Starts listening.
-    /// - Returns: the port listened on (useful with port 0).
-    /// - Throws: when the address cannot be bound, or the listener already listens.
-    @discardableResult
-    public func start(host: String, port: Int) async throws -> Int {
-        try await server.start(host: host, port: port)
-    }
-
-    /// Stops listening and closes the connections still open.
-    public func stop() async throws {
-        try await server.stop()
-    }
-
-    /// The port listened on, while listening.
-    public var port: Int? { server.port }
 }
 
 /// One connection's issuance requests, one at a time.
-final class IssuanceHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
+final class IssuanceHTTPHandler: LeanHTTPHandler {
     /// What every connection shares.
     struct Service: Sendable {
         let endpoint: CertificateIssuanceEndpoint
@@ -75,20 +54,13 @@ final class IssuanceHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private static let path = "/api/v1/certificates"
     private let service: Service
-    private var reader = LeanHTTPRequestReader(maximumBodySize: IssuanceListener.maximumRequestSize)
-    private var writer = LeanHTTPResponseWriter()
 
     init(service: Service) {
         self.service = service
+        super.init(maximumBodySize: IssuanceListener.maximumRequestSize)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if let head = reader.read(unwrapInboundIn(data)) {
-            respond(to: head, context: context)
-        }
-    }
-
-    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+    override func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard LeanHTTPRequestReader.path(of: head) == Self.path else {
             return problem(Problem(status: .notFound, code: "route.not-found", detail: "this listener issues certificates only: POST \(Self.path)"),
                            head: head, context: context)
@@ -127,7 +99,7 @@ final class IssuanceHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
                 var headers = HTTPHeaders()
                 headers.add(name: "content-type", value: "application/json; charset=utf-8")
                 headers.add(name: "location", value: answer.location)
-                handler.writer.write(.created, headers: headers, body: ByteBuffer(bytes: answer.json), head: head, context: context)
+                handler.write(.created, headers: headers, body: ByteBuffer(bytes: answer.json), head: head, context: context)
             case .failure(let error):
                 let problem = ProblemMiddleware.problem(for: error)
                 if problem.status >= 500 {
@@ -136,10 +108,5 @@ final class IssuanceHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
                 handler.problem(problem, head: head, context: context)
             }
         }
-    }
-
-    private func problem(_ problem: Problem, headers: HTTPHeaders = HTTPHeaders(), head: HTTPRequestHead, context: ChannelHandlerContext) {
-        // An oversized body was not kept: the connection ends with its refusal.
-        writer.problem(problem, headers: headers, head: head, closing: reader.oversized, context: context)
     }
 }

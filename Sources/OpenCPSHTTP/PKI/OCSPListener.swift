@@ -24,9 +24,7 @@ import Prometheus
 /// with a tail near 5 ms, the server and its clients then competing for both cores) and shares
 /// the application's database. Started by `opencps serve` when `OPENCPS_OCSP_PORT` (or
 /// `--ocsp-port`) is set; a reverse proxy can route the OCSP URL the certificates name to it.
-public final class OCSPListener: Sendable {
-    private let server: LeanHTTPServer
-
+public final class OCSPListener: DedicatedListener, @unchecked Sendable {
     /// Creates the listener (not yet listening).
     /// - Parameters:
     ///   - pki: the responders and their kept answers.
@@ -40,32 +38,12 @@ public final class OCSPListener: Sendable {
         threads: Int = 1, logger: Logger
     ) {
         let service = OCSPHTTPHandler.Service(pki: pki, registry: registry, database: database, logger: logger)
-        self.server = LeanHTTPServer(name: "the OCSP listener", threads: threads) { OCSPHTTPHandler(service: service) }
+        super.init(server: LeanHTTPServer(name: "the OCSP listener", threads: threads) { OCSPHTTPHandler(service: service) })
     }
-
-    /// Starts listening.
-    /// - Returns: the port listened on (useful with port 0).
-    /// - Throws: when the address cannot be bound, or the listener already listens.
-    @discardableResult
-    public func start(host: String, port: Int) async throws -> Int {
-        try await server.start(host: host, port: port)
-    }
-
-    /// Stops listening and closes the connections still open.
-    public func stop() async throws {
-        try await server.stop()
-    }
-
-    /// The port listened on, while listening.
-    public var port: Int? { server.port }
 }
 
-/// One connection's OCSP requests. SwiftNIO's pipelining handler gives it one request at a
-/// time: the next is read only once this one's answer is written.
-final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
+/// One connection's OCSP requests, one at a time.
+final class OCSPHTTPHandler: LeanHTTPHandler {
     /// What every connection shares.
     struct Service: Sendable {
         let pki: PKIService
@@ -82,20 +60,13 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private let service: Service
-    private var reader = LeanHTTPRequestReader(maximumBodySize: PKIController.maximumOCSPRequestSize)
-    private var writer = LeanHTTPResponseWriter()
 
     init(service: Service) {
         self.service = service
+        super.init(maximumBodySize: PKIController.maximumOCSPRequestSize)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if let head = reader.read(unwrapInboundIn(data)) {
-            respond(to: head, context: context)
-        }
-    }
-
-    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+    override func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard let ocsp = OCSPPath(LeanHTTPRequestReader.path(of: head)) else {
             return problem(.notFound, code: "route.not-found", detail: "this listener answers OCSP only, at /ocsp/<ca>", head: head, context: context)
         }
@@ -174,14 +145,5 @@ final class OCSPHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         head: HTTPRequestHead, context: ChannelHandlerContext
     ) {
         problem(Problem(status: status, code: code, detail: detail), headers: headers, head: head, context: context)
-    }
-
-    private func problem(_ problem: Problem, headers: HTTPHeaders = HTTPHeaders(), head: HTTPRequestHead, context: ChannelHandlerContext) {
-        // An oversized body was not kept: the connection ends with its refusal.
-        writer.problem(problem, headers: headers, head: head, closing: reader.oversized, context: context)
-    }
-
-    private func write(_ status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        writer.write(status, headers: headers, body: body, head: head, closing: reader.oversized, context: context)
     }
 }
