@@ -30,8 +30,6 @@ public final class CertificateGroupCommit: @unchecked Sendable {
             self.target = max(self.siblings, target)
         }
 
-        /// No wait: each transaction takes what is waiting when the previous one ends.
-        public static let none = Gathering(delay: .zero)
         /// OpenCPS's default: up to 0.8 ms for 12 requests once two wait. A choice measured on
         /// this project's two-core benchmark machine (docs/benchmarks.md), not an official value.
         public static let `default` = Gathering(delay: .microseconds(800))
