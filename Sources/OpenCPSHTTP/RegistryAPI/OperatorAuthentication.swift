@@ -49,6 +49,11 @@ enum OperatorAuthentication {
         return .success(name)
     }
 
+    /// The audit log's actor for an operator: `operator:<name>`.
+    static func auditActor(operatorName name: String) -> String {
+        "operator:\(name)"
+    }
+
     /// The token of a `Bearer` authorization, read as Vapor's `bearerAuthorization` reads it:
     /// two words split on spaces, the first `bearer` in any case.
     static func bearerToken(_ authorization: String?) -> String? {
@@ -64,6 +69,6 @@ private enum OperatorKey: StorageKey {
 extension Request {
     /// The authenticated actor for the audit log: `operator:<name>`.
     var auditActor: String {
-        storage[OperatorKey.self].map { "operator:\($0)" } ?? "anonymous"
+        storage[OperatorKey.self].map(OperatorAuthentication.auditActor(operatorName:)) ?? "anonymous"
     }
 }
