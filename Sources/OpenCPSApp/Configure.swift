@@ -1,4 +1,5 @@
 import Fluent
+import OpenCPSDomain
 import Foundation
 import OpenCPSHTTP
 import OpenCPSPersistence
@@ -63,19 +64,16 @@ public func configure(
     app.middleware.use(ProblemMiddleware())
 
     let clock = dependencies.clock
-    let registry: @Sendable (Request) -> RegistryRepository = { request in
-        RegistryRepository(database: request.db, clock: clock)
-    }
-    let database: @Sendable () -> any Database = { [unowned app] in app.db }
+    let database = ServiceDatabase { [unowned app] in app.db }
     OperationsController(registry: dependencies.metrics, database: database).register(on: app.routes)
     let api = app.routes.grouped("api", "v1")
     OpenAPIController().register(on: api)
     let tokens = OperatorTokens(configuration.operatorTokens)
     let material = try dependencies.pki ?? (PKIMaterial.exists(configuration) ? PKIMaterial.open(configuration) : nil)
-    var cardService: CardService?
+    var cardServices: CardServices?
     if let material {
         let pki = try PKIService(
-            hierarchy: material.hierarchy, keyStore: material.keyStore, clock: clock,
+            hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock,
             commitGathering: CertificateGroupCommit.Gathering(delay: configuration.issuanceCommitDelay))
         PKIController(pki: pki).register(on: app.routes)
         // In front of routing: repeated OCSP questions are answered before anything else runs.
@@ -86,54 +84,55 @@ public func configure(
         CertificateController(pki: pki, tokens: tokens, clock: clock).register(on: api)
         app.lifecycle.use(CRLPublicationSchedule(pki: pki))
         app.storage[PKIServiceKey.self] = pki
-        let listener = OCSPListener(
-            pki: pki, registry: metrics, database: { [unowned app] in app.db }, threads: configuration.ocspThreads, logger: app.logger)
+        let listener = OCSPListener(pki: pki, registry: metrics, threads: configuration.ocspThreads, logger: app.logger)
         app.storage[OCSPListenerKey.self] = listener
         if let ocspPort = configuration.ocspPort {
             app.lifecycle.use(ListenerLifecycle(
                 listener: listener, name: "OCSP listener", path: "/ocsp/<ca>", hostname: configuration.hostname, port: ocspPort))
         }
         let issuanceListener = IssuanceListener(
-            pki: pki, tokens: tokens, database: { [unowned app] in app.db }, clock: clock, threads: configuration.issuanceThreads,
-            logger: app.logger)
+            pki: pki, tokens: tokens, clock: clock, threads: configuration.issuanceThreads, logger: app.logger)
         app.storage[IssuanceListenerKey.self] = issuanceListener
         if let issuancePort = configuration.issuancePort {
             app.lifecycle.use(ListenerLifecycle(
                 listener: issuanceListener, name: "Issuance listener", path: "/api/v1/certificates", hostname: configuration.hostname,
                 port: issuancePort))
         }
-        let cards = CardService(
+        let cards = CardServices(
             pki: pki, tokens: SoftwareTokenStore(directory: configuration.tokenDirectory, policy: dependencies.cardSettings.pinPolicy),
-            letters: configuration.letterDirectory, clock: clock, random: dependencies.random, settings: dependencies.cardSettings)
+            letters: configuration.letterDirectory, database: database, clock: clock, random: dependencies.random,
+            settings: dependencies.cardSettings)
         CardController(cards: cards, tokens: ActorTokens(configuration.actorTokens)).register(on: api)
-        app.lifecycle.use(CardMaintenanceSchedule(cards: cards))
-        app.storage[CardServiceKey.self] = cards
-        cardService = cards
+        app.lifecycle.use(CardMaintenanceSchedule(cards: cards, database: database))
+        app.storage[CardServicesKey.self] = cards
+        cardServices = cards
     } else {
         app.logger.notice("No PKI in \(configuration.dataDirectory.path): run `opencps pki init` to serve certificates, CRLs, OCSP and cards.")
     }
-    let cards = cardService
-    let onRegistryChange: @Sendable (RegistryChange, Request) async throws -> Void = { change, request in
-        guard let cardService = cards else { return }
-        switch change {
-        case .registered(let professional, let professionCode):
-            try await cardService.orderAutomatically(for: professional, professionCode: professionCode, on: request.db)
-        case .updated(let professional):
-            _ = try await cardService.reissueAfterRegistryChange(of: professional.idNat, on: request.db)
-        }
-    }
-    RegistryController(registry: registry, tokens: tokens, onChange: onRegistryChange).register(on: api)
+    let registry = RegistryService(database: database, clock: clock, cards: cardServices)
+    app.storage[RegistryServiceKey.self] = registry
+    RegistryController(registry: registry, tokens: tokens).register(on: api)
     FHIRController(registry: registry, publicBaseURL: configuration.publicBaseURL).register(on: app.routes.grouped("fhir"))
 }
 
-/// Where the composition root leaves the card service for commands that need it after start.
-enum CardServiceKey: StorageKey {
-    typealias Value = CardService
+/// Where the composition root leaves the card services for commands that need them after start.
+enum CardServicesKey: StorageKey {
+    typealias Value = CardServices
 }
 
 extension Application {
-    /// The card service the composition root built, if the data folder has a PKI.
-    public var cardService: CardService? { storage[CardServiceKey.self] }
+    /// The card services the composition root built, if the data folder has a PKI.
+    public var cards: CardServices? { storage[CardServicesKey.self] }
+}
+
+/// Where the composition root leaves the registry service.
+enum RegistryServiceKey: StorageKey {
+    typealias Value = RegistryService
+}
+
+extension Application {
+    /// The registry service the composition root built.
+    public var registryService: RegistryService? { storage[RegistryServiceKey.self] }
 }
 
 /// Where the composition root leaves the PKI service for commands that need it after start.

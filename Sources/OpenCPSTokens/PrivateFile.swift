@@ -6,9 +6,9 @@ import Glibc
 /// Files that hold secrets (software tokens, PIN letters): created exclusively, readable by
 /// their owner only.
 ///
-/// A production run creates a batch's files under pending names, flushes them to disk with
-/// one ``flushAll()``, then renames them while it records the cards and makes the renames
-/// durable with one ``flushDirectories(_:)``.
+/// A production run creates a batch's files under pending names without flushing each, flushes
+/// the batch's files together with ``flush(_:)``, then renames them while it records the cards
+/// and makes the renames durable with one ``flushDirectories(_:)``.
 public enum PrivateFile {
     /// Creates a file that must not exist yet (mode 0600) holding `contents`.
     /// - Returns: nil, or the `errno` of the failure (`EEXIST` when the file exists).
@@ -34,11 +34,19 @@ public enum PrivateFile {
         return failure
     }
 
-    /// Flushes to disk every file written so far (`sync(2)`: Glibc's Swift module does not
-    /// expose `syncfs(2)`, so every file system is flushed). One call makes a whole batch of
-    /// files durable, where `durable` creation pays one flush per file.
-    public static func flushAll() {
-        sync()
+    /// Flushes these files' contents to disk (`fdatasync`), several at once: a batch's files
+    /// become durable together, where `durable` creation waits for one flush per file. Only
+    /// these files are flushed, not the rest of their file system.
+    /// - Returns: nil, or the `errno` of the first failure.
+    public static func flush(_ files: [URL]) -> Int32? {
+        let failures = FailureList()
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            let descriptor = open(files[index].path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return failures.add(errno) }
+            defer { close(descriptor) }
+            if fdatasync(descriptor) != 0 { failures.add(errno) }
+        }
+        return failures.first
     }
 
     /// Makes the entries of these folders (files created, renamed or removed) durable.
@@ -52,4 +60,14 @@ public enum PrivateFile {
         }
         return nil
     }
+}
+
+/// The errors of a parallel flush.
+private final class FailureList: @unchecked Sendable {
+    private let lock = NSLock()
+    // Guarded by lock.
+    private var errors: [Int32] = []
+
+    func add(_ error: Int32) { lock.withLock { errors.append(error) } }
+    var first: Int32? { lock.withLock { errors.first } }
 }

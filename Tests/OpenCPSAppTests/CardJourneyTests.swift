@@ -153,22 +153,23 @@ struct CardJourneyTests {
             try await api.makeActive(id, holder: holder)
             let old = try await api.file(id, as: holder)["card"] as? [String: Any] ?? [:]
             let expiry = try CivilDate(old["expiresOn"] as? String ?? "")
-            let service = try #require(api.app.cardService)
+            let service = try #require(api.app.cards).maintenance
             func reminders() async throws -> [String] {
                 try await CardRepository(database: api.app.db, clock: clock).notifications(cardID: id).map(\.kind)
             }
-            #expect(try await service.enqueueRenewalReminders(on: api.app.db) == 0)
+            #expect(try await service.enqueueRenewalReminders() == 0)
             for (date, expected) in [(expiry.adding(months: -3), ["renewal-m3"]), (expiry.adding(months: -1), ["renewal-m3", "renewal-m1"]),
                                      (expiry.adding(days: -7), ["renewal-m3", "renewal-m1", "renewal-w1"])] {
                 clock.set(date.startOfDayUTC.addingTimeInterval(10 * 3600))
-                _ = try await service.enqueueRenewalReminders(on: api.app.db)
-                _ = try await service.enqueueRenewalReminders(on: api.app.db)
+                _ = try await service.enqueueRenewalReminders()
+                _ = try await service.enqueueRenewalReminders()
                 #expect(Set(try await reminders()) == Set(expected))
             }
             // A new service, as after a restart, sends nothing again.
-            let restarted = CardService(pki: try #require(api.app.pkiService), tokens: .init(directory: api.configuration.tokenDirectory),
-                                        letters: api.configuration.letterDirectory, clock: clock)
-            #expect(try await restarted.enqueueRenewalReminders(on: api.app.db) == 0)
+            let restarted = CardServices(
+                pki: try #require(api.app.pkiService), tokens: .init(directory: api.configuration.tokenDirectory),
+                letters: api.configuration.letterDirectory, database: ServiceDatabase { [app = api.app] in app.db }, clock: clock)
+            #expect(try await restarted.maintenance.enqueueRenewalReminders() == 0)
             #expect(try await reminders().count == 3)
 
             let renewal = try await api.act(id, "renewal", as: holder)
@@ -286,8 +287,7 @@ struct CardJourneyTests {
 
     /// Claire's automatic order, through the registration event.
     func orderClaire(_ api: CardAPI) async throws -> String? {
-        let service = try #require(api.app.cardService)
-        let card = try await service.orderAutomatically(for: claire, professionCode: "10", on: api.app.db)
+        let card = try await #require(api.app.cards).ordering.orderAutomatically(for: claire, professionCode: "10")
         return card?.id
     }
 }

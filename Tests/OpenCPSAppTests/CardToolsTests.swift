@@ -14,21 +14,21 @@ struct CardToolsTests {
     func demoCards() async throws {
         try await withConfiguredTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app, configuration in
             _ = try await DemoData(clock: SystemWallClock()).load(into: app.db)
-            let cards = try #require(app.cardService)
-            let lines = try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, on: app.db)
+            let cards = try #require(app.cards)
+            let lines = try await DemoCards.create(cards: cards, letters: configuration.letterDirectory)
             #expect(lines.count == 7)
             var kinds: [String] = []
             for person in DemoData.professionals {
-                for card in try await CardRepository(database: app.db, clock: SystemWallClock()).cards(idNat: person.idNat.value) {
-                    #expect(card.state == "active")
-                    kinds.append(card.kind)
-                    let serial = try #require(card.serial)
+                for card in try await CardRepository(database: app.db, clock: SystemWallClock()).cards(holder: person.idNat) {
+                    #expect(card.state == .active)
+                    kinds.append(card.kind.code)
+                    let serial = try #require(card.manufacture?.serial.value)
                     #expect(FileManager.default.fileExists(atPath: configuration.tokenDirectory.appendingPathComponent("\(serial).token").path))
                     #expect(FileManager.default.fileExists(atPath: configuration.letterDirectory.appendingPathComponent("\(serial)-lettre-code-porteur.txt").path))
                 }
             }
             #expect(Set(kinds) == ["CPS", "CPF", "CPE", "CPA", "CDE", "CDA"])
-            #expect(try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, on: app.db).isEmpty)
+            #expect(try await DemoCards.create(cards: cards, letters: configuration.letterDirectory).isEmpty)
         }
     }
 
@@ -36,11 +36,11 @@ struct CardToolsTests {
     func cardCommandLine() async throws {
         try await withConfiguredTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app, configuration in
             _ = try await DemoData(clock: SystemWallClock()).load(into: app.db)
-            let cards = try #require(app.cardService)
+            let cards = try #require(app.cards)
             let claire = DemoData.professionals[0]
-            let card = try #require(try await cards.orderAutomatically(for: claire, professionCode: "10", on: app.db))
-            let made = try await cards.manufacture(card.id, actor: .agencyOperator(.production), on: app.db)
-            let serial = try #require(made.serial)
+            let card = try #require(try await cards.ordering.orderAutomatically(for: claire, professionCode: "10"))
+            let made = try await cards.production.manufacture(card.id, actor: .agencyOperator(.production))
+            let serial = try #require(made.manufacture?.serial.value)
             let pin = try DemoCards.pinFromLetter(configuration.letterDirectory, serial: serial)
             let token = configuration.tokenDirectory.appendingPathComponent("\(serial).token").path
             let folder = try ExternalTool.temporaryFolder("card-cli")
@@ -75,14 +75,14 @@ struct CardToolsTests {
     func reissue() async throws {
         try await withConfiguredTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app, configuration in
             _ = try await DemoData(clock: SystemWallClock()).load(into: app.db)
-            let cards = try #require(app.cardService)
+            let cards = try #require(app.cards)
             let claire = DemoData.professionals[0]
-            let card = try #require(try await cards.orderAutomatically(for: claire, professionCode: "10", on: app.db))
-            let made = try await cards.manufacture(card.id, actor: .agencyOperator(.production), on: app.db)
-            _ = try await cards.deliver(card.id, actor: .agencyOperator(.production), on: app.db)
-            let pin = try DemoCards.pinFromLetter(configuration.letterDirectory, serial: made.serial ?? "")
-            _ = try await cards.activate(card.id, pin: pin, actor: .holder(claire.idNat), on: app.db)
-            #expect(try await cards.reissueAfterRegistryChange(of: claire.idNat, on: app.db).isEmpty)
+            let card = try #require(try await cards.ordering.orderAutomatically(for: claire, professionCode: "10"))
+            let made = try await cards.production.manufacture(card.id, actor: .agencyOperator(.production))
+            _ = try await cards.production.deliver(card.id, actor: .agencyOperator(.production))
+            let pin = try DemoCards.pinFromLetter(configuration.letterDirectory, serial: made.manufacture?.serial.value ?? "")
+            _ = try await cards.secrets.activate(card.id, pin: pin, actor: .holder(claire.idNat))
+            #expect(try await cards.renewal.reissueAfterRegistryChange(of: claire.idNat).isEmpty)
 
             // Claire moves to the Lyon centre: the structure on her card changes.
             var moved = claire
@@ -99,14 +99,14 @@ struct CardToolsTests {
             try await app.testing().test(.PUT, "/api/v1/professionals/\(claire.idNat.value)", headers: headers, body: ByteBuffer(data: body)) {
                 #expect($0.status == .ok)
             }
-            let all = try await CardRepository(database: app.db, clock: SystemWallClock()).cards(idNat: claire.idNat.value)
-            let successor = try #require(all.first { $0.replacesCardID == card.id })
-            #expect(successor.orderReason == "reissue" && successor.state == "validated")
-            #expect(all.first { $0.id == card.id }?.state == "active")
-            let next = try await cards.manufacture(successor.id, actor: .agencyOperator(.production), on: app.db)
-            _ = try await cards.deliver(successor.id, actor: .agencyOperator(.production), on: app.db)
-            _ = try await cards.activate(successor.id, pin: try DemoCards.pinFromLetter(configuration.letterDirectory, serial: next.serial ?? ""), actor: .holder(claire.idNat), on: app.db)
-            #expect(try await CardRepository(database: app.db, clock: SystemWallClock()).card(id: card.id)?.state == "superseded")
+            let all = try await CardRepository(database: app.db, clock: SystemWallClock()).cards(holder: claire.idNat)
+            let successor = try #require(all.first { $0.order.replaces == card.id })
+            #expect(successor.order.reason == .reissue && successor.state == .validated)
+            #expect(all.first { $0.id == card.id }?.state == .active)
+            let next = try await cards.production.manufacture(successor.id, actor: .agencyOperator(.production))
+            _ = try await cards.production.deliver(successor.id, actor: .agencyOperator(.production))
+            _ = try await cards.secrets.activate(successor.id, pin: try DemoCards.pinFromLetter(configuration.letterDirectory, serial: next.manufacture?.serial.value ?? ""), actor: .holder(claire.idNat))
+            #expect(try await CardRepository(database: app.db, clock: SystemWallClock()).card(id: card.id)?.state == .superseded)
         }
     }
 }

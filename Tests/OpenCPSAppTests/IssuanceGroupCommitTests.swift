@@ -1,3 +1,4 @@
+import OpenCPSDomain
 import Foundation
 import OpenCPSApp
 import OpenCPSPKI
@@ -23,7 +24,7 @@ struct IssuanceGroupCommitTests {
                             structureName: "S", structureIdentifier: "1250999018", cardTypeCode: 0, cardIssuerIdentifier: "80276",
                             cardSerialNumber: String(format: "%010d", number), cardDomain: "cps.test", publicKey: key.publicKey,
                             notBefore: Date(), notAfter: Date().addingTimeInterval(86_400))
-                        return try await pki.issue([.init(request: request, profile: .authentication)], actor: "operator:test-\(number % 3)", on: app.db)[0].serialHex
+                        return try await pki.issue([.init(request: request, profile: .authentication)], actor: "operator:test-\(number % 3)")[0].serialHex
                     }
                 }
                 var all: [String] = []

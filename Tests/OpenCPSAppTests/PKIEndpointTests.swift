@@ -1,3 +1,4 @@
+import OpenCPSDomain
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

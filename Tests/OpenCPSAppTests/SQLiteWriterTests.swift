@@ -1,3 +1,4 @@
+import OpenCPSDomain
 import Foundation
 import OpenCPSHTTP
 import OpenCPSPersistence

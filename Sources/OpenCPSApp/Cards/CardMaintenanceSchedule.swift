@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import NIOCore
+import OpenCPSDomain
 import OpenCPSPersistence
 import OpenCPSServices
 import Vapor
@@ -9,25 +10,27 @@ import Vapor
 /// hour: renewal reminders into the outbox, the overdue watch for the help desk, expiry, and
 /// handing the outbox to the sender (each notification once: it is marked sent when handed over).
 struct CardMaintenanceSchedule: LifecycleHandler {
-    let cards: CardService
+    let cards: CardServices
+    let database: ServiceDatabase
     private let task = RepeatedTaskBox()
 
-    init(cards: CardService) {
+    init(cards: CardServices, database: ServiceDatabase) {
         self.cards = cards
+        self.database = database
     }
 
     func didBootAsync(_ application: Application) async throws {
-        let cards = self.cards
+        let maintenance = cards.maintenance
         let logger = application.logger
-        let database = application.db
+        let database = self.database
         let eventLoop = application.eventLoopGroup.next()
         task.set(eventLoop.scheduleRepeatedAsyncTask(initialDelay: .seconds(5), delay: .hours(1)) { _ in
             eventLoop.makeFutureWithTask {
                 do {
-                    let reminders = try await cards.enqueueRenewalReminders(on: database)
-                    let overdue = try await cards.overdueFiles(on: database)
-                    let expired = try await cards.expireCards(on: database)
-                    let sent = try await NotificationSender(logger: logger).send(on: database)
+                    let reminders = try await maintenance.enqueueRenewalReminders()
+                    let overdue = try await maintenance.overdueFiles()
+                    let expired = try await maintenance.expireCards()
+                    let sent = try await NotificationSender(logger: logger).send(on: database.current)
                     logger.info("card maintenance", metadata: [
                         "reminders": "\(reminders)", "overdue": "\(overdue.count)", "expired": "\(expired)", "sent": "\(sent)",
                     ])

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OpenCPSDomain
 import Fluent
 import Foundation
 import OpenCPSPersistence

@@ -64,7 +64,7 @@ struct BenchCardsCommand: AsyncParsableCommand {
             if let schema { try await sql.raw("CREATE SCHEMA \(ident: schema)").run() }
             if !location.isPostgres { try await sql.raw("PRAGMA journal_mode = WAL").run() }
             try await app.autoMigrate()
-            let cards = try require(app.cardService, "the card service")
+            let cards = try require(app.cards, "the card services")
             let total = count + renewal
             printError("setup: \(total) professionals and their files")
             _ = try await DirectoryImporter(database: app.db, clock: clock).run(
@@ -80,12 +80,12 @@ struct BenchCardsCommand: AsyncParsableCommand {
             let registry = RegistryRepository(database: app.db, clock: clock)
             var files: [String] = []
             for idNat in people.prefix(count) {
-                files.append(try await Self.validatedFile(for: idNat, registry: registry, cards: cards, on: app.db))
+                files.append(try await Self.validatedFile(for: idNat, registry: registry, cards: cards))
             }
 
             printError("timed: manufacture of \(count) cards")
             let started = ContinuousClock.now
-            try await Self.manufacture(files, cards: cards, on: app.db)
+            try await Self.manufacture(files, cards: cards)
             let seconds = (ContinuousClock.now - started).seconds
             print("manufacture (\(location.isPostgres ? "PostgreSQL" : "SQLite"), card keys \(algorithm.rawValue), CA \(caAlgorithm.rawValue), \(batch) per transaction): \(count) cards in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", Double(count) / seconds)) cards/s")
 
@@ -93,30 +93,36 @@ struct BenchCardsCommand: AsyncParsableCommand {
                 printError("setup: \(renewal) cards in service expiring within two months")
                 // Put in place directly: the cards being renewed need only exist, in service.
                 let repository = CardRepository(database: app.db, clock: clock)
-                let expiring = CivilDate(clock.now()).adding(months: 2).description
+                let expiring = CivilDate(clock.now()).adding(months: 2)
+                var number = 9_000_000_000
                 for chunk in Array(people.dropFirst(count)).chunked(by: 500) {
-                    let files = try await registry.professionals(idNats: Array(chunk)).compactMap { stored -> (card: CardRecord, events: [AuditEvent])? in
+                    let files = try await registry.professionals(idNats: Array(chunk)).compactMap { stored -> (card: Card, events: [AuditEvent])? in
                         let professional = stored.professional
                         guard let exercise = professional.exercises.first else { return nil }
                         let instance = exercise.profession.ordre.map { ValidatingInstance.ordre($0) } ?? .agenceRegionale
-                        let card = CardRecord(
-                            id: UUID().uuidString.lowercased(), idNat: professional.idNat.value, kind: "CPS",
-                            orderMode: exercise.profession.isOrdinal ? "automatic" : "manual", orderReason: "first",
-                            instance: instance.code, professionCode: exercise.profession.code,
-                            structureID: exercise.activities.first?.structure?.idNatStruct, now: clock.now())
-                        return (card, [AuditEvent(actor: "bench", action: "card.order", entityType: "card", entityID: card.id, afterDigest: card.digest)])
+                        number += 1
+                        let serial = try CardSerial(number: number)
+                        let card = Card(
+                            id: UUID().uuidString.lowercased(), holder: professional.idNat, kind: .cps, state: .active,
+                            order: CardOrder(mode: exercise.profession.isOrdinal ? .automatic : .manual, reason: .first, instance: instance),
+                            profession: exercise.profession, structure: exercise.activities.first?.structure, expressJustification: nil,
+                            rejectionReason: nil, validatedOn: nil, dueOn: nil,
+                            manufacture: CardManufacture(
+                                serial: serial, expiresOn: expiring,
+                                certificates: CardCertificates(issuer: "forte-personnes", authentication: "b0" + serial.value, signature: "b1" + serial.value),
+                                shippingAddress: ""),
+                            temporary: false, contentDigest: nil, createdAt: clock.now(), version: 1)
+                        return (card, [AuditEvent(
+                            actor: "bench", action: "card.order", entityType: "card", entityID: card.id,
+                            afterDigest: CardRepository.digest(of: card))])
                     }
                     try await repository.insert(files)
                 }
-                try await sql.raw("""
-                    UPDATE cards SET state = 'active', serial = id, expires_on = \(bind: expiring)
-                    WHERE state = 'ordered' AND order_reason = 'first'
-                    """).run()
                 printError("timed: renewal campaign of \(renewal) cards")
                 let renewalStart = ContinuousClock.now
-                let campaign = try await cards.renewalCampaign(
+                let campaign = try await cards.renewal.campaign(
                     expiringOnOrBefore: CivilDate(clock.now()).adding(months: 2), limit: renewal,
-                    production: .agencyOperator(.production), on: app.db)
+                    production: .agencyOperator(.production))
                 let renewalSeconds = (ContinuousClock.now - renewalStart).seconds
                 if let failure = campaign.production.failures.first {
                     throw ValidationError("\(campaign.production.failures.count) renewals not made, the first (\(failure.id)): \(failure.error)")
@@ -133,7 +139,7 @@ struct BenchCardsCommand: AsyncParsableCommand {
     }
 
     /// A validated CPS order for a professional (automatic when ordinal, else applied and validated by the ARS).
-    static func validatedFile(for idNatText: String, registry: RegistryRepository, cards: CardService, on db: any Database) async throws -> String {
+    static func validatedFile(for idNatText: String, registry: RegistryRepository, cards: CardServices) async throws -> String {
         let idNat = try IdNat(idNatText)
         guard let professional = try await registry.professional(idNat)?.professional, let exercise = professional.exercises.first else {
             throw ValidationError("no professional \(idNatText)")
@@ -141,26 +147,25 @@ struct BenchCardsCommand: AsyncParsableCommand {
         var registered = professional
         if let ordre = exercise.profession.ordre {
             registered.exercises[0].registration = OrderRegistration(ordre: ordre, registeredOn: try CivilDate("2020-01-01"))
-            if let card = try await cards.orderAutomatically(for: registered, professionCode: exercise.profession.code, on: db) {
+            if let card = try await cards.ordering.orderAutomatically(for: registered, professionCode: exercise.profession.code) {
                 return card.id
             }
         }
-        let file = try await cards.apply(idNat: idNat, kind: .cps, professionCode: exercise.profession.code, structureID: nil, actor: .holder(idNat), on: db)
-        for kind in try await cards.file(file.id, actor: .holder(idNat), on: db).missingDocuments {
-            _ = try await cards.addDocument(to: file.id, kind: kind, mediaType: "application/pdf", content: Array("%PDF-1.4\n%%EOF\n".utf8), actor: .holder(idNat), on: db)
+        let file = try await cards.ordering.apply(idNat: idNat, kind: .cps, professionCode: exercise.profession.code, structureID: nil, actor: .holder(idNat))
+        for kind in try await cards.reading.file(file.id, actor: .holder(idNat)).missingDocuments {
+            _ = try await cards.ordering.addDocument(to: file.id, kind: kind, mediaType: "application/pdf", content: Array("%PDF-1.4\n%%EOF\n".utf8), actor: .holder(idNat))
         }
-        _ = try await cards.submit(file.id, actor: .holder(idNat), on: db)
-        let instance = try ValidatingInstance(code: file.instance)
-        let validator: CardActor = switch instance {
+        _ = try await cards.ordering.submit(file.id, actor: .holder(idNat))
+        let validator: CardActor = switch file.order.instance {
         case .ordre(let ordre): .ordre(ordre)
         default: .agenceRegionale
         }
-        return try await cards.validate(file.id, actor: validator, on: db).id
+        return try await cards.ordering.validate(file.id, actor: validator).id
     }
 
     /// A production run of the files; any card not made fails the benchmark.
-    static func manufacture(_ ids: [String], cards: CardService, on db: any Database) async throws {
-        let run = await cards.manufacture(ids, actor: .agencyOperator(.production), on: db)
+    static func manufacture(_ ids: [String], cards: CardServices) async throws {
+        let run = await cards.production.manufacture(ids, actor: .agencyOperator(.production))
         if let failure = run.failures.first {
             throw ValidationError("\(run.failures.count) cards not made, the first (\(failure.id)): \(failure.error)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OpenCPSDomain
 import Fluent
 import Foundation
 import OpenCPSPKI
@@ -80,7 +81,7 @@ struct BenchPKIFixturesCommand: AsyncParsableCommand {
 
         let clock = SystemWallClock()
         let issued: [IssuedCertificate] = try await ApplicationRunner.withDatabase(configuration) { app in
-            let pki = try PKIService(hierarchy: material.hierarchy, keyStore: material.keyStore, clock: clock)
+            let pki = try PKIService(hierarchy: material.hierarchy, keyStore: material.keyStore, database: ServiceDatabase { [unowned app] in app.db }, clock: clock)
             var all: [IssuedCertificate] = []
             var index = 0
             while index < count {
@@ -94,7 +95,7 @@ struct BenchPKIFixturesCommand: AsyncParsableCommand {
                             notBefore: clock.now().addingTimeInterval(-60), notAfter: clock.now().addingTimeInterval(365 * 86_400)),
                         profile: .authentication)
                 }
-                all += try await pki.issue(batch, actor: "bench", on: app.db)
+                all += try await pki.issue(batch, actor: "bench")
                 index += batch.count
             }
             return all

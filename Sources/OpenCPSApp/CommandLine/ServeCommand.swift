@@ -1,4 +1,5 @@
 import ArgumentParser
+import OpenCPSDomain
 import Fluent
 import Foundation
 import OpenCPSPersistence
@@ -46,8 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
             if configuration.demo {
                 let summary = try await DemoData(clock: SystemWallClock()).load(into: app.db)
                 app.logger.notice("\(summary)")
-                if let cards = app.cardService {
-                    for line in try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, on: app.db) {
+                if let cards = app.cards {
+                    for line in try await DemoCards.create(cards: cards, letters: configuration.letterDirectory) {
                         app.logger.notice("demo card: \(line)")
                     }
                 }

@@ -17,12 +17,11 @@ struct CRLPublicationSchedule: LifecycleHandler {
         let interval = TimeAmount.seconds(Int64(max(60, pki.publishing.crlValidity / 4)))
         let pki = self.pki
         let logger = application.logger
-        let database = application.db
         let eventLoop = application.eventLoopGroup.next()
         task.set(eventLoop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: interval) { _ in
             eventLoop.makeFutureWithTask {
                 do {
-                    try await pki.publishAllCRLs(on: database)
+                    try await pki.publishAllCRLs()
                 } catch {
                     logger.error("CRL publication failed", metadata: ["error": "\(error)"])
                 }

@@ -188,6 +188,29 @@ public enum CardAuthorization {
     }
 }
 
+/// What an actor does across the cards rather than on one of them.
+public enum CardDeskAction: String, Hashable, Sendable, CaseIterable {
+    /// Search every file by idNat, serial or file identifier.
+    case searchFiles = "search_files"
+    /// List the files past their due date.
+    case listOverdueFiles = "list_overdue_files"
+}
+
+extension CardAuthorization {
+    /// Refuses a desk action to anyone but the help desk (*guichet unique*), which follows
+    /// every file.
+    /// - Throws: ``CardLifecycleError`` with code `card.forbidden`.
+    public static func check(_ actor: CardActor, _ action: CardDeskAction) throws(CardLifecycleError) {
+        guard case .helpDesk = actor else {
+            let what = switch action {
+            case .searchFiles: "the file search"
+            case .listOverdueFiles: "the overdue list"
+            }
+            throw CardLifecycleError(code: "card.forbidden", reason: "\(what) is the help desk's")
+        }
+    }
+}
+
 extension CardActor {
     /// The instance the actor stands for, if it is one.
     var instance: ValidatingInstance? {

@@ -1,21 +1,19 @@
-import Fluent
 import Foundation
 import OpenCPSDomain
-import OpenCPSPersistence
 import OpenCPSServices
 import OpenCPSTokens
 import Vapor
 
 /// The card lifecycle under `/api/v1/cards` and the help desk under `/api/v1/helpdesk`.
-/// Each handler reads the request, calls ``CardService`` as the authenticated actor, and
-/// returns the file; the service decides who may do what.
+/// Each handler reads the request, calls one card service as the authenticated actor, and
+/// returns the file; the service (with the domain's rules) decides who may do what.
 public struct CardController: Sendable {
-    private let cards: CardService
+    private let cards: CardServices
     private let tokens: ActorTokens
     private let json = JSONContent()
 
     /// Creates the controller.
-    public init(cards: CardService, tokens: ActorTokens) {
+    public init(cards: CardServices, tokens: ActorTokens) {
         self.cards = cards
         self.tokens = tokens
     }
@@ -29,71 +27,68 @@ public struct CardController: Sendable {
         card.get(":id", use: read)
         card.get(":id", "history", use: history)
         card.on(.POST, ":id", "documents", body: .collect(maxSize: "12mb"), use: upload)
-        card.post(":id", "submit") { try await file($0, cards.submit(id($0), actor: $0.cardActor, on: $0.db)) }
+        card.post(":id", "submit") { try await file($0, cards.ordering.submit(id($0), actor: $0.cardActor)) }
         card.post(":id", "request-documents") { request in
             let body = try json.decode(ReasonBody.self, from: request)
-            return try await file(request, cards.requestDocuments(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
+            return try await file(request, cards.ordering.requestDocuments(id(request), reason: body.reason, actor: request.cardActor))
         }
-        card.post(":id", "validate") { try await file($0, cards.validate(id($0), actor: $0.cardActor, on: $0.db)) }
+        card.post(":id", "validate") { try await file($0, cards.ordering.validate(id($0), actor: $0.cardActor)) }
         card.post(":id", "reject") { request in
             let body = try json.decode(ReasonBody.self, from: request)
-            return try await file(request, cards.reject(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
+            return try await file(request, cards.ordering.reject(id(request), reason: body.reason, actor: request.cardActor))
         }
         card.post(":id", "express") { request in
             let body = try json.decode(JustificationBody.self, from: request)
-            return try await file(request, cards.moveToExpress(id(request), justification: body.justification, actor: request.cardActor, on: request.db))
+            return try await file(request, cards.helpDesk.moveToExpress(id(request), justification: body.justification, actor: request.cardActor))
         }
-        card.post(":id", "manufacture") { try await file($0, cards.manufacture(id($0), actor: $0.cardActor, on: $0.db)) }
-        card.post(":id", "delivery") { try await file($0, cards.deliver(id($0), actor: $0.cardActor, on: $0.db)) }
+        card.post(":id", "manufacture") { try await file($0, cards.production.manufacture(id($0), actor: $0.cardActor)) }
+        card.post(":id", "delivery") { try await file($0, cards.production.deliver(id($0), actor: $0.cardActor)) }
         card.post(":id", "activation") { request in
             let body = try json.decode(PINBody.self, from: request)
-            return try await file(request, cards.activate(id(request), pin: body.pin, actor: request.cardActor, on: request.db))
+            return try await file(request, cards.secrets.activate(id(request), pin: body.pin, actor: request.cardActor))
         }
         card.post(":id", "pin", "verify") { request in
             let body = try json.decode(PINBody.self, from: request)
-            return try secretResponse(try await cards.verifyPIN(id(request), pin: body.pin, actor: request.cardActor, on: request.db), puk: false)
+            return try secretResponse(try await cards.secrets.verifyPIN(id(request), pin: body.pin, actor: request.cardActor), puk: false)
         }
         card.post(":id", "pin", "change") { request in
             let body = try json.decode(PINChangeBody.self, from: request)
-            return try secretResponse(try await cards.changePIN(id(request), current: body.currentPIN, new: body.newPIN, actor: request.cardActor, on: request.db), puk: false)
+            return try secretResponse(try await cards.secrets.changePIN(id(request), current: body.currentPIN, new: body.newPIN, actor: request.cardActor), puk: false)
         }
         card.post(":id", "pin", "unblock") { request in
             let body = try json.decode(UnblockBody.self, from: request)
-            return try secretResponse(try await cards.unblockPIN(id(request), puk: body.puk, newPIN: body.newPIN, actor: request.cardActor, on: request.db), puk: true)
+            return try secretResponse(try await cards.secrets.unblockPIN(id(request), puk: body.puk, newPIN: body.newPIN, actor: request.cardActor), puk: true)
         }
         card.get(":id", "pin") { request -> CountersBody in
-            let counters = try await cards.counters(id(request), actor: request.cardActor, on: request.db)
+            let counters = try await cards.secrets.counters(id(request), actor: request.cardActor)
             return CountersBody(pinTriesLeft: counters.pinTriesLeft, pukTriesLeft: counters.pukTriesLeft, status: counters.status.rawValue)
         }
         card.post(":id", "opposition") { request -> OppositionBody in
             let body = try json.decode(ReasonBody.self, from: request)
-            let result = try await cards.oppose(id(request), reason: body.reason, actor: request.cardActor, on: request.db)
+            let result = try await cards.blocking.oppose(id(request), reason: body.reason, actor: request.cardActor)
             return OppositionBody(opposed: CardBody(result.opposed), replacement: CardBody(result.replacement))
         }
         card.post(":id", "suspension") { request in
             let body = try json.decode(ReasonBody.self, from: request)
-            return try await file(request, cards.suspend(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
+            return try await file(request, cards.blocking.suspend(id(request), reason: body.reason, actor: request.cardActor))
         }
         card.post(":id", "reinstatement") { request in
             let body = try json.decode(ReasonBody.self, from: request)
-            return try await file(request, cards.reinstate(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
+            return try await file(request, cards.blocking.reinstate(id(request), reason: body.reason, actor: request.cardActor))
         }
         card.post(":id", "revocation") { request in
             let body = try json.decode(ReasonBody.self, from: request)
-            return try await file(request, cards.revoke(id(request), reason: body.reason, actor: request.cardActor, on: request.db))
+            return try await file(request, cards.blocking.revoke(id(request), reason: body.reason, actor: request.cardActor))
         }
-        card.post(":id", "renewal") { try await file($0, cards.renew(id($0), actor: $0.cardActor, on: $0.db)) }
-        card.post(":id", "temporary-card") { try await file($0, cards.issueTemporaryCard(for: id($0), actor: $0.cardActor, on: $0.db)) }
+        card.post(":id", "renewal") { try await file($0, cards.renewal.renew(id($0), actor: $0.cardActor)) }
+        card.post(":id", "temporary-card") { try await file($0, cards.blocking.issueTemporaryCard(for: id($0), actor: $0.cardActor)) }
 
         routes.post("production-runs", use: productionRun)
 
         let helpDesk = routes.grouped("helpdesk")
         helpDesk.get("files", use: findFiles)
         helpDesk.get("overdue") { request -> [CardBody] in
-            guard case .helpDesk = try request.cardActor else {
-                throw Problem(status: .forbidden, code: "card.forbidden", detail: "the overdue list is the help desk's")
-            }
-            return try await cards.overdueFiles(on: request.db).map(CardBody.init)
+            try await cards.helpDesk.overdueFiles(actor: request.cardActor).map(CardBody.init)
         }
     }
 
@@ -110,7 +105,7 @@ public struct CardController: Sendable {
             throw Problem(status: .unprocessableEntity, code: "production-run.invalid",
                           detail: "cardIds lists 1 to \(Self.maximumProductionRun) distinct card files")
         }
-        let run = await cards.manufacture(ids, actor: try request.cardActor, on: request.db)
+        let run = await cards.production.manufacture(ids, actor: try request.cardActor)
         return ProductionRunBody(
             manufactured: run.manufactured.map(CardBody.init),
             refused: run.failures.map { failure in
@@ -131,9 +126,9 @@ public struct CardController: Sendable {
             return kind
         }
         try validator.finish()
-        let card = try await cards.apply(
+        let card = try await cards.ordering.apply(
             idNat: idNat!, kind: kind!, professionCode: body.professionCode, structureID: body.structureId,
-            actor: request.cardActor, on: request.db)
+            actor: request.cardActor)
         let response = try await file(request, card).encodeResponse(status: .created, for: request)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/cards/\(card.id)")
         return response
@@ -145,18 +140,17 @@ public struct CardController: Sendable {
         var validator = FieldValidator()
         let idNat = validator.read("idNat") { try IdNat(text) }
         try validator.finish()
-        return try await cards.cards(of: idNat!, actor: request.cardActor, on: request.db).map(CardBody.init)
+        return try await cards.reading.cards(of: idNat!, actor: request.cardActor).map(CardBody.init)
     }
 
     @Sendable
     func read(_ request: Request) async throws -> CardFileBody {
-        let file = try await cards.file(id(request), actor: request.cardActor, on: request.db)
-        return CardFileBody(file, diagnosis: cards.diagnosis(file))
+        CardFileBody(try await cards.reading.file(id(request), actor: request.cardActor))
     }
 
     @Sendable
     func history(_ request: Request) async throws -> [HistoryEntryBody] {
-        try await cards.history(id(request), actor: request.cardActor, on: request.db).map(HistoryEntryBody.init)
+        try await cards.reading.history(id(request), actor: request.cardActor).map(HistoryEntryBody.init)
     }
 
     @Sendable
@@ -169,34 +163,16 @@ public struct CardController: Sendable {
             throw ValidationFailure([FieldProblem(field: "kind", code: "field.unknown-code", reason: "must be one of \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))")])
         }
         let mediaType = upload.file.contentType?.serialize() ?? "application/octet-stream"
-        let document = try await cards.addDocument(
+        let document = try await cards.ordering.addDocument(
             to: id(request), kind: kind, mediaType: mediaType, content: Array(upload.file.data.readableBytesView),
-            actor: request.cardActor, on: request.db)
+            actor: request.cardActor)
         return try await DocumentBody(document).encodeResponse(status: .created, for: request)
     }
 
     @Sendable
     func findFiles(_ request: Request) async throws -> [CardFileBody] {
-        let actor = try request.cardActor
-        guard case .helpDesk = actor else {
-            throw Problem(status: .forbidden, code: "card.forbidden", detail: "the file search is the help desk's")
-        }
         let query = (try? request.query.get(String.self, at: "q")) ?? ""
-        let repository = CardRepository(database: request.db, clock: SystemWallClock())
-        var records: [CardRecord] = []
-        if let idNat = try? IdNat(query) {
-            records = try await repository.cards(idNat: idNat.value)
-        } else if let card = try await repository.card(serial: query) {
-            records = [card]
-        } else if let card = try await repository.card(id: query.lowercased()) {
-            records = [card]
-        }
-        var result: [CardFileBody] = []
-        for record in records {
-            let file = try await cards.file(record.id, actor: actor, on: request.db)
-            result.append(CardFileBody(file, diagnosis: cards.diagnosis(file)))
-        }
-        return result
+        return try await cards.helpDesk.findFiles(query, actor: request.cardActor).map(CardFileBody.init)
     }
 }
 
@@ -204,7 +180,7 @@ private func id(_ request: Request) throws -> String {
     try request.parameters.require("id").lowercased()
 }
 
-private func file(_ request: Request, _ card: CardRecord) async throws -> CardBody {
+private func file(_ request: Request, _ card: Card) async throws -> CardBody {
     CardBody(card)
 }
 
@@ -337,27 +313,27 @@ public struct CardBody: Content {
     /// Version.
     public var version: Int
 
-    init(_ card: CardRecord) {
+    init(_ card: Card) {
         id = card.id
-        idNat = card.idNat
-        kind = card.kind
-        state = card.state
-        stateLabel = CardState(rawValue: card.state)?.frenchLabel ?? card.state
-        orderMode = card.orderMode
-        orderReason = card.orderReason
-        instance = card.instance
-        professionCode = card.professionCode
-        structureId = card.structureID
-        express = card.express
+        idNat = card.holder.value
+        kind = card.kind.rawValue
+        state = card.state.rawValue
+        stateLabel = card.state.frenchLabel
+        orderMode = card.order.mode.rawValue
+        orderReason = card.order.reason.rawValue
+        instance = card.order.instance.code
+        professionCode = card.profession?.code
+        structureId = card.structure?.idNatStruct
+        express = card.isExpress
         rejectionReason = card.rejectionReason
-        validatedOn = card.validatedOn
-        dueOn = card.dueOn
-        serial = card.serial
-        expiresOn = card.expiresOn
-        certificateIssuer = card.certificateIssuer
-        authenticationCertificate = card.authenticationCertificate
-        signatureCertificate = card.signatureCertificate
-        replacesCardId = card.replacesCardID
+        validatedOn = card.validatedOn?.description
+        dueOn = card.dueOn?.description
+        serial = card.manufacture?.serial.value
+        expiresOn = card.manufacture?.expiresOn.description
+        certificateIssuer = card.manufacture?.certificates.issuer
+        authenticationCertificate = card.manufacture?.certificates.authentication
+        signatureCertificate = card.manufacture?.certificates.signature
+        replacesCardId = card.order.replaces
         temporary = card.temporary
         version = card.version
     }
@@ -378,13 +354,13 @@ public struct CardFileBody: Content {
     /// Why it is where it is, in French.
     public var diagnosis: String
 
-    init(_ file: CardFile, diagnosis: String) {
+    init(_ file: CardFile) {
         card = CardBody(file.card)
         documents = file.documents.map(DocumentBody.init)
         shipments = file.shipments.map { ShipmentBody(trackingNumber: $0.trackingNumber, kind: $0.kind, address: $0.address, shippedAt: $0.shippedAt) }
         missingDocuments = file.missingDocuments.map(\.rawValue)
         overdue = file.isOverdue
-        self.diagnosis = diagnosis
+        diagnosis = file.diagnosis
     }
 }
 

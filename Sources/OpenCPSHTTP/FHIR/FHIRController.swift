@@ -1,20 +1,20 @@
 import Foundation
 import OpenCPSDomain
-import OpenCPSPersistence
+import OpenCPSServices
 import Vapor
 
 /// The FHIR R4 directory under `/fhir`: Practitioner, PractitionerRole and Organization,
 /// read by id and searched by `identifier` and `name` (with `_id`, `_count`, and for
 /// PractitionerRole `practitioner` and `organization`). Errors are OperationOutcomes.
 public struct FHIRController: Sendable {
-    private let registry: @Sendable (Request) -> RegistryRepository
+    private let registry: RegistryService
     private let baseURL: String
 
     /// Creates the controller.
     /// - Parameters:
-    ///   - registry: the repository to read for a request.
+    ///   - registry: the registry to read.
     ///   - publicBaseURL: the server's public URL, for the `fullUrl` of bundle entries.
-    public init(registry: @escaping @Sendable (Request) -> RegistryRepository, publicBaseURL: String) {
+    public init(registry: RegistryService, publicBaseURL: String) {
         self.registry = registry
         self.baseURL = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
     }
@@ -36,7 +36,7 @@ public struct FHIRController: Sendable {
     @Sendable
     func readPractitioner(_ request: Request) async throws -> Response {
         let id = try request.parameters.require("id")
-        guard let idNat = FHIRIdentifier.idNat(id), let stored = try await registry(request).professional(idNat) else {
+        guard let idNat = FHIRIdentifier.idNat(id), let stored = try await registry.professionalIfAny(idNat) else {
             throw FHIROperationOutcome(code: "not-found", diagnostics: "Practitioner/\(id) is not known")
         }
         return try fhirResponse(FHIRMapping.practitioner(stored))
@@ -45,11 +45,11 @@ public struct FHIRController: Sendable {
     @Sendable
     func searchPractitioners(_ request: Request) async throws -> Response {
         let query = try SearchQuery(request)
-        let repository = registry(request)
+        let repository = registry
         var professionals: [StoredProfessional]
         var nextCursor: SearchCursor?
         if let id = query.id {
-            professionals = try await FHIRIdentifier.idNat(id).asyncMap { try await repository.professional($0) }.map { [$0] } ?? []
+            professionals = try await FHIRIdentifier.idNat(id).asyncMap { try await repository.professionalIfAny($0) }.map { [$0] } ?? []
         } else if let token = query.identifier {
             professionals = try await practitioners(identifier: token, repository: repository)
         } else {
@@ -69,7 +69,7 @@ public struct FHIRController: Sendable {
         return try bundle(resources, request: request, type: "Practitioner", query: query, next: nextCursor)
     }
 
-    private func practitioners(identifier token: Token, repository: RegistryRepository) async throws -> [StoredProfessional] {
+    private func practitioners(identifier token: Token, repository: RegistryService) async throws -> [StoredProfessional] {
         switch token.system {
         case nil:
             return try await repository.professionals(identifier: token.value)
@@ -89,7 +89,7 @@ public struct FHIRController: Sendable {
     @Sendable
     func readPractitionerRole(_ request: Request) async throws -> Response {
         let id = try request.parameters.require("id")
-        guard let activity = try await registry(request).activity(id: id) else {
+        guard let activity = try await registry.activity(id: id) else {
             throw FHIROperationOutcome(code: "not-found", diagnostics: "PractitionerRole/\(id) is not known")
         }
         return try fhirResponse(FHIRMapping.practitionerRole(activity, lastUpdated: nil))
@@ -98,7 +98,7 @@ public struct FHIRController: Sendable {
     @Sendable
     func searchPractitionerRoles(_ request: Request) async throws -> Response {
         let query = try SearchQuery(request)
-        let repository = registry(request)
+        let repository = registry
         var activities: [StoredActivity]
         let practitioner = (try? request.query.get(String.self, at: "practitioner")).map { $0.replacingOccurrences(of: "Practitioner/", with: "") }
         let organization = (try? request.query.get(String.self, at: "organization")).map { $0.replacingOccurrences(of: "Organization/", with: "") }
@@ -133,7 +133,7 @@ public struct FHIRController: Sendable {
     @Sendable
     func readOrganization(_ request: Request) async throws -> Response {
         let id = try request.parameters.require("id")
-        guard let structure = try await registry(request).structure(id: id) else {
+        guard let structure = try await registry.structure(id: id) else {
             throw FHIROperationOutcome(code: "not-found", diagnostics: "Organization/\(id) is not known")
         }
         return try fhirResponse(FHIRMapping.organization(structure))
@@ -142,7 +142,7 @@ public struct FHIRController: Sendable {
     @Sendable
     func searchOrganizations(_ request: Request) async throws -> Response {
         let query = try SearchQuery(request)
-        let repository = registry(request)
+        let repository = registry
         var structures: [Structure]
         if let id = query.id {
             structures = try await repository.structure(id: id).map { [$0] } ?? []

@@ -1,5 +1,4 @@
 import OpenCPSDomain
-import OpenCPSPersistence
 
 /// Turns registry records into the directory's FHIR resources, as the national directory
 /// shows them (REFERENCE.md §6): identifier systems and types, NOS code systems.

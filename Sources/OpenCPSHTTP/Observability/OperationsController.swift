@@ -1,18 +1,17 @@
-import FluentKit
+import OpenCPSServices
 import Prometheus
-import SQLKit
 import Vapor
 
 /// `/health`, `/ready` and `/metrics`.
 public struct OperationsController: Sendable {
     private let registry: PrometheusCollectorRegistry
-    private let database: @Sendable () -> any Database
+    private let database: ServiceDatabase
 
     /// Creates the controller.
     /// - Parameters:
     ///   - registry: the Prometheus registry to expose.
     ///   - database: the database whose reachability makes the server ready.
-    public init(registry: PrometheusCollectorRegistry, database: @escaping @Sendable () -> any Database) {
+    public init(registry: PrometheusCollectorRegistry, database: ServiceDatabase) {
         self.registry = registry
         self.database = database
     }
@@ -21,10 +20,7 @@ public struct OperationsController: Sendable {
     public func register(on routes: any RoutesBuilder) {
         routes.get("health") { _ in HealthStatus(status: "ok") }
         routes.get("ready") { _ async throws -> HealthStatus in
-            do {
-                guard let sql = database() as? any SQLDatabase else { throw Abort(.serviceUnavailable) }
-                try await sql.raw("SELECT 1 AS ok").run()
-            } catch {
+            guard await database.isReachable() else {
                 throw Problem(status: .serviceUnavailable, code: "server.not-ready", detail: "the database does not answer")
             }
             return HealthStatus(status: "ready")

@@ -1,9 +1,7 @@
-import Fluent
 import Foundation
 import OpenCPSDomain
 import OpenCPSPKI
 import X509
-import OpenCPSPersistence
 import OpenCPSServices
 import Vapor
 
@@ -36,7 +34,7 @@ public struct CertificateController: Sendable {
 
     @Sendable
     func issue(_ request: Request) async throws -> Response {
-        let answer = try await issuance.issue(body: json.body(of: request).readableBytesView, actor: request.auditActor, on: request.db)
+        let answer = try await issuance.issue(body: json.body(of: request).readableBytesView, actor: request.auditActor)
         let response = json.response(json: answer.json, status: .created)
         response.headers.replaceOrAdd(name: .location, value: answer.location)
         return response
@@ -45,10 +43,7 @@ public struct CertificateController: Sendable {
     @Sendable
     func read(_ request: Request) async throws -> CertificateBody {
         let (issuer, serial) = try Self.key(request)
-        guard let stored = try await CertificateRepository(database: request.db, clock: clock).certificate(issuer: issuer, serial: serial) else {
-            throw PersistenceError.notFound("certificate \(issuer)/\(serial)")
-        }
-        return CertificateBody(stored)
+        return CertificateBody(try await pki.certificate(issuer: issuer, serialHex: serial))
     }
 
     @Sendable
@@ -60,21 +55,21 @@ public struct CertificateController: Sendable {
                 field: "reason", code: "field.unknown-code",
                 reason: "must be one of \(RevocationReason.allCases.filter { $0 != .removeFromCRL && $0 != .certificateHold }.map(\.name).joined(separator: ", ")) (use /hold for a suspension)")])
         }
-        return CertificateBody(try await pki.revoke(issuer: issuer, serialHex: serial, reason: reason, actor: request.auditActor, detail: body.detail, on: request.db))
+        return CertificateBody(try await pki.revoke(issuer: issuer, serialHex: serial, reason: reason, actor: request.auditActor, detail: body.detail))
     }
 
     @Sendable
     func hold(_ request: Request) async throws -> CertificateBody {
         let (issuer, serial) = try Self.key(request)
         let body = try? json.decode(RevocationBody.self, from: request)
-        return CertificateBody(try await pki.revoke(issuer: issuer, serialHex: serial, reason: .certificateHold, actor: request.auditActor, detail: body?.detail, on: request.db))
+        return CertificateBody(try await pki.revoke(issuer: issuer, serialHex: serial, reason: .certificateHold, actor: request.auditActor, detail: body?.detail))
     }
 
     @Sendable
     func release(_ request: Request) async throws -> CertificateBody {
         let (issuer, serial) = try Self.key(request)
         let body = try? json.decode(RevocationBody.self, from: request)
-        return CertificateBody(try await pki.releaseHold(issuer: issuer, serialHex: serial, actor: request.auditActor, detail: body?.detail, on: request.db))
+        return CertificateBody(try await pki.releaseHold(issuer: issuer, serialHex: serial, actor: request.auditActor, detail: body?.detail))
     }
 
     private static func key(_ request: Request) throws -> (String, String) {
@@ -197,17 +192,11 @@ public struct CertificateBody: Content {
         return writer.finish()
     }
 
-    init(_ stored: StoredCertificate) {
-        let revoked = stored.revokedAt != nil && stored.releasedAt == nil
-        let held = revoked && stored.reason == CertificateRepository.holdReason
-        let der = stored.derBytes
-        let pem = "-----BEGIN CERTIFICATE-----\n" + Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]) + "\n-----END CERTIFICATE-----\n"
+    init(_ certificate: CertificateView) {
         self.init(
-            issuer: stored.issuer, serial: stored.serial, profile: stored.profile, subject: stored.subject,
-            notBefore: stored.notBeforeDate, notAfter: stored.notAfterDate,
-            pem: pem, status: held ? "on-hold" : (revoked ? "revoked" : "good"),
-            revokedAt: revoked ? stored.revokedDate : nil,
-            reason: revoked ? stored.reason.flatMap(RevocationReason.init(rawValue:))?.name : nil)
+            issuer: certificate.issuer, serial: certificate.serial, profile: certificate.profile, subject: certificate.subject,
+            notBefore: certificate.notBefore, notAfter: certificate.notAfter, pem: certificate.pem,
+            status: certificate.status.rawValue, revokedAt: certificate.revokedAt, reason: certificate.reason?.name)
     }
 }
 

@@ -1,8 +1,6 @@
-import FluentKit
 import Foundation
 import OpenCPSDomain
 import OpenCPSPKI
-import OpenCPSPersistence
 import OpenCPSServices
 
 /// The work behind `POST /api/v1/certificates`, apart from HTTP: reads an issuance request's
@@ -27,12 +25,9 @@ struct CertificateIssuanceEndpoint: Sendable {
     /// - Parameters:
     ///   - body: the request's body, JSON text.
     ///   - actor: who asks, for the audit log (`operator:<name>`).
-    ///   - database: where the certificate and its audit entry are recorded; asked for only
-    ///     when needed (``PKIService/issue(_:actor:on:)``: not once an SQLite file's group commit
-    ///     is found, since a request's or an application's `db` costs a look-up per call).
     /// - Throws: `DecodingError` for malformed JSON or a missing field; ``ValidationFailure``
     ///   (422) listing every refused field; the service's errors otherwise.
-    func issue(body: some Collection<UInt8>, actor: String, on database: @autoclosure () -> any Database) async throws -> Answer {
+    func issue(body: some Collection<UInt8>, actor: String) async throws -> Answer {
         // Read by FlatJSONObject rather than Codable: issuance is the API's hot path.
         let body = try IssueCertificateBody(json: FlatJSONObject(bytes: body))
         var validator = FieldValidator()
@@ -61,7 +56,7 @@ struct CertificateIssuanceEndpoint: Sendable {
             cardIssuerIdentifier: body.cardIssuerIdentifier ?? "80276", cardSerialNumber: body.cardSerialNumber,
             cardDomain: body.cardDomain ?? "cps.opencps.invalid", key: key!,
             notBefore: now, notAfter: now.addingTimeInterval(Double(body.validityYears ?? 3) * 365 * 86_400))
-        let issued = try await pki.issue([.init(request: certificateRequest, profile: profile!, authority: role!)], actor: actor, on: database())
+        let issued = try await pki.issue([.init(request: certificateRequest, profile: profile!, authority: role!)], actor: actor)
         let certificate = issued[0]
         let serial = certificate.serialHex
         let json = CertificateBody(

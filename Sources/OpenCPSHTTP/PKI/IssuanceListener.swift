@@ -1,9 +1,8 @@
-import FluentKit
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import OpenCPSPersistence
+import OpenCPSDomain
 import OpenCPSServices
 
 /// A listener of its own for issuance: the same `POST /api/v1/certificates` as the main server,
@@ -27,17 +26,16 @@ public final class IssuanceListener: DedicatedListener, @unchecked Sendable {
     /// - Parameters:
     ///   - pki: the issuing CAs.
     ///   - tokens: the operators allowed to issue, by bearer token (as on the main server).
-    ///   - database: where certificates and their audit entries are recorded.
     ///   - clock: the clock that dates certificates.
     ///   - threads: how many threads read and answer requests (at least one; signing and
     ///     recording run off them).
     ///   - logger: where failures are logged.
     public init(
-        pki: PKIService, tokens: OperatorTokens, database: @escaping @Sendable () -> any Database, clock: any WallClock,
+        pki: PKIService, tokens: OperatorTokens, clock: any WallClock,
         threads: Int = 1, logger: Logger
     ) {
         let service = IssuanceHTTPHandler.Service(
-            endpoint: CertificateIssuanceEndpoint(pki: pki, clock: clock), tokens: tokens, database: database, logger: logger)
+            endpoint: CertificateIssuanceEndpoint(pki: pki, clock: clock), tokens: tokens, logger: logger)
         super.init(server: LeanHTTPServer(name: "the issuance listener", threads: threads) { IssuanceHTTPHandler(service: service) })
     }
 }
@@ -48,7 +46,6 @@ final class IssuanceHTTPHandler: LeanHTTPHandler {
     struct Service: Sendable {
         let endpoint: CertificateIssuanceEndpoint
         let tokens: OperatorTokens
-        let database: @Sendable () -> any Database
         let logger: Logger
     }
 
@@ -91,7 +88,7 @@ final class IssuanceHTTPHandler: LeanHTTPHandler {
         let service = self.service
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         context.eventLoop.makeFutureWithTask {
-            try await service.endpoint.issue(body: body, actor: actor, on: service.database())
+            try await service.endpoint.issue(body: body, actor: actor)
         }.whenComplete { result in
             let (handler, context) = bound.value
             switch result {

@@ -1,4 +1,3 @@
-import FluentKit
 import Foundation
 import Logging
 import NIOCore
@@ -30,14 +29,12 @@ public final class OCSPListener: DedicatedListener, @unchecked Sendable {
     ///   - pki: the responders and their kept answers.
     ///   - registry: the Prometheus registry `/metrics` exposes (kept answers are counted in
     ///     `opencps_ocsp_kept_answers_total`, as on the main server).
-    ///   - database: the database a first answer reads the revocation state from.
     ///   - threads: how many threads serve the port (at least one).
     ///   - logger: where failures are logged.
     public init(
-        pki: PKIService, registry: PrometheusCollectorRegistry, database: @escaping @Sendable () -> any Database,
-        threads: Int = 1, logger: Logger
+        pki: PKIService, registry: PrometheusCollectorRegistry, threads: Int = 1, logger: Logger
     ) {
-        let service = OCSPHTTPHandler.Service(pki: pki, registry: registry, database: database, logger: logger)
+        let service = OCSPHTTPHandler.Service(pki: pki, registry: registry, logger: logger)
         super.init(server: LeanHTTPServer(name: "the OCSP listener", threads: threads) { OCSPHTTPHandler(service: service) })
     }
 }
@@ -47,13 +44,11 @@ final class OCSPHTTPHandler: LeanHTTPHandler {
     /// What every connection shares.
     struct Service: Sendable {
         let pki: PKIService
-        let database: @Sendable () -> any Database
         let logger: Logger
         let kept: OCSPKeptAnswerCounters
 
-        init(pki: PKIService, registry: PrometheusCollectorRegistry, database: @escaping @Sendable () -> any Database, logger: Logger) {
+        init(pki: PKIService, registry: PrometheusCollectorRegistry, logger: Logger) {
             self.pki = pki
-            self.database = database
             self.logger = logger
             self.kept = OCSPKeptAnswerCounters(registry: registry)
         }
@@ -123,7 +118,7 @@ final class OCSPHTTPHandler: LeanHTTPHandler {
         }
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         context.eventLoop.makeFutureWithTask {
-            await service.pki.answerOCSP(slug: slug, request: der, on: service.database())
+            await service.pki.answerOCSP(slug: slug, request: der)
         }.whenComplete { result in
             let (handler, context) = bound.value
             switch result {

@@ -1,4 +1,3 @@
-import Fluent
 import Foundation
 import OpenCPSPKI
 import OpenCPSServices
@@ -55,7 +54,7 @@ public struct PKIController: Sendable {
         let (name, format) = Self.split(file)
         let delta = name.hasSuffix("-delta")
         let slug = delta ? String(name.dropLast("-delta".count)) : name
-        guard format == "crl", let crl = try await pki.currentCRL(slug: slug, delta: delta, on: request.db) else {
+        guard format == "crl", let crl = try await pki.currentCRL(slug: slug, delta: delta) else {
             throw Problem(status: .notFound, code: "pki.unknown-crl", detail: "no CRL \(file)")
         }
         let response = Response(status: .ok, body: .init(data: Data(crl.der)))
@@ -83,7 +82,7 @@ public struct PKIController: Sendable {
     }
 
     private func answer(slug: String, der: [UInt8], request: Request, cacheable: Bool) async throws -> Response {
-        guard let result = await pki.answerOCSP(slug: slug, request: der, on: request.db) else {
+        guard let result = await pki.answerOCSP(slug: slug, request: der) else {
             throw Self.unknownResponder(slug)
         }
         return Self.response(to: result, cacheable: cacheable, httpMaxAge: pki.publishing.httpMaxAge)

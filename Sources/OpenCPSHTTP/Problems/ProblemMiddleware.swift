@@ -1,5 +1,4 @@
 import OpenCPSDomain
-import OpenCPSPersistence
 import Vapor
 
 /// Turns every error into an RFC 9457 problem document, in one place: domain errors by

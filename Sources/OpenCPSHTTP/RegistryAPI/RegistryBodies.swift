@@ -1,5 +1,4 @@
 import OpenCPSDomain
-import OpenCPSPersistence
 import Vapor
 
 /// A professional in the JSON API, as sent to create or update and as returned.

@@ -1,26 +1,20 @@
 import OpenCPSDomain
-import OpenCPSPersistence
+import OpenCPSServices
 import Vapor
 
 /// The registry's JSON API under `/api/v1`: professionals, their registrations, structures.
 public struct RegistryController: Sendable {
-    private let registry: @Sendable (Request) -> RegistryRepository
+    private let registry: RegistryService
     private let tokens: OperatorTokens
     private let json = JSONContent()
-    private let onChange: @Sendable (RegistryChange, Request) async throws -> Void
 
     /// Creates the controller.
     /// - Parameters:
-    ///   - registry: the repository to use for a request.
+    ///   - registry: the registry, which also draws a change's card consequences.
     ///   - tokens: the operators who may write.
-    ///   - onChange: what follows a change (automatic card orders, reissues), after it is stored.
-    public init(
-        registry: @escaping @Sendable (Request) -> RegistryRepository, tokens: OperatorTokens,
-        onChange: @escaping @Sendable (RegistryChange, Request) async throws -> Void = { _, _ in }
-    ) {
+    public init(registry: RegistryService, tokens: OperatorTokens) {
         self.registry = registry
         self.tokens = tokens
-        self.onChange = onChange
     }
 
     /// Registers the routes under `api`.
@@ -40,7 +34,7 @@ public struct RegistryController: Sendable {
     @Sendable
     func create(_ request: Request) async throws -> Response {
         let professional = try json.decode(ProfessionalBody.self, from: request).professional()
-        let stored = try await registry(request).create(professional, actor: request.auditActor)
+        let stored = try await registry.create(professional, actor: request.auditActor)
         let response = try await ProfessionalBody(stored).encodeResponse(status: .created, for: request)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/professionals/\(stored.professional.idNat.value)")
         response.headers.replaceOrAdd(name: .eTag, value: "\"\(stored.version)\"")
@@ -53,8 +47,7 @@ public struct RegistryController: Sendable {
         let body = try json.decode(ProfessionalBody.self, from: request)
         let professional = try body.professional(idNatFromPath: pathID.value)
         let expected = try expectedVersion(request, body: body.version)
-        let stored = try await registry(request).update(professional, expectedVersion: expected, actor: request.auditActor)
-        try await onChange(.updated(stored.professional), request)
+        let stored = try await registry.update(professional, expectedVersion: expected, actor: request.auditActor)
         let response = try await ProfessionalBody(stored).encodeResponse(status: .ok, for: request)
         response.headers.replaceOrAdd(name: .eTag, value: "\"\(stored.version)\"")
         return response
@@ -62,10 +55,7 @@ public struct RegistryController: Sendable {
 
     @Sendable
     func get(_ request: Request) async throws -> Response {
-        let idNat = try idNatParameter(request)
-        guard let stored = try await registry(request).professional(idNat) else {
-            throw PersistenceError.notFound("professional \(idNat)")
-        }
+        let stored = try await registry.professional(try idNatParameter(request))
         let response = try await ProfessionalBody(stored).encodeResponse(status: .ok, for: request)
         response.headers.replaceOrAdd(name: .eTag, value: "\"\(stored.version)\"")
         return response
@@ -75,11 +65,8 @@ public struct RegistryController: Sendable {
     func register(_ request: Request) async throws -> ProfessionalBody {
         let idNat = try idNatParameter(request)
         let body = try json.decode(RegistrationRequestBody.self, from: request)
-        let repository = registry(request)
-        guard let stored = try await repository.professional(idNat) else {
-            throw PersistenceError.notFound("professional \(idNat)")
-        }
-        var professional = stored.professional
+        let stored = try await registry.professional(idNat)
+        let professional = stored.professional
         guard let index = professional.exercises.firstIndex(where: { $0.profession.code == body.professionCode }) else {
             throw ValidationFailure([FieldProblem(
                 field: "professionCode", code: "registration.no-exercise",
@@ -89,9 +76,9 @@ public struct RegistryController: Sendable {
         let registration = RegistrationBody(ordre: body.ordre, registeredOn: body.registeredOn, number: body.number)
             .registration(for: professional.exercises[index].profession, path: "", validator: &validator)
         try validator.finish()
-        professional.exercises[index].registration = registration
-        let updated = try await repository.update(professional, expectedVersion: stored.version, actor: request.auditActor)
-        try await onChange(.registered(updated.professional, professionCode: body.professionCode), request)
+        let updated = try await registry.register(
+            idNat, professionCode: body.professionCode, registration: registration!, expectedVersion: stored.version,
+            actor: request.auditActor)
         return ProfessionalBody(updated)
     }
 
@@ -119,7 +106,7 @@ public struct RegistryController: Sendable {
             validator.refuse("cursor", code: "field.invalid-cursor", reason: "is not a cursor this API returned")
         }
         try validator.finish()
-        let page = try await registry(request).search(ProfessionalSearch(
+        let page = try await registry.search(ProfessionalSearch(
             namePrefix: query.name, professionCode: query.profession, department: department, limit: limit, after: cursor))
         var next: String?
         if let cursor = page.nextCursor {
@@ -140,7 +127,7 @@ public struct RegistryController: Sendable {
     @Sendable
     func createStructure(_ request: Request) async throws -> Response {
         let structure = try json.decode(StructureBody.self, from: request).structure()
-        try await registry(request).create(structure, actor: request.auditActor)
+        try await registry.create(structure, actor: request.auditActor)
         let response = try await StructureBody(structure).encodeResponse(status: .created, for: request)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/structures/\(structure.identifier.idNatStruct)")
         return response
@@ -150,7 +137,7 @@ public struct RegistryController: Sendable {
     func updateStructure(_ request: Request) async throws -> StructureBody {
         let id = try request.parameters.require("id")
         let structure = try json.decode(StructureBody.self, from: request).structure(idFromPath: id)
-        try await registry(request).update(structure, actor: request.auditActor)
+        try await registry.update(structure, actor: request.auditActor)
         return StructureBody(structure)
     }
 
@@ -160,8 +147,8 @@ public struct RegistryController: Sendable {
         var validator = FieldValidator()
         _ = validator.read("id") { try StructureIdentifier(idNatStruct: id) }
         try validator.finish()
-        guard let structure = try await registry(request).structure(id: id) else {
-            throw PersistenceError.notFound("structure \(id)")
+        guard let structure = try await registry.structure(id: id) else {
+            throw RegistryError(code: "registry.not-found", reason: "structure \(id) does not exist")
         }
         return StructureBody(structure)
     }
@@ -173,7 +160,7 @@ public struct RegistryController: Sendable {
         guard (1...200).contains(limit) else {
             throw ValidationFailure([FieldProblem(field: "limit", code: "field.out-of-range", reason: "must be between 1 and 200")])
         }
-        let structures = try await registry(request).structures(namePrefix: name, limit: limit)
+        let structures = try await registry.structures(namePrefix: name, limit: limit)
         return StructurePageBody(items: structures.map(StructureBody.init))
     }
 
@@ -193,12 +180,4 @@ public struct RegistryController: Sendable {
         }
         return version
     }
-}
-
-/// A change of the registry that other parts of the platform follow.
-public enum RegistryChange: Sendable {
-    /// A professional order registered the professional for a profession.
-    case registered(Professional, professionCode: String)
-    /// A professional's record changed.
-    case updated(Professional)
 }

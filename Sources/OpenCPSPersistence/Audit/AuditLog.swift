@@ -36,42 +36,6 @@ public struct AuditEvent: Sendable, Equatable {
     }
 }
 
-/// An entry of the audit log as stored: the event, its place in the chain and its hash.
-public struct AuditEntry: Sendable, Equatable, Codable {
-    /// The position in the log, from 1, without gaps.
-    public var seq: Int64
-    /// When it was recorded (ISO 8601, UTC).
-    public var recordedAt: String
-    /// See ``AuditEvent/actor``.
-    public var actor: String
-    /// See ``AuditEvent/action``.
-    public var action: String
-    /// See ``AuditEvent/entityType``.
-    public var entityType: String
-    /// See ``AuditEvent/entityID``.
-    public var entityID: String
-    /// See ``AuditEvent/beforeDigest``.
-    public var beforeDigest: String?
-    /// See ``AuditEvent/afterDigest``.
-    public var afterDigest: String?
-    /// See ``AuditEvent/detail``.
-    public var detail: String?
-    /// The hash of the entry before this one (the genesis hash for the first).
-    public var previousHash: String
-    /// The hash of this entry, covering every field above.
-    public var hash: String
-
-    enum CodingKeys: String, CodingKey {
-        case seq, actor, action, detail, hash
-        case recordedAt = "recorded_at"
-        case entityType = "entity_type"
-        case entityID = "entity_id"
-        case beforeDigest = "before_digest"
-        case afterDigest = "after_digest"
-        case previousHash = "previous_hash"
-    }
-}
-
 /// How the chain is hashed: SHA-256 over the previous hash and every field, each field
 /// length-prefixed so that no two different entries share an input.
 public enum AuditChain {

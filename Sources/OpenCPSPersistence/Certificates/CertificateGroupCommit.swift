@@ -1,4 +1,5 @@
 import Foundation
+import OpenCPSDomain
 
 /// Group commit of issued certificates on an ``SQLiteWriter``, driven from the writer's own
 /// thread: requests that arrive while a transaction is being written wait for the next one,

@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import OpenCPSDomain
 import OpenCPSPersistence
 
 /// Records issued certificates with group commit: requests that arrive while a transaction

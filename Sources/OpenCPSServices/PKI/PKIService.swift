@@ -61,10 +61,12 @@ public final class PKIService: Sendable {
     private let cache = OCSPResponseCache()
     private let recorder: IssuanceRecorder
     private let published = PublishedCRLs()
+    private let database: ServiceDatabase
 
     /// Creates the service.
     /// - Parameters:
     ///   - hierarchy: the CAs.
+    ///   - database: where certificates, revocations and CRL numbers are stored.
     ///   - keyStore: where their keys are.
     ///   - clock: the clock for issuance, responses and CRLs.
     ///   - random: the source of serial numbers.
@@ -72,10 +74,11 @@ public final class PKIService: Sendable {
     ///   - commitGathering: how long an issuance transaction on an SQLite file waits for more
     ///     certificates under load (``CertificateGroupCommit/Gathering``).
     public init(
-        hierarchy: PKIHierarchy, keyStore: any KeyStore, clock: any WallClock, random: RandomBytes = .system,
+        hierarchy: PKIHierarchy, keyStore: any KeyStore, database: ServiceDatabase, clock: any WallClock, random: RandomBytes = .system,
         publishing: RevocationPublishing = RevocationPublishing(), commitGathering: CertificateGroupCommit.Gathering = .default
     ) throws {
         self.hierarchy = hierarchy
+        self.database = database
         self.clock = clock
         self.publishing = publishing
         self.serials = SerialNumberGenerator(random: random)
@@ -120,13 +123,11 @@ public final class PKIService: Sendable {
     /// either every certificate is recorded or none is.
     /// - Returns: the certificates, in the order asked.
     /// Concurrent callers share transactions (group commit); each returns once its own
-    /// certificates are committed. `database` is only asked for when it is needed: once an
-    /// SQLite file's group commit is found, never (a request's `db` costs a look-up per call).
-    public func issue(
-        _ requests: [IssuanceRequest], actor: String, on database: @autoclosure () -> any Database
-    ) async throws -> [IssuedCertificate] {
+    /// certificates are committed. The database handle is only asked for when it is needed:
+    /// once an SQLite file's group commit is found, never (a handle costs a look-up per call).
+    public func issue(_ requests: [IssuanceRequest], actor: String) async throws -> [IssuedCertificate] {
         let issued = try sign(requests)
-        try await recorder.record(stored(issued, requests: requests).map { ($0, actor) }, on: database)
+        try await recorder.record(stored(issued, requests: requests).map { ($0, actor) }, on: { database.current })
         return issued
     }
 
@@ -144,7 +145,7 @@ public final class PKIService: Sendable {
         }
     }
 
-    /// The records of signed certificates, as they are stored: ``issue(_:actor:on:)`` stores
+    /// The records of signed certificates, as they are stored: ``issue(_:actor:)`` stores
     /// them itself; a caller that signs with ``sign(_:)`` stores them in its own transaction.
     public func stored(_ issued: [IssuedCertificate], requests: [IssuanceRequest]) -> [StoredCertificate] {
         let now = clock.now()
@@ -161,29 +162,38 @@ public final class PKIService: Sendable {
     /// Revokes a certificate (or holds it, with `.certificateHold`), then re-publishes the CRLs.
     /// When this returns, OCSP answers with the new status.
     public func revoke(
-        issuer slug: String, serialHex: String, reason: RevocationReason, actor: String, detail: String? = nil,
-        on database: any Database
-    ) async throws -> StoredCertificate {
+        issuer slug: String, serialHex: String, reason: RevocationReason, actor: String, detail: String? = nil
+    ) async throws -> CertificateView {
         guard reason != .removeFromCRL else {
             throw PKIError(code: "pki.revocation-reason", reason: "removeFromCRL is not a revocation reason; release the hold instead")
         }
-        let repository = CertificateRepository(database: database, clock: clock)
+        let repository = CertificateRepository(database: database.current, clock: clock)
         let certificate = try await repository.revoke(
             issuer: slug, serial: serialHex, reason: reason.rawValue, at: clock.now(), actor: actor, detail: detail)
         cache.invalidate(issuer: slug, serialHex: serialHex)
-        try await publishCRL(slug, on: database)
-        return certificate
+        try await publishCRL(slug)
+        return CertificateView(certificate)
     }
 
     /// Releases a hold, then re-publishes the CRLs.
     public func releaseHold(
-        issuer slug: String, serialHex: String, actor: String, detail: String? = nil, on database: any Database
-    ) async throws -> StoredCertificate {
-        let repository = CertificateRepository(database: database, clock: clock)
+        issuer slug: String, serialHex: String, actor: String, detail: String? = nil
+    ) async throws -> CertificateView {
+        let repository = CertificateRepository(database: database.current, clock: clock)
         let certificate = try await repository.releaseHold(issuer: slug, serial: serialHex, at: clock.now(), actor: actor, detail: detail)
         cache.invalidate(issuer: slug, serialHex: serialHex)
-        try await publishCRL(slug, on: database)
-        return certificate
+        try await publishCRL(slug)
+        return CertificateView(certificate)
+    }
+
+    /// A certificate this PKI issued, with its status.
+    /// - Throws: `registry.not-found` when no such certificate was issued here.
+    public func certificate(issuer slug: String, serialHex: String) async throws -> CertificateView {
+        guard let stored = try await CertificateRepository(database: database.current, clock: clock)
+            .certificate(issuer: slug, serial: serialHex) else {
+            throw PersistenceError.notFound("certificate \(slug)/\(serialHex)")
+        }
+        return CertificateView(stored)
     }
 
     // MARK: OCSP
@@ -202,11 +212,11 @@ public final class PKIService: Sendable {
     }
 
     /// Answers an OCSP request for the CA `slug`; nil when no such CA is served here.
-    public func answerOCSP(slug: String, request: [UInt8], on database: any Database) async -> OCSPResponderResult? {
+    public func answerOCSP(slug: String, request: [UInt8]) async -> OCSPResponderResult? {
         guard let responder = responders[slug] else { return nil }
         let now = clock.now()
         if let cached = cache.response(for: request, now: now) { return cached }
-        let repository = CertificateRepository(database: database, clock: clock)
+        let repository = CertificateRepository(database: database.current, clock: clock)
         let result = await responder.respond(to: request, now: now) { serial in
             let state = try await repository.status(issuer: slug, serial: serial.hex)
             guard state.issued else { return .unknown }
@@ -228,30 +238,30 @@ public final class PKIService: Sendable {
     /// The current full or delta CRL of a CA (the root publishes a full CRL only), issuing a
     /// new one first when none was published yet or the current one is past half its validity.
     /// - Returns: nil when the CA is not served here (or, for `delta`, is the root).
-    public func currentCRL(slug: String, delta: Bool, on database: any Database) async throws -> PublishedCRL? {
+    public func currentCRL(slug: String, delta: Bool) async throws -> PublishedCRL? {
         guard crlBuilders[slug] != nil else { return nil }
         let now = clock.now()
         if let current = published.get(slug, delta: false),
            now.timeIntervalSince(current.thisUpdate) < publishing.crlValidity / 2 {
             return published.get(slug, delta: delta)
         }
-        try await publishCRL(slug, on: database)
+        try await publishCRL(slug)
         return published.get(slug, delta: delta)
     }
 
     /// Issues new CRLs for every CA: what the schedule and start-up call.
-    public func publishAllCRLs(on database: any Database) async throws {
+    public func publishAllCRLs() async throws {
         for slug in crlBuilders.keys.sorted() {
-            try await publishCRL(slug, on: database)
+            try await publishCRL(slug)
         }
     }
 
     /// Issues a new full CRL for a CA and, for an issuing CA, a delta CRL against the current
     /// base (a new base is cut when the last one is older than `deltaBaseInterval`).
-    public func publishCRL(_ slug: String, on database: any Database) async throws {
+    public func publishCRL(_ slug: String) async throws {
         guard let builder = crlBuilders[slug] else { return }
         let now = clock.now()
-        let repository = CertificateRepository(database: database, clock: clock)
+        let repository = CertificateRepository(database: database.current, clock: clock)
         let records = try await repository.revocations(issuer: slug).compactMap { stored -> RevocationRecord? in
             guard let serial = Certificate.SerialNumber(hex: stored.serial), let reason = RevocationReason(rawValue: stored.reason) else {
                 return nil

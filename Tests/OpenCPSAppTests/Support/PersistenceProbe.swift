@@ -1,3 +1,4 @@
+import OpenCPSDomain
 import FluentKit
 import Foundation
 import OpenCPSPersistence

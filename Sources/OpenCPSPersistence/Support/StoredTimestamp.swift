@@ -1,47 +1,15 @@
 import Foundation
 import OpenCPSDomain
 
-/// A source of the current time, injected so that tests control it.
-public protocol WallClock: Sendable {
-    /// The current instant.
-    func now() -> Date
-}
-
-/// The system clock.
-public struct SystemWallClock: WallClock {
-    /// Creates the system clock.
-    public init() {}
-    /// The current instant from the operating system.
-    public func now() -> Date { Date() }
-}
-
-/// A clock that shows a fixed time until told otherwise; for tests and benchmarks.
-public final class FixedWallClock: WallClock, @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: Date
-
-    /// Creates a clock stopped at `date`.
-    public init(_ date: Date) { current = date }
-
-    /// The time the clock shows.
-    public func now() -> Date { lock.withLock { current } }
-
-    /// Moves the clock forward.
-    public func advance(by seconds: TimeInterval) { lock.withLock { current += seconds } }
-
-    /// Sets the clock.
-    public func set(_ date: Date) { lock.withLock { current = date } }
-}
-
 /// Timestamps as stored: ISO 8601 in UTC with milliseconds, which sort as text.
-enum StoredTimestamp {
+public enum StoredTimestamp {
     private static let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 
     /// `2026-12-03T12:22:18.795Z`: what `Date.ISO8601FormatStyle` writes (milliseconds cut,
     /// not rounded, from the date's own seconds since 2001), written by hand for the years
     /// 0000 to 9999: issuance stores four of these per certificate, and the format style
     /// costs more than the rest of the record.
-    static func string(_ date: Date) -> String {
+    public static func string(_ date: Date) -> String {
         let sinceReference = date.timeIntervalSinceReferenceDate
         let whole = sinceReference.rounded(.down)
         guard whole.isFinite, abs(whole) < 1e15 else { return date.formatted(format) }
@@ -69,7 +37,7 @@ enum StoredTimestamp {
         }
     }
 
-    static func date(_ text: String) -> Date? {
+    public static func date(_ text: String) -> Date? {
         try? format.parse(text)
     }
 }

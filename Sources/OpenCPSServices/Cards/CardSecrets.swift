@@ -1,0 +1,100 @@
+import OpenCPSDomain
+import OpenCPSPersistence
+import OpenCPSTokens
+
+/// The card's PIN and PUK, presented to its token: activation on receipt, verification,
+/// change, unblocking, and the counters. Every presentation is recorded as a use of the card.
+public final class CardSecrets: Sendable {
+    private let core: CardCore
+
+    init(core: CardCore) {
+        self.core = core
+    }
+
+    /// The holder activates the card on receipt by presenting its PIN. A card that renews or
+    /// reissues another supersedes it now (its certificates revoked as superseded): access is
+    /// never cut before the new card works.
+    public func activate(_ id: String, pin: String, actor: CardActor) async throws -> Card {
+        let card = try await core.load(id)
+        try core.authorize(actor, .transition(.activate), card)
+        _ = try card.applying(.activate)
+        let result = try await present(card, actor: actor, action: "card.pin-verify") { try $0.verifyPIN(pin) }
+        guard result == .accepted else { throw Self.refusal(result) }
+        let active = try await core.transition(id, .activate, actor: actor)
+        if let previousID = active.order.replaces, let previous = try await core.cards.card(id: previousID), previous.isRenewable {
+            let number = active.manufacture?.serial.value ?? active.id
+            try await core.retire(previous, transition: previous.state == .suspended ? .revoke : .supersede, reason: .superseded,
+                                  detail: "superseded by card \(number)")
+        }
+        return active
+    }
+
+    /// Presents the PIN to the card (3 tries, then blocked); the counters are written first.
+    public func verifyPIN(_ id: String, pin: String, actor: CardActor) async throws -> TokenSecretResult {
+        try await present(try await authorized(id, actor), actor: actor, action: "card.pin-verify") { try $0.verifyPIN(pin) }
+    }
+
+    /// Changes the PIN.
+    public func changePIN(_ id: String, current: String, new: String, actor: CardActor) async throws -> TokenSecretResult {
+        try await present(try await authorized(id, actor), actor: actor, action: "card.pin-change") {
+            try $0.changePIN(current: current, new: new)
+        }
+    }
+
+    /// Unblocks the PIN with the PUK; after the PUK's last try the card is dead and must be replaced.
+    public func unblockPIN(_ id: String, puk: String, newPIN: String, actor: CardActor) async throws -> TokenSecretResult {
+        try await present(try await authorized(id, actor), actor: actor, action: "card.pin-unblock") {
+            try $0.unblock(puk: puk, newPIN: newPIN)
+        }
+    }
+
+    /// The token's counters.
+    public func counters(_ id: String, actor: CardActor) async throws -> CardSecretCounters {
+        let card = try await core.load(id)
+        try core.authorize(actor, .view, card)
+        return try token(card).counters()
+    }
+
+    /// The card, for an actor who may present its secrets (its holder).
+    private func authorized(_ id: String, _ actor: CardActor) async throws -> Card {
+        let card = try await core.load(id)
+        try core.authorize(actor, .transition(.activate), card)
+        return card
+    }
+
+    /// Presents a secret to the card's token and records the use with its outcome.
+    private func present(
+        _ card: Card, actor: CardActor, action: String, _ presentation: (SoftwareToken) throws -> TokenSecretResult
+    ) async throws -> TokenSecretResult {
+        let result = try presentation(try token(card))
+        try await core.cards.recordUse(cardID: card.id, actor: actor.auditName, action: action, detail: Self.describe(result))
+        return result
+    }
+
+    private func token(_ card: Card) throws -> SoftwareToken {
+        guard let serial = card.manufacture?.serial else {
+            throw CardLifecycleError(code: "card.not-manufactured", reason: "card file \(card.id) has no card yet")
+        }
+        return try core.tokens.open(cardSerial: serial.value)
+    }
+
+    /// The outcome as the audit log records it.
+    static func describe(_ result: TokenSecretResult) -> String {
+        switch result {
+        case .accepted: "accepted"
+        case .wrong(let left): "wrong, \(left) tries left"
+        case .pinBlocked: "PIN blocked"
+        case .pukExhausted: "PUK exhausted"
+        }
+    }
+
+    /// The error for a PIN the card refused.
+    static func refusal(_ result: TokenSecretResult) -> CardLifecycleError {
+        switch result {
+        case .accepted: CardLifecycleError(code: "card.pin-accepted", reason: "accepted")
+        case .wrong(let left): CardLifecycleError(code: "card.pin-wrong", reason: "wrong PIN: \(left) tries left")
+        case .pinBlocked: CardLifecycleError(code: "card.pin-blocked", reason: "the PIN is blocked: unblock it with the PUK")
+        case .pukExhausted: CardLifecycleError(code: "card.puk-exhausted", reason: "the PUK is used up: the card must be replaced")
+        }
+    }
+}

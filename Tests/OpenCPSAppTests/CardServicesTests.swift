@@ -1,0 +1,205 @@
+import Foundation
+import OpenCPSApp
+import OpenCPSDomain
+import OpenCPSPersistence
+import OpenCPSServices
+import SQLKit
+import Testing
+import Vapor
+
+/// Each card use case through its own service, as the API, the command line and the
+/// scheduled jobs call them (the journeys over HTTP are in ``CardJourneyTests``).
+@Suite("Card services")
+struct CardServicesTests {
+    let claire = DemoData.professionals[0]
+    let sophie = DemoData.professionals[4]
+
+    /// The services on a fresh database with the demo registry.
+    func withServices(_ body: (CardServices, Application, OpenCPSConfiguration, FixedWallClock) async throws -> Void) async throws {
+        let clock = FixedWallClock(Date())
+        try await withConfiguredTestApp(clock: clock, pki: TestPKIMaterial.shared) { app, configuration in
+            _ = try await DemoData(clock: clock).load(into: app.db)
+            try await body(try #require(app.cards), app, configuration, clock)
+        }
+    }
+
+    /// Claire's automatic CPS, made, delivered and activated with the PIN of its letter.
+    func activeCard(_ cards: CardServices, _ configuration: OpenCPSConfiguration) async throws -> Card {
+        let order = try #require(try await cards.ordering.orderAutomatically(for: claire, professionCode: "10"))
+        let made = try await cards.production.manufacture(order.id, actor: .agencyOperator(.production))
+        _ = try await cards.production.deliver(order.id, actor: .agencyOperator(.production))
+        let pin = try DemoCards.pinFromLetter(configuration.letterDirectory, serial: try #require(made.manufacture?.serial.value))
+        return try await cards.secrets.activate(order.id, pin: pin, actor: .holder(claire.idNat))
+    }
+
+    func code(_ body: () async throws -> Void) async -> String? {
+        do {
+            try await body()
+            return nil
+        } catch let error as any DomainError {
+            return error.code
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("ordering: an application waits for its documents, goes to its instance complete, and only that instance decides")
+    func ordering() async throws {
+        try await withServices { cards, _, _, clock in
+            let holder = CardActor.holder(sophie.idNat)
+            let file = try await cards.ordering.apply(idNat: sophie.idNat, kind: .cps, professionCode: "91", structureID: nil, actor: holder)
+            #expect(file.state == .ordered && file.order.mode == .manual && file.order.instance == .agenceRegionale)
+            #expect(await code { _ = try await cards.ordering.submit(file.id, actor: holder) } == "card.documents-missing")
+            #expect(await code { _ = try await cards.ordering.submit(file.id, actor: .holder(claire.idNat)) } == "card.forbidden")
+            for kind in try await cards.reading.file(file.id, actor: holder).missingDocuments {
+                _ = try await cards.ordering.addDocument(to: file.id, kind: kind, mediaType: "application/pdf", content: Array("%PDF-1.4\n%%EOF\n".utf8), actor: holder)
+            }
+            #expect(try await cards.ordering.submit(file.id, actor: holder).state == .awaitingValidation)
+            #expect(await code { _ = try await cards.ordering.validate(file.id, actor: .ordre(.cnom)) } == "card.forbidden")
+            let rejected = try await cards.ordering.reject(file.id, reason: "justificatif d'activité périmé", actor: .agenceRegionale)
+            #expect(rejected.state == .rejected && rejected.rejectionReason == "justificatif d'activité périmé")
+            #expect(try await cards.ordering.submit(file.id, actor: holder).state == .awaitingValidation)
+            let validated = try await cards.ordering.validate(file.id, actor: .agenceRegionale)
+            let today = CivilDate(clock.now())
+            #expect(validated.state == .validated && validated.validatedOn == today && validated.rejectionReason == nil)
+            #expect(validated.dueOn == DeliveryDelay.standard.deadline(validatedOn: today, path: .standard).due)
+            #expect(validated.version == file.version + 4)
+        }
+    }
+
+    @Test("production and secrets: the card is made with its token and letter, activated only with its PIN, and its counters follow")
+    func productionAndSecrets() async throws {
+        try await withServices { cards, _, configuration, _ in
+            let order = try #require(try await cards.ordering.orderAutomatically(for: claire, professionCode: "10"))
+            #expect(order.state == .validated)
+            let made = try await cards.production.manufacture(order.id, actor: .agencyOperator(.production))
+            let serial = try #require(made.manufacture?.serial.value)
+            #expect(made.state == .shipped && made.contentDigest != nil)
+            #expect(FileManager.default.fileExists(atPath: configuration.tokenDirectory.appendingPathComponent("\(serial).token").path))
+            #expect(FileManager.default.fileExists(atPath: configuration.letterDirectory.appendingPathComponent("\(serial)-lettre-code-porteur.txt").path))
+            _ = try await cards.production.deliver(order.id, actor: .agencyOperator(.production))
+            let pin = try DemoCards.pinFromLetter(configuration.letterDirectory, serial: serial)
+            let wrong = pin == "0000" ? "1111" : "0000"
+            #expect(await code { _ = try await cards.secrets.activate(order.id, pin: wrong, actor: .holder(claire.idNat)) } == "card.pin-wrong")
+            #expect(try await cards.secrets.counters(order.id, actor: .holder(claire.idNat)).pinTriesLeft == 2)
+            #expect(try await cards.secrets.activate(order.id, pin: pin, actor: .holder(claire.idNat)).state == .active)
+            #expect(try await cards.secrets.counters(order.id, actor: .holder(claire.idNat)).pinTriesLeft == 3)
+            #expect(try await cards.secrets.changePIN(order.id, current: pin, new: "2468", actor: .holder(claire.idNat)) == .accepted)
+            #expect(try await cards.secrets.verifyPIN(order.id, pin: "2468", actor: .holder(claire.idNat)) == .accepted)
+            let uses = try await cards.reading.history(order.id, actor: .holder(claire.idNat)).map(\.action)
+            #expect(uses.filter { $0.hasPrefix("card.pin-") } == ["card.pin-verify", "card.pin-verify", "card.pin-change", "card.pin-verify"])
+        }
+    }
+
+    @Test("blocking: a hold follows a suspension and its release, an opposition revokes both certificates and orders the replacement")
+    func blocking() async throws {
+        try await withServices { cards, app, configuration, _ in
+            let card = try await activeCard(cards, configuration)
+            let certificates = try #require(card.manufacture?.certificates)
+            let pki = try #require(app.pkiService)
+            func statuses() async throws -> [CertificateStatus] {
+                var result: [CertificateStatus] = []
+                for serial in certificates.serials { result.append(try await pki.certificate(issuer: certificates.issuer, serialHex: serial).status) }
+                return result
+            }
+            let security = CardActor.agencyOperator(.security)
+            #expect(await code { _ = try await cards.blocking.suspend(card.id, reason: "usage suspect", actor: .holder(claire.idNat)) } == "card.forbidden")
+            #expect(try await cards.blocking.suspend(card.id, reason: "usage suspect", actor: security).state == .suspended)
+            #expect(try await statuses() == [.onHold, .onHold])
+            #expect(try await cards.blocking.reinstate(card.id, reason: "levée de doute", actor: security).state == .active)
+            #expect(try await statuses() == [.good, .good])
+            let (opposed, replacement) = try await cards.blocking.oppose(card.id, reason: "vol", actor: .holder(claire.idNat))
+            let afterOpposition = try await statuses()
+            #expect(opposed.state == .opposed && afterOpposition == [.revoked, .revoked])
+            #expect(replacement.order.reason == .replacement && replacement.order.replaces == card.id && replacement.order.mode == .manual)
+            #expect(replacement.state == .ordered && replacement.profession == card.profession)
+            #expect(await code { _ = try await cards.blocking.revoke(card.id, reason: "fin", actor: security) } == "card.transition-refused")
+        }
+    }
+
+    @Test("renewal: the holder's renewal is ordered once, and a renewal under way is returned as it is")
+    func renewal() async throws {
+        try await withServices { cards, _, configuration, _ in
+            let card = try await activeCard(cards, configuration)
+            #expect(await code { _ = try await cards.renewal.renew(card.id, actor: .holder(sophie.idNat)) } == "card.forbidden")
+            let renewal = try await cards.renewal.renew(card.id, actor: .holder(claire.idNat))
+            #expect(renewal.order.reason == .renewal && renewal.order.replaces == card.id && renewal.state == .validated)
+            #expect(try await cards.renewal.renew(card.id, actor: .holder(claire.idNat)).id == renewal.id)
+            #expect(try await cards.renewal.reissueAfterRegistryChange(of: claire.idNat).isEmpty)
+        }
+    }
+
+    @Test("reading and the help desk: each sees what it may, the desk finds files by idNat, serial or identifier and moves them to express")
+    func readingAndHelpDesk() async throws {
+        try await withServices { cards, _, configuration, _ in
+            let card = try await activeCard(cards, configuration)
+            #expect(try await cards.reading.cards(of: claire.idNat, actor: .holder(claire.idNat)).map(\.id) == [card.id])
+            #expect(try await cards.reading.cards(of: claire.idNat, actor: .holder(sophie.idNat)).isEmpty)
+            #expect(await code { _ = try await cards.reading.file(card.id, actor: .agenceRegionale) } == "card.forbidden")
+            let serial = try #require(card.manufacture?.serial.value)
+            for query in [claire.idNat.value, serial, card.id.uppercased()] {
+                #expect(try await cards.helpDesk.findFiles(query, actor: .helpDesk).map(\.card.id) == [card.id], "\(query)")
+            }
+            #expect(try await cards.helpDesk.findFiles("nothing", actor: .helpDesk).isEmpty)
+            #expect(await code { _ = try await cards.helpDesk.findFiles(serial, actor: .holder(claire.idNat)) } == "card.forbidden")
+            #expect(await code { _ = try await cards.helpDesk.overdueFiles(actor: .agenceRegionale) } == "card.forbidden")
+            #expect(await code { _ = try await cards.helpDesk.moveToExpress(card.id, justification: "urgence", actor: .helpDesk) } == "card.express-too-late")
+
+            let file = try await cards.ordering.apply(idNat: sophie.idNat, kind: .cps, professionCode: "91", structureID: nil, actor: .holder(sophie.idNat))
+            #expect(await code { _ = try await cards.helpDesk.moveToExpress(file.id, justification: " ", actor: .helpDesk) } == "card.justification-required")
+            let express = try await cards.helpDesk.moveToExpress(file.id, justification: "remplacement d'une carte volée", actor: .helpDesk)
+            #expect(express.isExpress && express.expressJustification == "remplacement d'une carte volée")
+            let found = try #require(try await cards.helpDesk.findFiles(file.id, actor: .helpDesk).first)
+            #expect(found.diagnosis.hasPrefix("Pièces manquantes : "))
+        }
+    }
+
+    @Test("maintenance: the overdue watch lists late files once in the outbox, and cards past their last day expire")
+    func maintenance() async throws {
+        try await withServices { cards, app, configuration, clock in
+            let card = try await activeCard(cards, configuration)
+            var thomas = DemoData.professionals[1]
+            thomas.exercises[0].registration = OrderRegistration(ordre: .cnop, registeredOn: try CivilDate("2020-01-01"))
+            let late = try #require(try await cards.ordering.orderAutomatically(for: thomas, professionCode: "21"))
+            let due = try #require(late.dueOn)
+            #expect(try await cards.maintenance.overdueFiles().isEmpty)
+            clock.set(due.adding(days: 1).startOfDayUTC)
+            #expect(try await cards.maintenance.overdueFiles().map(\.id) == [late.id])
+            #expect(try await cards.helpDesk.overdueFiles(actor: .helpDesk).map(\.id) == [late.id])
+            let outbox = try await CardRepository(database: app.db, clock: clock).notifications(cardID: late.id)
+            #expect(outbox.map(\.kind) == ["overdue"])
+            #expect(try await cards.maintenance.expireCards() == 0)
+            clock.set(try #require(card.manufacture?.expiresOn).adding(days: 1).startOfDayUTC)
+            #expect(try await cards.maintenance.expireCards() == 1)
+            #expect(try await cards.reading.file(card.id, actor: .holder(claire.idNat)).card.state == .expired)
+        }
+    }
+
+    @Test("a stored card reads back as it was written, and a row that does not read as a card is refused as corrupt")
+    func storedCards() async throws {
+        try await withServices { cards, app, configuration, clock in
+            let card = try await activeCard(cards, configuration)
+            let repository = CardRepository(database: app.db, clock: clock)
+            #expect(try await repository.card(id: card.id) == card)
+            let sql = app.db as! any SQLDatabase
+            func row() async throws -> CardRecord {
+                try #require(try await sql.select().columns("*").from("cards").where("id", .equal, card.id).first(decoding: CardRecord.self))
+            }
+            // A change rewrites the row from the card but keeps the stored creation time as written.
+            let record = try await row()
+            clock.advance(by: 60)
+            _ = try await cards.blocking.suspend(card.id, reason: "contrôle", actor: .agencyOperator(.security))
+            let changed = try await row()
+            #expect(changed.createdAt == record.createdAt && changed.updatedAt != record.updatedAt && changed.state == "suspended")
+            for (column, value, stored) in [
+                ("state", "lost", changed.state), ("kind", "CPX", changed.kind), ("serial", "12", changed.serial ?? ""),
+                ("validated_on", "tomorrow", changed.validatedOn ?? ""), ("instance", "somebody", changed.instance),
+            ] {
+                try await sql.raw("UPDATE cards SET \(ident: column) = \(bind: value) WHERE id = \(bind: card.id)").run()
+                #expect(await code { _ = try await repository.card(id: card.id) } == "storage.corrupt-row", "\(column)")
+                try await sql.raw("UPDATE cards SET \(ident: column) = \(bind: stored) WHERE id = \(bind: card.id)").run()
+            }
+            #expect(try await repository.card(id: card.id) == (try changed.card()))
+        }
+    }
+}
