@@ -32,30 +32,19 @@ struct CardServicesTests {
         return try await cards.secrets.activate(order.id, pin: pin, actor: .holder(claire.idNat))
     }
 
-    func code(_ body: () async throws -> Void) async -> String? {
-        do {
-            try await body()
-            return nil
-        } catch let error as any DomainError {
-            return error.code
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test("ordering: an application waits for its documents, goes to its instance complete, and only that instance decides")
     func ordering() async throws {
         try await withServices { cards, _, _, clock in
             let holder = CardActor.holder(sophie.idNat)
             let file = try await cards.ordering.apply(idNat: sophie.idNat, kind: .cps, professionCode: "91", structureID: nil, actor: holder)
             #expect(file.state == .ordered && file.order.mode == .manual && file.order.instance == .agenceRegionale)
-            #expect(await code { _ = try await cards.ordering.submit(file.id, actor: holder) } == "card.documents-missing")
-            #expect(await code { _ = try await cards.ordering.submit(file.id, actor: .holder(claire.idNat)) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.ordering.submit(file.id, actor: holder) } == "card.documents-missing")
+            #expect(await errorCode { _ = try await cards.ordering.submit(file.id, actor: .holder(claire.idNat)) } == "card.forbidden")
             for kind in try await cards.reading.file(file.id, actor: holder).missingDocuments {
                 _ = try await cards.ordering.addDocument(to: file.id, kind: kind, mediaType: "application/pdf", content: Array("%PDF-1.4\n%%EOF\n".utf8), actor: holder)
             }
             #expect(try await cards.ordering.submit(file.id, actor: holder).state == .awaitingValidation)
-            #expect(await code { _ = try await cards.ordering.validate(file.id, actor: .ordre(.cnom)) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.ordering.validate(file.id, actor: .ordre(.cnom)) } == "card.forbidden")
             let rejected = try await cards.ordering.reject(file.id, reason: "justificatif d'activité périmé", actor: .agenceRegionale)
             #expect(rejected.state == .rejected && rejected.rejectionReason == "justificatif d'activité périmé")
             #expect(try await cards.ordering.submit(file.id, actor: holder).state == .awaitingValidation)
@@ -80,7 +69,7 @@ struct CardServicesTests {
             _ = try await cards.production.deliver(order.id, actor: .agencyOperator(.production))
             let pin = try DemoCards.pinFromLetter(configuration.letterDirectory, serial: serial)
             let wrong = pin == "0000" ? "1111" : "0000"
-            #expect(await code { _ = try await cards.secrets.activate(order.id, pin: wrong, actor: .holder(claire.idNat)) } == "card.pin-wrong")
+            #expect(await errorCode { _ = try await cards.secrets.activate(order.id, pin: wrong, actor: .holder(claire.idNat)) } == "card.pin-wrong")
             #expect(try await cards.secrets.counters(order.id, actor: .holder(claire.idNat)).pinTriesLeft == 2)
             #expect(try await cards.secrets.activate(order.id, pin: pin, actor: .holder(claire.idNat)).state == .active)
             #expect(try await cards.secrets.counters(order.id, actor: .holder(claire.idNat)).pinTriesLeft == 3)
@@ -103,7 +92,7 @@ struct CardServicesTests {
                 return result
             }
             let security = CardActor.agencyOperator(.security)
-            #expect(await code { _ = try await cards.blocking.suspend(card.id, reason: "usage suspect", actor: .holder(claire.idNat)) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.blocking.suspend(card.id, reason: "usage suspect", actor: .holder(claire.idNat)) } == "card.forbidden")
             #expect(try await cards.blocking.suspend(card.id, reason: "usage suspect", actor: security).state == .suspended)
             #expect(try await statuses() == [.onHold, .onHold])
             #expect(try await cards.blocking.reinstate(card.id, reason: "levée de doute", actor: security).state == .active)
@@ -113,7 +102,7 @@ struct CardServicesTests {
             #expect(opposed.state == .opposed && afterOpposition == [.revoked, .revoked])
             #expect(replacement.order.reason == .replacement && replacement.order.replaces == card.id && replacement.order.mode == .manual)
             #expect(replacement.state == .ordered && replacement.profession == card.profession)
-            #expect(await code { _ = try await cards.blocking.revoke(card.id, reason: "fin", actor: security) } == "card.transition-refused")
+            #expect(await errorCode { _ = try await cards.blocking.revoke(card.id, reason: "fin", actor: security) } == "card.transition-refused")
         }
     }
 
@@ -121,7 +110,7 @@ struct CardServicesTests {
     func renewal() async throws {
         try await withServices { cards, _, configuration, _ in
             let card = try await activeCard(cards, configuration)
-            #expect(await code { _ = try await cards.renewal.renew(card.id, actor: .holder(sophie.idNat)) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.renewal.renew(card.id, actor: .holder(sophie.idNat)) } == "card.forbidden")
             let renewal = try await cards.renewal.renew(card.id, actor: .holder(claire.idNat))
             #expect(renewal.order.reason == .renewal && renewal.order.replaces == card.id && renewal.state == .validated)
             #expect(try await cards.renewal.renew(card.id, actor: .holder(claire.idNat)).id == renewal.id)
@@ -135,18 +124,18 @@ struct CardServicesTests {
             let card = try await activeCard(cards, configuration)
             #expect(try await cards.reading.cards(of: claire.idNat, actor: .holder(claire.idNat)).map(\.id) == [card.id])
             #expect(try await cards.reading.cards(of: claire.idNat, actor: .holder(sophie.idNat)).isEmpty)
-            #expect(await code { _ = try await cards.reading.file(card.id, actor: .agenceRegionale) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.reading.file(card.id, actor: .agenceRegionale) } == "card.forbidden")
             let serial = try #require(card.manufacture?.serial.value)
             for query in [claire.idNat.value, serial, card.id.uppercased()] {
                 #expect(try await cards.helpDesk.findFiles(query, actor: .helpDesk).map(\.card.id) == [card.id], "\(query)")
             }
             #expect(try await cards.helpDesk.findFiles("nothing", actor: .helpDesk).isEmpty)
-            #expect(await code { _ = try await cards.helpDesk.findFiles(serial, actor: .holder(claire.idNat)) } == "card.forbidden")
-            #expect(await code { _ = try await cards.helpDesk.overdueFiles(actor: .agenceRegionale) } == "card.forbidden")
-            #expect(await code { _ = try await cards.helpDesk.moveToExpress(card.id, justification: "urgence", actor: .helpDesk) } == "card.express-too-late")
+            #expect(await errorCode { _ = try await cards.helpDesk.findFiles(serial, actor: .holder(claire.idNat)) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.helpDesk.overdueFiles(actor: .agenceRegionale) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.helpDesk.moveToExpress(card.id, justification: "urgence", actor: .helpDesk) } == "card.express-too-late")
 
             let file = try await cards.ordering.apply(idNat: sophie.idNat, kind: .cps, professionCode: "91", structureID: nil, actor: .holder(sophie.idNat))
-            #expect(await code { _ = try await cards.helpDesk.moveToExpress(file.id, justification: " ", actor: .helpDesk) } == "card.justification-required")
+            #expect(await errorCode { _ = try await cards.helpDesk.moveToExpress(file.id, justification: " ", actor: .helpDesk) } == "card.justification-required")
             let express = try await cards.helpDesk.moveToExpress(file.id, justification: "remplacement d'une carte volée", actor: .helpDesk)
             #expect(express.isExpress && express.expressJustification == "remplacement d'une carte volée")
             let found = try #require(try await cards.helpDesk.findFiles(file.id, actor: .helpDesk).first)
@@ -196,7 +185,7 @@ struct CardServicesTests {
                 ("validated_on", "tomorrow", changed.validatedOn ?? ""), ("instance", "somebody", changed.instance),
             ] {
                 try await sql.raw("UPDATE cards SET \(ident: column) = \(bind: value) WHERE id = \(bind: card.id)").run()
-                #expect(await code { _ = try await repository.card(id: card.id) } == "storage.corrupt-row", "\(column)")
+                #expect(await errorCode { _ = try await repository.card(id: card.id) } == "storage.corrupt-row", "\(column)")
                 try await sql.raw("UPDATE cards SET \(ident: column) = \(bind: stored) WHERE id = \(bind: card.id)").run()
             }
             #expect(try await repository.card(id: card.id) == (try changed.card()))

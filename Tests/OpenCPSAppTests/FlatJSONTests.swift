@@ -2,6 +2,8 @@ import Foundation
 @testable import OpenCPSDomain
 @testable import OpenCPSHTTP
 import Testing
+import Vapor
+import VaporTesting
 
 /// The issuance path reads and writes its JSON by hand; Foundation's JSON is the reference.
 @Suite("Flat JSON reader and writer")
@@ -120,5 +122,29 @@ struct FlatJSONTests {
         encoder.dateEncodingStrategy = .iso8601
         let reference = String(decoding: try encoder.encode(["at": Date(timeIntervalSince1970: seconds.rounded(.down))]), as: UTF8.self)
         #expect(ours == reference)
+    }
+
+    @Test("nesting is bounded: 64 levels are read, deeper bodies are refused without exhausting the stack")
+    func nestingIsBounded() throws {
+        let inner = String(repeating: "[", count: 63) + String(repeating: "]", count: 63)
+        let nested = try FlatJSONObject(bytes: Array("{\"a\":\(inner)}".utf8))
+        #expect(nested["a"] == .array)
+        for depth in [65, 1_000, 400_000] {
+            let body = Array(("{\"a\":" + String(repeating: "[", count: depth)).utf8)
+            #expect(throws: DecodingError.self, "\(depth) levels") { try FlatJSONObject(bytes: body) }
+        }
+    }
+
+    @Test("a body of 400 KB of nested brackets gets a 400 problem and the server keeps answering")
+    func deepBodyOverHTTP() async throws {
+        try await withTestApp(pki: TestPKIMaterial.shared) { app in
+            let body = "{\"a\":" + String(repeating: "[", count: 400_000)
+            try await app.testing().test(.POST, "/api/v1/certificates", headers: .operatorHeaders, body: jsonBody(body)) { response in
+                #expect(response.status == .badRequest)
+                let problem = try jsonObject(response)
+                #expect(problem["code"] as? String == "request.malformed-body")
+            }
+            try await app.testing().test(.GET, "/health") { #expect($0.status == .ok) }
+        }
     }
 }

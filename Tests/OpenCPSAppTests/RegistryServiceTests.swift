@@ -21,17 +21,6 @@ struct RegistryServiceTests {
         return Int(entries)
     }
 
-    func code(_ body: () async throws -> Void) async -> String? {
-        do {
-            try await body()
-            return nil
-        } catch let error as any DomainError {
-            return error.code
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test("a registration whose automatic card order fails is not recorded either; once the order can be placed, both are")
     func registrationAndOrder() async throws {
         try await withConfiguredTestApp(clock: FixedWallClock(testNow), pki: TestPKIMaterial.shared) { app, _ in
@@ -44,7 +33,7 @@ struct RegistryServiceTests {
             let before = try await registry.professional(claire.idNat)
             let entries = try await auditEntries(app)
             let registration = OrderRegistration(ordre: .cnom, registeredOn: try CivilDate("2026-01-15"), number: "123456")
-            let failure = await code {
+            let failure = await errorCode {
                 _ = try await registry.register(claire.idNat, professionCode: "10", registration: registration, expectedVersion: nil, actor: "operator:test")
             }
             #expect(failure == "storage.corrupt-row")
@@ -70,7 +59,7 @@ struct RegistryServiceTests {
             let entries = try await auditEntries(app)
             var renamed = before.professional
             renamed.lastName = "LAMBERT-DURAND"
-            #expect(await code { _ = try await registry.update(renamed, expectedVersion: before.version, actor: "operator:test") } == "storage.corrupt-row")
+            #expect(await errorCode { _ = try await registry.update(renamed, expectedVersion: before.version, actor: "operator:test") } == "storage.corrupt-row")
             #expect(try await registry.professional(claire.idNat) == before)
 
             // The same over HTTP: the edge answers 500 without detail, and nothing is kept.

@@ -89,10 +89,16 @@ struct FlatJSONObject {
         init?(intValue: Int) { nil }
     }
 
+    /// How deep arrays and objects may nest: the issuance body is flat, and each level costs a
+    /// frame of the reader's recursion, so a body of nested brackets must not exhaust the stack.
+    static let maximumDepth = 64
+
     /// Reads JSON text byte by byte.
     private struct Scanner {
         let bytes: [UInt8]
         var index = 0
+        /// How many arrays and objects are open.
+        var depth = 0
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -174,6 +180,11 @@ struct FlatJSONObject {
         /// opening one already read, checking the grammar of nested values too; `each` gets every
         /// member's key (nil in an array) and value.
         mutating func members(close: UInt8, keyed: Bool, _ each: (String?, Value) -> Void) throws {
+            guard depth < FlatJSONObject.maximumDepth else {
+                throw failure("arrays and objects nested deeper than \(FlatJSONObject.maximumDepth) levels")
+            }
+            depth += 1
+            defer { depth -= 1 }
             skipWhitespace()
             if peek() == close {
                 index += 1

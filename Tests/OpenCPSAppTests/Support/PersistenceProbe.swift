@@ -10,3 +10,16 @@ enum OpenCPSPersistenceProbe {
         try await AuditLog(clock: SystemWallClock()).history(entityType: entityType, entityID: entityID, on: database).map(\.action)
     }
 }
+
+/// The stable code of the domain error `body` throws, nil when it throws nothing, or the
+/// description of any other error.
+func errorCode(_ body: () async throws -> Void) async -> String? {
+    do {
+        try await body()
+        return nil
+    } catch let error as any DomainError {
+        return error.code
+    } catch {
+        return "\(error)"
+    }
+}
