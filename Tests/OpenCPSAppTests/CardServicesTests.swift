@@ -191,4 +191,32 @@ struct CardServicesTests {
             #expect(try await repository.card(id: card.id) == (try changed.card()))
         }
     }
+
+    @Test("an opposition whose revocation fails keeps nothing: the card stays active and OCSP says good; retried, both are done")
+    func oppositionIsOneChange() async throws {
+        try await withServices { cards, app, configuration, _ in
+            let card = try await activeCard(cards, configuration)
+            let certificates = try #require(card.manufacture?.certificates)
+            let pki = try #require(app.pkiService)
+            let sql = app.db as! any SQLDatabase
+            // The signature certificate's row is away: revoking it fails after the card's new
+            // state and the authentication certificate's revocation were written.
+            let stored = try #require(try await sql.select().columns("*").from("certificates")
+                .where("issuer", .equal, certificates.issuer).where("serial", .equal, certificates.signature).first(decoding: StoredCertificate.self))
+            try await sql.raw("DELETE FROM certificates WHERE serial = \(bind: certificates.signature)").run()
+            #expect(await errorCode { _ = try await cards.blocking.oppose(card.id, reason: "vol", actor: .holder(claire.idNat)) } == "registry.not-found")
+            #expect(try await cards.reading.file(card.id, actor: .holder(claire.idNat)).card.state == .active)
+            #expect(try await pki.certificate(issuer: certificates.issuer, serialHex: certificates.authentication).status == .good)
+            let api = CardAPI(app: app, configuration: configuration)
+            #expect(try await api.ocspStatus(serialHex: certificates.authentication) == "good")
+            #expect(try await cards.reading.cards(of: claire.idNat, actor: .holder(claire.idNat)).count == 1)
+
+            try await sql.insert(into: "certificates").model(stored, nilEncodingStrategy: .asNil).run()
+            let (opposed, _) = try await cards.blocking.oppose(card.id, reason: "vol", actor: .holder(claire.idNat))
+            #expect(opposed.state == .opposed)
+            for serial in certificates.serials {
+                #expect(try await api.ocspStatus(serialHex: serial) == "revoked")
+            }
+        }
+    }
 }

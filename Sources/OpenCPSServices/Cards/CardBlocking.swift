@@ -5,7 +5,9 @@ import OpenCPSPersistence
 
 /// Blocking a card (DESIGN.md §1): opposition after a loss or theft, with its replacement and
 /// the establishment's temporary card; suspension on suspected misuse and reinstatement;
-/// revocation for good. Certificates follow the card: revoked, held or released.
+/// revocation for good. Certificates follow the card in the same transaction: revoked, held or
+/// released with the card's new state, or neither is kept; OCSP and the CRLs say so once it
+/// has committed, before the call returns.
 public final class CardBlocking: Sendable {
     private let core: CardCore
 
@@ -17,35 +19,43 @@ public final class CardBlocking: Sendable {
     /// OCSP in the next response), then a replacement is ordered, waiting for its documents.
     /// - Returns: the opposed card and the replacement file.
     public func oppose(_ id: String, reason: String, actor: CardActor) async throws -> (opposed: Card, replacement: Card) {
-        let opposed = try await core.transition(id, .oppose, actor: actor, detail: reason)
-        try await core.revokeCertificates(opposed, reason: .keyCompromise, actor: actor, detail: "opposition: \(reason)")
-        let replacement = try await orderReplacement(of: opposed)
-        return (opposed, replacement)
+        try await core.database.transaction { _ in
+            let opposed = try await self.core.transition(id, .oppose, actor: actor, detail: reason)
+            try await self.core.revokeCertificates(opposed, reason: .keyCompromise, actor: actor, detail: "opposition: \(reason)")
+            let replacement = try await self.orderReplacement(of: opposed)
+            return (opposed, replacement)
+        }
     }
 
     /// Suspends a card on suspected misuse: its certificates are put on hold.
     public func suspend(_ id: String, reason: String, actor: CardActor) async throws -> Card {
-        let card = try await core.transition(id, .suspend, actor: actor, detail: reason)
-        try await core.revokeCertificates(card, reason: .certificateHold, actor: actor, detail: reason)
-        return card
+        try await core.database.transaction { _ in
+            let card = try await self.core.transition(id, .suspend, actor: actor, detail: reason)
+            try await self.core.revokeCertificates(card, reason: .certificateHold, actor: actor, detail: reason)
+            return card
+        }
     }
 
     /// Reinstates a suspended card: the holds are released.
     public func reinstate(_ id: String, reason: String, actor: CardActor) async throws -> Card {
-        let card = try await core.transition(id, .reinstate, actor: actor, detail: reason)
-        if let certificates = card.manufacture?.certificates {
-            for serial in certificates.serials {
-                _ = try await core.pki.releaseHold(issuer: certificates.issuer, serialHex: serial, actor: actor.auditName, detail: reason)
+        try await core.database.transaction { _ in
+            let card = try await self.core.transition(id, .reinstate, actor: actor, detail: reason)
+            if let certificates = card.manufacture?.certificates {
+                for serial in certificates.serials {
+                    _ = try await self.core.pki.releaseHold(issuer: certificates.issuer, serialHex: serial, actor: actor.auditName, detail: reason)
+                }
             }
+            return card
         }
-        return card
     }
 
     /// Revokes a card for good, with its reason.
     public func revoke(_ id: String, reason: String, actor: CardActor) async throws -> Card {
-        let card = try await core.transition(id, .revoke, actor: actor, detail: reason)
-        try await core.revokeCertificates(card, reason: .privilegeWithdrawn, actor: actor, detail: reason)
-        return card
+        try await core.database.transaction { _ in
+            let card = try await self.core.transition(id, .revoke, actor: actor, detail: reason)
+            try await self.core.revokeCertificates(card, reason: .privilegeWithdrawn, actor: actor, detail: reason)
+            return card
+        }
     }
 
     /// Issues a temporary card (short validity, internal use) for a holder whose card was

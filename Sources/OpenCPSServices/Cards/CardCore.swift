@@ -101,10 +101,12 @@ final class CardCore: Sendable {
     }
 
     /// Ends a card the platform replaces (supersession, or revocation of a suspended one) and
-    /// revokes its certificates.
+    /// revokes its certificates, in one transaction.
     func retire(_ card: Card, transition: CardTransition, reason: RevocationReason, detail: String) async throws {
-        let retired = try await self.transition(card.id, transition, actor: .platform, detail: detail)
-        try await revokeCertificates(retired, reason: reason, actor: .platform, detail: detail)
+        try await database.transaction { _ in
+            let retired = try await self.transition(card.id, transition, actor: .platform, detail: detail)
+            try await self.revokeCertificates(retired, reason: reason, actor: .platform, detail: detail)
+        }
     }
 
     // MARK: Files and documents

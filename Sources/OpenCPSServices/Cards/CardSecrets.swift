@@ -20,13 +20,17 @@ public final class CardSecrets: Sendable {
         _ = try card.applying(.activate)
         let result = try await present(card, actor: actor, action: "card.pin-verify") { try $0.verifyPIN(pin) }
         guard result == .accepted else { throw Self.refusal(result) }
-        let active = try await core.transition(id, .activate, actor: actor)
-        if let previousID = active.order.replaces, let previous = try await core.cards.card(id: previousID), previous.isRenewable {
-            let number = active.manufacture?.serial.value ?? active.id
-            try await core.retire(previous, transition: previous.state == .suspended ? .revoke : .supersede, reason: .superseded,
-                                  detail: "superseded by card \(number)")
+        // The new card and the end of the one it replaces are one change.
+        return try await core.database.transaction { _ in
+            let active = try await self.core.transition(id, .activate, actor: actor)
+            if let previousID = active.order.replaces, let previous = try await self.core.cards.card(id: previousID), previous.isRenewable {
+                let number = active.manufacture?.serial.value ?? active.id
+                try await self.core.retire(
+                    previous, transition: previous.state == .suspended ? .revoke : .supersede, reason: .superseded,
+                    detail: "superseded by card \(number)")
+            }
+            return active
         }
-        return active
     }
 
     /// Presents the PIN to the card (3 tries, then blocked); the counters are written first.

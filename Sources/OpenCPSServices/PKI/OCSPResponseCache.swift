@@ -30,6 +30,9 @@ final class OCSPResponseCache: @unchecked Sendable {
     // Guarded by lock.
     private var entries: [RequestKey: Entry] = [:]
     private var bySerial: [String: Set<RequestKey>] = [:]
+    /// Incremented by every invalidation: an answer is stored only if no revocation came
+    /// between the read of its status and its storing.
+    private var generation: UInt64 = 0
     private let capacity: Int
 
     /// Creates a cache holding at most `capacity` responses.
@@ -45,11 +48,17 @@ final class OCSPResponseCache: @unchecked Sendable {
         }
     }
 
-    /// Keeps a response until `expires`.
-    func store(_ result: OCSPResponderResult, for request: [UInt8], issuer: String, expires: Date) {
+    /// The generation to give ``store(_:for:issuer:expires:readAt:)`` for an answer whose
+    /// status is about to be read.
+    var currentGeneration: UInt64 { lock.withLock { generation } }
+
+    /// Keeps a response until `expires`, unless a revocation was acknowledged since its status
+    /// was read (`readAt`, from ``currentGeneration``): such an answer may be stale.
+    func store(_ result: OCSPResponderResult, for request: [UInt8], issuer: String, expires: Date, readAt: UInt64) {
         let keys = result.serialNumbers.map { Self.key(issuer, $0.hex) }
         let request = RequestKey(bytes: request)
         lock.withLock {
+            guard generation == readAt else { return }
             if entries.count >= capacity { dropAll() }
             entries[request] = Entry(result: result, expires: expires, serialKeys: keys)
             for key in keys { bySerial[key, default: []].insert(request) }
@@ -59,6 +68,7 @@ final class OCSPResponseCache: @unchecked Sendable {
     /// Forgets every response that names this serial number.
     func invalidate(issuer: String, serialHex: String) {
         lock.withLock {
+            generation &+= 1
             guard let requests = bySerial.removeValue(forKey: Self.key(issuer, serialHex)) else { return }
             for request in requests { entries.removeValue(forKey: request) }
         }
@@ -66,7 +76,10 @@ final class OCSPResponseCache: @unchecked Sendable {
 
     /// Forgets everything.
     func removeAll() {
-        lock.withLock { dropAll() }
+        lock.withLock {
+            generation &+= 1
+            dropAll()
+        }
     }
 
     private func dropAll() {

@@ -159,31 +159,48 @@ public final class PKIService: Sendable {
 
     // MARK: Revocation
 
-    /// Revokes a certificate (or holds it, with `.certificateHold`), then re-publishes the CRLs.
-    /// When this returns, OCSP answers with the new status.
+    /// Revokes a certificate (or holds it, with `.certificateHold`) in the caller's transaction
+    /// if there is one; once it commits, the kept OCSP answers naming the certificate are
+    /// dropped and the CRLs re-published. When the outermost transaction returns, OCSP answers
+    /// with the new status.
     public func revoke(
         issuer slug: String, serialHex: String, reason: RevocationReason, actor: String, detail: String? = nil
     ) async throws -> CertificateView {
         guard reason != .removeFromCRL else {
             throw PKIError(code: "pki.revocation-reason", reason: "removeFromCRL is not a revocation reason; release the hold instead")
         }
-        let repository = CertificateRepository(database: database.current, clock: clock)
-        let certificate = try await repository.revoke(
-            issuer: slug, serial: serialHex, reason: reason.rawValue, at: clock.now(), actor: actor, detail: detail)
-        cache.invalidate(issuer: slug, serialHex: serialHex)
-        try await publishCRL(slug)
-        return CertificateView(certificate)
+        return try await changeStatus(slug, serialHex) { repository in
+            try await repository.revoke(issuer: slug, serial: serialHex, reason: reason.rawValue, at: self.clock.now(), actor: actor, detail: detail)
+        }
     }
 
-    /// Releases a hold, then re-publishes the CRLs.
+    /// Releases a hold, as ``revoke(issuer:serialHex:reason:actor:detail:)`` revokes.
     public func releaseHold(
         issuer slug: String, serialHex: String, actor: String, detail: String? = nil
     ) async throws -> CertificateView {
-        let repository = CertificateRepository(database: database.current, clock: clock)
-        let certificate = try await repository.releaseHold(issuer: slug, serial: serialHex, at: clock.now(), actor: actor, detail: detail)
-        cache.invalidate(issuer: slug, serialHex: serialHex)
-        try await publishCRL(slug)
-        return CertificateView(certificate)
+        try await changeStatus(slug, serialHex) { repository in
+            try await repository.releaseHold(issuer: slug, serial: serialHex, at: self.clock.now(), actor: actor, detail: detail)
+        }
+    }
+
+    /// Writes a status change in a transaction and, once it has committed, drops the kept
+    /// answers and publishes the CRLs: an answer read before the commit is never kept after it.
+    private func changeStatus(
+        _ slug: String, _ serialHex: String, _ write: @escaping @Sendable (CertificateRepository) async throws -> StoredCertificate
+    ) async throws -> CertificateView {
+        try await database.transaction { database in
+            let certificate = try await write(CertificateRepository(database: database, clock: self.clock))
+            await self.database.afterCommit {
+                self.cache.invalidate(issuer: slug, serialHex: serialHex)
+                do {
+                    try await self.publishCRL(slug)
+                } catch {
+                    // The revocation is stored and OCSP says so; the next CRL asked for is issued anew.
+                    self.published.markStale(slug)
+                }
+            }
+            return CertificateView(certificate)
+        }
     }
 
     /// A certificate this PKI issued, with its status.
@@ -216,6 +233,7 @@ public final class PKIService: Sendable {
         guard let responder = responders[slug] else { return nil }
         let now = clock.now()
         if let cached = cache.response(for: request, now: now) { return cached }
+        let generation = cache.currentGeneration
         let repository = CertificateRepository(database: database.current, clock: clock)
         let result = await responder.respond(to: request, now: now) { serial in
             let state = try await repository.status(issuer: slug, serial: serial.hex)
@@ -228,7 +246,9 @@ public final class PKIService: Sendable {
             return OCSPCertificateStatus.from(record, at: now)
         }
         if result.status == .successful, !result.hasNonce, let nextUpdate = result.nextUpdate {
-            cache.store(result, for: request, issuer: slug, expires: min(nextUpdate, now.addingTimeInterval(publishing.ocspReuse)))
+            cache.store(
+                result, for: request, issuer: slug, expires: min(nextUpdate, now.addingTimeInterval(publishing.ocspReuse)),
+                readAt: generation)
         }
         return result
     }
@@ -307,6 +327,14 @@ private final class PublishedCRLs: @unchecked Sendable {
 
     func base(_ slug: String) -> PublishedCRL? {
         lock.withLock { bases[slug] }
+    }
+
+    /// Forgets a CA's current CRLs, so that the next one asked for is issued anew.
+    func markStale(_ slug: String) {
+        lock.withLock {
+            full[slug] = nil
+            delta[slug] = nil
+        }
     }
 
     func set(_ slug: String, full newFull: PublishedCRL, delta newDelta: PublishedCRL?, base: PublishedCRL?) {

@@ -1,4 +1,5 @@
 import FluentKit
+import Foundation
 import SQLKit
 
 /// Where services read and write, given to each service in its initialiser.
@@ -11,7 +12,8 @@ import SQLKit
 public struct ServiceDatabase: Sendable {
     private let connect: @Sendable () -> any Database
 
-    @TaskLocal private static var open: (any Database)?
+    @TaskLocal private static var openTransaction: OpenTransaction?
+    private static var open: (any Database)? { openTransaction?.database }
 
     /// Creates the access from a function that hands out a database handle, such as
     /// `{ app.db }`: asked once per operation, so that work spreads over the event loops.
@@ -28,13 +30,44 @@ public struct ServiceDatabase: Sendable {
     public var isInTransaction: Bool { Self.open != nil }
 
     /// Runs `work` in one transaction: a new one, or the transaction the caller is already in.
-    /// Nothing `work` writes is kept if it throws.
+    /// Nothing `work` writes is kept if it throws. What `work` asked for with ``afterCommit(_:)``
+    /// runs once the outermost transaction has committed, before this returns.
     public func transaction<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         if let open = Self.open { return try await work(open) }
-        return try await connect().transaction { database in
-            try await Self.$open.withValue(database) { try await work(database) }
+        let box = PendingActions()
+        let result = try await connect().transaction { database in
+            try await Self.$openTransaction.withValue(OpenTransaction(database: database, pending: box)) { try await work(database) }
+        }
+        for action in box.take() { await action() }
+        return result
+    }
+
+    /// Runs `action` once the running transaction has committed (never if it rolls back), or
+    /// at once outside a transaction: for what others must see only when the change is
+    /// durable, such as dropping kept OCSP answers and publishing a CRL.
+    public func afterCommit(_ action: @escaping @Sendable () async -> Void) async {
+        if let open = Self.openTransaction {
+            open.pending.add(action)
+        } else {
+            await action()
         }
     }
+}
+
+/// The transaction a task works in, and what runs once it commits.
+private struct OpenTransaction: Sendable {
+    let database: any Database
+    let pending: PendingActions
+}
+
+/// Actions waiting for a commit, in the order they were asked for.
+private final class PendingActions: @unchecked Sendable {
+    private let lock = NSLock()
+    // Guarded by lock.
+    private var actions: [@Sendable () async -> Void] = []
+
+    func add(_ action: @escaping @Sendable () async -> Void) { lock.withLock { actions.append(action) } }
+    func take() -> [@Sendable () async -> Void] { lock.withLock { defer { actions = [] }; return actions } }
 }
 
 extension ServiceDatabase {
