@@ -1,3 +1,12 @@
+// Hand-written on purpose: stands in for Foundation's JSONDecoder and JSONEncoder (Codable, through Vapor's
+// content coders) for the issuance request's flat body and its answer.
+// Why: a profile of issuance under load put "decoding the JSON body (7 %)" and "encoding the answer (5 %)" of the
+// server's samples (2026-11-28 00:35, issuance code of 4560201); with this file, "the JSON body 2 %" (2026-12-03,
+// 397b7d0). Its gain in rate was not measured apart from CardCertificateEncoder's (56e1546 and 9122a38 together).
+// Benchmark: `bash Benchmarks/pki/run.sh --only issuance`, docs/benchmarks.md "How to reproduce"; the figures are
+// in the former diary, `git show 94469db:docs/benchmarks.md`, "Issuance-only run of 2026-11-28, 00:35" and
+// "Midday of 2026-12-03".
+
 import Foundation
 import OpenCPSDomain
 

@@ -1,3 +1,11 @@
+// Hand-written on purpose, as glue rather than a replacement: swift-asn1 (1.7.4) has no `Date` API, and
+// swift-certificates (1.21.1) keeps its conversions internal (`Date.init(_: GeneralizedTime)`, `Date.init(_:
+// UTCTime)`, `GeneralizedTime.init(_: Date)`, `Time.makeTime(from:)` in Sources/X509/X509BaseTypes/Time.swift);
+// its public API takes or gives a `Date` only for whole objects (a certificate's validity, a CMS signing time),
+// not for the OCSP and CRL times written and read here.
+// Why: no benchmark needed for the conversions. `appendX509Time` alone exists for speed, for CardCertificateEncoder
+// (see that file's header); no benchmark isolates it from the encoder.
+
 import Foundation
 import OpenCPSDomain
 import SwiftASN1
