@@ -219,4 +219,37 @@ struct CardServicesTests {
             }
         }
     }
+
+    @Test("who may order: a renewal only by whoever may order the card, staff cards and temporary cards only for the manager's own staff, and a file's content only after the asker is known")
+    func orderingRights() async throws {
+        try await withServices { cards, _, configuration, _ in
+            let card = try await activeCard(cards, configuration)
+            let hospital = DemoData.establishments[0].identifier
+            let centre = DemoData.establishments[2].identifier
+            for actor in [CardActor.agenceRegionale, .establishmentManager(hospital), .establishmentManager(centre), .helpDesk, .holder(sophie.idNat)] {
+                #expect(await errorCode { _ = try await cards.renewal.renew(card.id, actor: actor) } == "card.forbidden", "\(actor)")
+            }
+            let renewal = try await cards.renewal.renew(card.id, actor: .holder(claire.idNat))
+            // The renewal under way is not shown to someone who may not order it either.
+            #expect(await errorCode { _ = try await cards.renewal.renew(card.id, actor: .agenceRegionale) } == "card.forbidden")
+            #expect(try await cards.renewal.renew(card.id, actor: .ordre(.cnom)).id == renewal.id)
+
+            // Sophie works at the Lyon centre, not at the hospital.
+            let hospitalManager = CardActor.establishmentManager(hospital)
+            #expect(await errorCode {
+                _ = try await cards.ordering.apply(idNat: sophie.idNat, kind: .cpe, professionCode: nil, structureID: hospital.idNatStruct, actor: hospitalManager)
+            } == "card.forbidden")
+            let staff = try await cards.ordering.apply(
+                idNat: sophie.idNat, kind: .cpa, professionCode: nil, structureID: centre.idNatStruct, actor: .establishmentManager(centre))
+            #expect(staff.order.instance == .establishmentManager(centre))
+            #expect(await errorCode { _ = try await cards.ordering.submit(staff.id, actor: hospitalManager) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.ordering.validate(staff.id, actor: hospitalManager) } == "card.forbidden")
+
+            // A temporary card for Claire, opposed: her hospital's manager may, the centre's may not.
+            _ = try await cards.blocking.oppose(card.id, reason: "perte", actor: .holder(claire.idNat))
+            #expect(await errorCode { _ = try await cards.blocking.issueTemporaryCard(for: card.id, actor: .establishmentManager(centre)) } == "card.forbidden")
+            let temporary = try await cards.blocking.issueTemporaryCard(for: card.id, actor: hospitalManager)
+            #expect(temporary.temporary && temporary.state == .validated && temporary.kind == .cpe)
+        }
+    }
 }

@@ -25,6 +25,7 @@ public enum DemoCards {
         let people = DemoData.professionals
         if try await !cards.reading.cards(of: people[0].idNat, actor: .holder(people[0].idNat)).isEmpty { return [] }
         let hospital = DemoData.establishments[0].identifier
+        let clinic = DemoData.establishments[1].identifier
         let centre = DemoData.establishments[2].identifier
         let production = CardActor.agencyOperator(.production)
         var lines: [String] = []
@@ -59,8 +60,9 @@ public enum DemoCards {
         try await documented(cpf.id, by: .holder(people[1].idNat))
         _ = try await cards.ordering.validate(cpf.id, actor: .ordre(.cnop))
         try await finish(cpf.id, holder: people[1].idNat)
-        // CPE and CPA: staff cards ordered and validated by their structure's manager.
-        for (person, kind, structure) in [(people[2], CardKind.cpe, hospital), (people[5], CardKind.cpa, centre)] {
+        // CPE and CPA: staff cards ordered and validated by the manager of the structure where
+        // the registry shows them working.
+        for (person, kind, structure) in [(people[2], CardKind.cpe, clinic), (people[5], CardKind.cpa, centre)] {
             let manager = CardActor.establishmentManager(structure)
             let card = try await cards.ordering.apply(idNat: person.idNat, kind: kind, professionCode: nil, structureID: structure.idNatStruct, actor: manager)
             try await documented(card.id, by: manager)

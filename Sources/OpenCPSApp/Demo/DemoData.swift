@@ -35,7 +35,7 @@ public struct DemoData: Sendable {
         professional("1009999003", "MME", "ROUSSEAU", "ELODIE", "60", .salarie, 1),
         professional("1009999004", "M", "FABRE", "JULIEN", "70", .liberal, 2),
         professional("1009999005", "MME", "MOREL", "SOPHIE", "91", .salarie, 2),
-        professional("1009999006", "M", "BONNET", "ANTOINE", "50", .salarie, 1),
+        professional("1009999006", "M", "BONNET", "ANTOINE", "50", .salarie, 2),
     ]
 
     /// Loads the data set unless it is there already.

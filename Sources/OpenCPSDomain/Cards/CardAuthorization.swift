@@ -188,6 +188,22 @@ public enum CardAuthorization {
     }
 }
 
+extension CardAuthorization {
+    /// Refuses a structure's manager acting for a person who does not work in that structure
+    /// according to the registry: a manager orders staff cards, and temporary cards, for their
+    /// own staff only.
+    /// - Throws: ``CardLifecycleError`` with code `card.forbidden`.
+    public static func checkStaff(_ actor: CardActor, holder: Professional) throws(CardLifecycleError) {
+        guard case .establishmentManager(let structure) = actor else { return }
+        let worksThere = holder.exercises.contains { exercise in exercise.activities.contains { $0.structure == structure } }
+        guard worksThere else {
+            throw CardLifecycleError(
+                code: "card.forbidden",
+                reason: "\(actor) may not act for \(holder.idNat): the registry shows no activity of theirs in structure \(structure)")
+        }
+    }
+}
+
 /// What an actor does across the cards rather than on one of them.
 public enum CardDeskAction: String, Hashable, Sendable, CaseIterable {
     /// Search every file by idNat, serial or file identifier.

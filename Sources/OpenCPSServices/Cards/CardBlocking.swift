@@ -73,6 +73,10 @@ public final class CardBlocking: Sendable {
             order: CardOrder(mode: .manual, reason: .temporary, instance: .establishmentManager(structure)),
             profession: opposed.profession, structure: structure, temporary: true, createdAt: core.clock.now())
         try core.authorize(actor, .order, card)
+        guard let holder = try await core.registry.professional(opposed.holder)?.professional else {
+            throw PersistenceError.notFound("professional \(opposed.holder)")
+        }
+        try CardAuthorization.checkStaff(actor, holder: holder)
         let number = opposed.manufacture?.serial.value ?? opposed.id
         try await core.cards.insert(card, actor: actor.auditName, detail: "temporary card while \(number) is replaced")
         _ = try await core.transition(card.id, .submitForValidation, actor: actor)

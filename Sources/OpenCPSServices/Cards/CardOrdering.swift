@@ -81,6 +81,7 @@ public final class CardOrdering: Sendable {
             profession: profession, structure: structure ?? Self.firstStructure(stored.professional, profession),
             createdAt: core.clock.now())
         try core.authorize(actor, .order, card)
+        try CardAuthorization.checkStaff(actor, holder: stored.professional)
         try await core.cards.insert(card, actor: actor.auditName)
         return card
     }

@@ -13,15 +13,16 @@ public final class CardRenewal: Sendable {
         self.production = production
     }
 
-    /// Orders the renewal of a card (its holder, or the platform for a mass renewal). A
-    /// renewal already under way is returned as it is.
+    /// Orders the renewal of a card: by whoever may order it (its holder, the manager of a
+    /// staff card, its order), or by the platform for a mass renewal. A renewal already under
+    /// way is returned as it is, to those who may see it.
     public func renew(_ id: String, actor: CardActor) async throws -> Card {
         let card = try await core.load(id)
+        if actor != .platform { try core.authorize(actor, .order, card) }
         guard card.isRenewable else {
             throw CardLifecycleError(code: "card.not-renewable", reason: "a card in state \(card.state) is not renewed")
         }
         if let pending = try await openSuccessor(of: card) { return pending }
-        if case .holder = actor { try core.authorize(actor, .order, card) }
         return try await orderSuccessor(of: card, reason: .renewal, actor: actor)
     }
 
