@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import OpenCPSDomain
 import OpenCPSPKI
 import X509
@@ -27,6 +30,13 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
 
         /// The default: n = 2¹⁰, r = 8, p = 1 (1 MiB, a few milliseconds).
         public static let standard = KDFCost(n: 1 << 10, r: 8, p: 1)
+
+        /// Creates costs; tests use small ones.
+        public init(n: Int, r: Int, p: Int) {
+            self.n = n
+            self.r = r
+            self.p = p
+        }
     }
 
     struct Seal: Codable {
@@ -104,13 +114,40 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
 
     /// Opens a token file.
     public static func open(_ url: URL, policy: PINPolicy = .standard) throws -> SoftwareToken {
+        SoftwareToken(url: url, file: try read(url), policy: policy)
+    }
+
+    private static func read(_ url: URL) throws -> File {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw TokenError(code: "token.not-found", reason: "no token at \(url.path)")
         }
         guard let file = try? JSONDecoder().decode(File.self, from: data), file.format == "opencps-software-token", file.version == 1 else {
             throw TokenError(code: "token.corrupt", reason: "\(url.lastPathComponent) is not an OpenCPS software token")
         }
-        return SoftwareToken(url: url, file: file, policy: policy)
+        return file
+    }
+
+    /// Runs `body` holding the token's lock, shared with every other object and process that
+    /// opens the same file, on the counters as they are on disk now: two requests that present
+    /// a secret at once see each other's tries, so no more than the policy's tries are ever had.
+    /// (The lock is a file of its own beside the token, since the token file is replaced on
+    /// every write.)
+    private func exclusively<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock {
+            let lockPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).lock").path
+            let descriptor = Glibc.open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                throw TokenError(code: "token.write-failed", reason: "cannot lock \(url.lastPathComponent): \(String(cString: strerror(errno)))")
+            }
+            defer { close(descriptor) }
+            while flock(descriptor, LOCK_EX) != 0 {
+                guard errno == EINTR else {
+                    throw TokenError(code: "token.write-failed", reason: "cannot lock \(url.lastPathComponent): \(String(cString: strerror(errno)))")
+                }
+            }
+            file = try Self.read(url)
+            return try body()
+        }
     }
 
     /// The certificate of a key, PEM.
@@ -120,18 +157,18 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
 
     /// The PIN and PUK counters.
     public func counters() throws -> CardSecretCounters {
-        lock.withLock { file.counters }
+        try exclusively { file.counters }
     }
 
     /// Presents the PIN: 3 wrong tries block it.
     public func verifyPIN(_ pin: String) throws -> TokenSecretResult {
-        try lock.withLock { try checkPIN(pin).result }
+        try exclusively { try checkPIN(pin).result }
     }
 
     /// Changes the PIN after presenting the current one.
     public func changePIN(current: String, new: String) throws -> TokenSecretResult {
         try PINPolicy.checkPINFormat(new)
-        return try lock.withLock {
+        return try exclusively {
             let (result, tokenKey) = try checkPIN(current)
             guard let tokenKey else { return result }
             var updated = file
@@ -145,7 +182,7 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
     /// Unblocks with the PUK and sets a new PIN; the PUK has its own limit, then the card is dead.
     public func unblock(puk: String, newPIN: String) throws -> TokenSecretResult {
         try PINPolicy.checkPINFormat(newPIN)
-        return try lock.withLock {
+        return try exclusively {
             let tokenKey = Self.openSecret(file.pukSeal, secret: puk, kdf: file.kdf)
             let check = try file.counters.unblock(pukMatches: tokenKey != nil, newPIN: newPIN, policy: policy)
             var updated = file
@@ -166,7 +203,7 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
 
     /// Signs after presenting the PIN.
     public func sign(_ message: [UInt8], with role: CardKeyRole, pin: String) throws -> Result<[UInt8], TokenRefusal> {
-        try lock.withLock {
+        try exclusively {
             let (result, tokenKey) = try checkPIN(pin)
             guard let tokenKey else { return .failure(TokenRefusal(result: result)) }
             return .success(try key(role, tokenKey: tokenKey).sign(message))
@@ -175,14 +212,14 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
 
     /// The signing key of a role after presenting the PIN (for CMS and TLS code that signs itself).
     public func signingKey(_ role: CardKeyRole, pin: String) throws -> Result<SoftwareSigningKey, TokenRefusal> {
-        try lock.withLock {
+        try exclusively {
             let (result, tokenKey) = try checkPIN(pin)
             guard let tokenKey else { return .failure(TokenRefusal(result: result)) }
             return .success(try key(role, tokenKey: tokenKey))
         }
     }
 
-    // MARK: Internals (called with the lock held)
+    // MARK: Internals (called holding the token's lock)
 
     private func checkPIN(_ pin: String) throws -> (result: TokenSecretResult, tokenKey: [UInt8]?) {
         switch file.counters.status {
