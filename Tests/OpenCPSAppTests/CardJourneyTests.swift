@@ -7,7 +7,7 @@ import Testing
 import Vapor
 
 /// The life of cards through the HTTP API, as their users live it.
-@Suite("Card journeys")
+@Suite("Card journeys", TestTools.needs("openssl"))
 struct CardJourneyTests {
     let claire = DemoData.professionals[0]   // médecin (CNOM), registered
     let sophie = DemoData.professionals[4]   // orthophoniste, no order: the ARS validates

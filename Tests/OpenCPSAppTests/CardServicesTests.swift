@@ -9,7 +9,7 @@ import Vapor
 
 /// Each card use case through its own service, as the API, the command line and the
 /// scheduled jobs call them (the journeys over HTTP are in ``CardJourneyTests``).
-@Suite("Card services")
+@Suite("Card services", TestTools.needs("openssl"))
 struct CardServicesTests {
     let claire = DemoData.professionals[0]
     let sophie = DemoData.professionals[4]

@@ -8,7 +8,7 @@ import Testing
 import Vapor
 
 /// The demo cards, the holder's command line, and reissues after a registry change.
-@Suite("Card tools")
+@Suite("Card tools", TestTools.needs("openssl"))
 struct CardToolsTests {
     @Test("the demo makes an active card of every type, each with its token and PIN letter")
     func demoCards() async throws {

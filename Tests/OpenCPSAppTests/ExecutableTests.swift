@@ -4,7 +4,7 @@ import Testing
 /// The `opencps` executable itself, started as an operator starts it (the other suites build
 /// the application in the test process). It keeps its data in an SQLite file of its own
 /// whatever the suite's database, so it runs on the SQLite leg only.
-@Suite("The opencps executable", .disabled(if: TestDatabase.isPostgres, "runs on the SQLite leg: the executable keeps its own SQLite file"))
+@Suite("The opencps executable", .disabled(if: TestDatabase.isPostgres, "runs on the SQLite leg: the executable keeps its own SQLite file"), TestTools.needs("curl"))
 struct ExecutableTests {
     /// The executable SwiftPM built beside the test runner.
     static var executable: URL {

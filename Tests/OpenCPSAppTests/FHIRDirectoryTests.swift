@@ -89,7 +89,7 @@ struct FHIRDirectoryTests {
             let invalid = try await fetch(app, "/fhir/Practitioner?_count=0", status: .badRequest, into: &documents, folder: folder)
             #expect(invalid["resourceType"] as? String == "OperationOutcome")
 
-            let result = try ExternalTool.run("python3", ["-c", fhirValidator] + documents.map(\.path))
+            let result = try ExternalTool.run(TestTools.python(), ["-c", fhirValidator] + documents.map(\.path))
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.contains("checked \(documents.count) documents, 0 invalid"), "\(result.output)")
         }

@@ -13,7 +13,7 @@ import Vapor
 /// The PKI over real HTTP, checked by OpenSSL: certificates issued through the API, OCSP
 /// answers before and right after a revocation, CRLs and delta CRLs with `openssl verify`,
 /// and bad requests that get the right OCSP status or HTTP error.
-@Suite("PKI endpoints", .serialized)
+@Suite("PKI endpoints", .serialized, TestTools.needs("openssl"))
 struct PKIEndpointTests {
     /// Where OCSP is asked: the main server, or the dedicated listener (``OCSPListener``).
     enum OCSPEndpoint: String, CaseIterable, CustomTestStringConvertible {

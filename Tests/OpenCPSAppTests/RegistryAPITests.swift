@@ -277,7 +277,7 @@ struct RegistryAPITests {
                 // An independent validator of the OpenAPI 3.1 specification checks the document.
                 let file = try ExternalTool.temporaryFolder("openapi").appendingPathComponent("openapi.json")
                 try Data(buffer: response.body).write(to: file)
-                let checked = try ExternalTool.run("python3", ["-c", "import json, sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')", file.path])
+                let checked = try ExternalTool.run(TestTools.python(), ["-c", "import json, sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')", file.path])
                 #expect(checked.output.contains("valid") && checked.status == 0, "\(checked.output)")
             }
         }

@@ -4,14 +4,13 @@ import Testing
 import X509
 
 /// Every certificate, CRL and OCSP response we produce passes pkilint without ERROR or FATAL
-/// findings. pkilint is required: install it with `pip install pkilint`.
+/// findings. pkilint comes from the tests' Python environment (``TestTools``, Tests/requirements.txt).
 @Suite("pkilint")
 struct PKILintTests {
     let pki = TestPKI.shared
 
     func lint(_ tool: String, _ extra: [String], _ file: URL) throws {
-        try #require(pkilintAvailable(tool), "\(tool) is not on PATH: install pkilint (pip install pkilint)")
-        let result = try run(tool, ["lint"] + extra + ["-s", "ERROR", file.path])
+        let result = try run(TestTools.venvTool(tool), ["lint"] + extra + ["-s", "ERROR", file.path])
         let findings = result.output.split(separator: "\n").filter { $0.contains("ERROR") || $0.contains("FATAL") || $0.contains("Traceback") }
         #expect(findings.isEmpty, "\(tool) \(file.lastPathComponent):\n\(result.output)")
     }

@@ -8,11 +8,13 @@ enum ExternalTool {
         var output: String
     }
 
-    /// Runs `tool` (found on PATH) with `arguments`, standard output and error together.
-    static func run(_ tool: String, _ arguments: [String], input: Data? = nil) throws -> Result {
+    /// Runs `tool` (found on PATH, or an absolute path) with `arguments`, standard output and
+    /// error together, in `directory` if given (else the test process's own).
+    static func run(_ tool: String, _ arguments: [String], input: Data? = nil, in directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
+        if let directory { process.currentDirectoryURL = directory }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -4,7 +4,7 @@ import SwiftASN1
 import Testing
 import X509
 
-@Suite("PKI hierarchy")
+@Suite("PKI hierarchy", TestTools.needs("openssl"))
 struct PKIHierarchyTests {
     let pki = TestPKI.shared
 

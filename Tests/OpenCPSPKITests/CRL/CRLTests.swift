@@ -3,7 +3,7 @@ import OpenCPSPKI
 import Testing
 import X509
 
-@Suite("Certificate revocation lists")
+@Suite("Certificate revocation lists", TestTools.needs("openssl"))
 struct CRLTests {
     let pki = TestPKI.shared
 

@@ -5,7 +5,7 @@ import SwiftASN1
 import Testing
 import X509
 
-@Suite("OCSP responder")
+@Suite("OCSP responder", TestTools.needs("openssl"))
 struct OCSPResponderTests {
     let pki = TestPKI.shared
 

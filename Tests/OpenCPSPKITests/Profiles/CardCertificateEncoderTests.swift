@@ -7,7 +7,7 @@ import X509
 
 /// The issuer writes card certificates with its own DER writer; swift-certificates, building
 /// the same certificate from its model, is the reference it must match byte for byte.
-@Suite("Card certificate DER writer")
+@Suite("Card certificate DER writer", TestTools.needs("openssl"))
 struct CardCertificateEncoderTests {
     let pki = TestPKI.shared
 

@@ -4,7 +4,7 @@ import SwiftASN1
 import Testing
 import X509
 
-@Suite("Card certificate profiles")
+@Suite("Card certificate profiles", TestTools.needs("openssl"))
 struct CardCertificateTests {
     let pki = TestPKI.shared
 

@@ -82,11 +82,6 @@ func openssl(_ arguments: String...) throws -> (status: Int32, output: String) {
     try run("/usr/bin/openssl", arguments)
 }
 
-/// Whether a pkilint command is on PATH.
-func pkilintAvailable(_ tool: String) -> Bool {
-    (try? run("/bin/sh", ["-c", "command -v \(tool)"]).status) == 0
-}
-
 /// Loads a test resource.
 func resource(_ name: String) throws -> [UInt8] {
     let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
