@@ -136,9 +136,13 @@ public struct CardController: Sendable {
 
     @Sendable
     func list(_ request: Request) async throws -> [CardBody] {
-        let text = try request.query.get(String.self, at: "idNat")
         var validator = FieldValidator()
-        let idNat = validator.read("idNat") { try IdNat(text) }
+        let idNat = validator.read("idNat") { () throws -> IdNat in
+            guard let text = request.query[String.self, at: "idNat"] else {
+                throw Problem(status: .unprocessableEntity, code: "field.required", detail: "is required: the holder whose cards are listed")
+            }
+            return try IdNat(text)
+        }
         try validator.finish()
         return try await cards.reading.cards(of: idNat!, actor: request.cardActor).map(CardBody.init)
     }

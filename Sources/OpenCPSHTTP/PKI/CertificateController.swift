@@ -61,15 +61,22 @@ public struct CertificateController: Sendable {
     @Sendable
     func hold(_ request: Request) async throws -> CertificateBody {
         let (issuer, serial) = try Self.key(request)
-        let body = try? json.decode(RevocationBody.self, from: request)
-        return CertificateBody(try await pki.revoke(issuer: issuer, serialHex: serial, reason: .certificateHold, actor: request.auditActor, detail: body?.detail))
+        let note = try self.note(of: request)
+        return CertificateBody(try await pki.revoke(issuer: issuer, serialHex: serial, reason: .certificateHold, actor: request.auditActor, detail: note))
     }
 
     @Sendable
     func release(_ request: Request) async throws -> CertificateBody {
         let (issuer, serial) = try Self.key(request)
-        let body = try? json.decode(RevocationBody.self, from: request)
-        return CertificateBody(try await pki.releaseHold(issuer: issuer, serialHex: serial, actor: request.auditActor, detail: body?.detail))
+        let note = try self.note(of: request)
+        return CertificateBody(try await pki.releaseHold(issuer: issuer, serialHex: serial, actor: request.auditActor, detail: note))
+    }
+
+    /// The optional note of a hold or a release, `{"detail": "..."}`: no body is no note, and a
+    /// body that is there is read as strictly as any other.
+    private func note(of request: Request) throws -> String? {
+        guard let body = request.body.data, body.readableBytes > 0 else { return nil }
+        return try json.decode(NoteBody.self, from: request).detail
     }
 
     private static func key(_ request: Request) throws -> (String, String) {
@@ -130,6 +137,11 @@ public struct IssueCertificateBody: Content {
         cardDomain = try json.optionalString("cardDomain")
         validityYears = try json.optionalInteger("validityYears")
     }
+}
+
+/// A note for the audit log, on a hold or a release.
+struct NoteBody: Content {
+    var detail: String?
 }
 
 /// A revocation request.

@@ -27,6 +27,11 @@ public struct Problem: Content, Error, Equatable {
     }
 }
 
+extension Problem: DomainError {
+    /// The detail: what a field validator records when a check refuses with a problem.
+    public var reason: String { detail }
+}
+
 /// One field refused by validation: where it is in the body, and why.
 public struct FieldProblem: Content, Equatable, Error {
     /// The field's path in the request body, such as `exercises[0].activities[1].structureId`.

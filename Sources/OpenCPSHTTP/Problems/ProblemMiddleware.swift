@@ -81,20 +81,24 @@ public struct ProblemMiddleware: Middleware {
             let parent = path(context)
             return "\(parent == "body" ? "" : parent + ".")\(key.stringValue) is required"
         case .typeMismatch(let type, let context):
-            return "\(path(context)) must be a \(describeType(type))"
+            return "\(path(context)) must be \(describeType(type))"
         case .valueNotFound(let type, let context):
-            return "\(path(context)) must be a \(describeType(type)), not null"
+            return "\(path(context)) must be \(describeType(type)), not null"
         @unknown default:
             return "the body could not be read"
         }
     }
 
+    /// The JSON kind a Swift type is read from, with its article.
     private static func describeType(_ type: Any.Type) -> String {
         switch type {
-        case is String.Type: "string"
-        case is Int.Type, is Int64.Type: "integer"
-        case is Bool.Type: "boolean"
-        default: type is any Collection.Type ? "list" : "JSON object"
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "a boolean"
+        // A dictionary is a collection too, but JSON writes it as an object.
+        case is [String: Any].Type, is any (Collection & ExpressibleByDictionaryLiteral).Type: "a JSON object"
+        default: type is any Collection.Type ? "a list" : "a JSON object"
         }
     }
 }

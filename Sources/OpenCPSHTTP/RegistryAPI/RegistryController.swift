@@ -155,8 +155,14 @@ public struct RegistryController: Sendable {
 
     @Sendable
     func searchStructures(_ request: Request) async throws -> StructurePageBody {
-        let name = try? request.query.get(String.self, at: "name")
-        let limit = (try? request.query.get(Int.self, at: "limit")) ?? 20
+        struct Query: Decodable {
+            var name: String?
+            var limit: Int?
+        }
+        // Decoded as the professionals' search is: a limit that is not a number is refused.
+        let query = try request.query.decode(Query.self)
+        let name = query.name
+        let limit = query.limit ?? 20
         guard (1...200).contains(limit) else {
             throw ValidationFailure([FieldProblem(field: "limit", code: "field.out-of-range", reason: "must be between 1 and 200")])
         }
