@@ -17,6 +17,9 @@ public struct OpenCPSDependencies: Sendable {
     public var metrics: PrometheusCollectorRegistry
     /// For PostgreSQL, the schemas to use; tests give each app a schema of its own.
     public var postgresSearchPath: [String]?
+    /// For PostgreSQL, the connections each event loop may open (4); tests that run many
+    /// applications at once against one server open fewer, to stay under its `max_connections`.
+    public var postgresConnectionsPerEventLoop: Int
     /// The PKI to serve; nil opens the one in the data folder, if `pki init` created it.
     public var pki: PKIMaterial?
     /// The CSPRNG of card serials, PINs and PUKs (tests seed it).
@@ -28,8 +31,9 @@ public struct OpenCPSDependencies: Sendable {
     public init(
         clock: any WallClock = SystemWallClock(), metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         postgresSearchPath: [String]? = nil, pki: PKIMaterial? = nil, random: RandomBytes = .system,
-        cardSettings: CardServiceSettings = CardServiceSettings()
+        cardSettings: CardServiceSettings = CardServiceSettings(), postgresConnectionsPerEventLoop: Int = 4
     ) {
+        self.postgresConnectionsPerEventLoop = postgresConnectionsPerEventLoop
         self.clock = clock
         self.metrics = metrics
         self.postgresSearchPath = postgresSearchPath
@@ -47,7 +51,9 @@ public struct OpenCPSDependencies: Sendable {
 public func configure(
     _ app: Application, configuration: OpenCPSConfiguration, dependencies: OpenCPSDependencies = OpenCPSDependencies()
 ) async throws {
-    try app.useDatabase(configuration.database, postgresSearchPath: dependencies.postgresSearchPath)
+    try app.useDatabase(
+        configuration.database, postgresSearchPath: dependencies.postgresSearchPath,
+        postgresConnectionsPerEventLoop: dependencies.postgresConnectionsPerEventLoop)
     app.logger.logLevel = configuration.logLevel
     app.http.server.configuration.hostname = configuration.hostname
     app.http.server.configuration.port = configuration.port

@@ -10,7 +10,8 @@ extension Application {
     /// - Parameters:
     ///   - location: where the data lives.
     ///   - postgresSearchPath: for PostgreSQL, the schemas to use (tests give each run its own).
-    func useDatabase(_ location: DatabaseLocation, postgresSearchPath: [String]? = nil) throws {
+    ///   - postgresConnectionsPerEventLoop: the pool's size on each event loop, for PostgreSQL.
+    func useDatabase(_ location: DatabaseLocation, postgresSearchPath: [String]? = nil, postgresConnectionsPerEventLoop: Int = 4) throws {
         switch location {
         case .sqliteMemory:
             databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
@@ -24,7 +25,8 @@ extension Application {
             var configuration = try SQLPostgresConfiguration(url: url)
             configuration.searchPath = postgresSearchPath
             databases.use(
-                .postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql)
+                .postgres(configuration: configuration, maxConnectionsPerEventLoop: postgresConnectionsPerEventLoop, sqlLogLevel: .trace),
+                as: .psql)
         }
         for migration in OpenCPSMigrations.all {
             migrations.add(migration)

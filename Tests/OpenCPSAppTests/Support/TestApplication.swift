@@ -21,6 +21,39 @@ enum TestDatabase {
     }
 
     static var isPostgres: Bool { location.isPostgres }
+
+    /// How many test applications may hold PostgreSQL connections at once: Swift Testing runs
+    /// every test at the same time, and a server's `max_connections` (100 by default) is shared
+    /// by all of them.
+    static let postgresApplications = AsyncSemaphore(permits: 12)
+}
+
+/// A counting semaphore for async code.
+actor AsyncSemaphore {
+    private var permits: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(permits: Int) {
+        self.permits = permits
+    }
+
+    /// Waits for a permit.
+    func acquire() async {
+        if permits > 0 {
+            permits -= 1
+        } else {
+            await withCheckedContinuation { waiting.append($0) }
+        }
+    }
+
+    /// Gives a permit back, to the longest waiter if there is one.
+    func release() {
+        if waiting.isEmpty {
+            permits += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
 }
 
 /// The operator token the test applications accept.
@@ -43,6 +76,8 @@ func withConfiguredTestApp(
     random: RandomBytes = .system, cardSettings: CardServiceSettings = CardServiceSettings(keyAlgorithm: .p256),
     _ body: (Application, OpenCPSConfiguration) async throws -> Void
 ) async throws {
+    if TestDatabase.isPostgres { await TestDatabase.postgresApplications.acquire() }
+    defer { if TestDatabase.isPostgres { Task { await TestDatabase.postgresApplications.release() } } }
     let app = try await Application.make(.testing)
     let schema = TestDatabase.isPostgres ? "t_\(UUID().uuidString.prefix(8).lowercased())" : nil
     do {
@@ -53,7 +88,9 @@ func withConfiguredTestApp(
         try await configure(
             app, configuration: configuration,
             dependencies: OpenCPSDependencies(
-                clock: clock, postgresSearchPath: schema.map { [$0] }, pki: pki, random: random, cardSettings: cardSettings))
+                clock: clock, postgresSearchPath: schema.map { [$0] }, pki: pki, random: random, cardSettings: cardSettings,
+                // Many test applications run at once against one server: a small pool each.
+                postgresConnectionsPerEventLoop: 1))
         if let schema {
             try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(ident: schema)").run()
         }
