@@ -94,4 +94,27 @@ struct FHIRDirectoryTests {
             #expect(result.output.contains("checked \(documents.count) documents, 0 invalid"), "\(result.output)")
         }
     }
+
+    @Test("an unknown search parameter is refused with an OperationOutcome that names it, unless the client asks for lenient handling")
+    func unknownParameters() async throws {
+        try await withTestApp { app in
+            _ = try await DemoData(clock: FixedWallClock(testNow)).load(into: app.db)
+            for path in ["/fhir/Practitioner?given=CLAIRE", "/fhir/Organization?name=centre&type=SA05", "/fhir/PractitionerRole?specialty=SM53"] {
+                try await app.testing().test(.GET, path) { response in
+                    #expect(response.status == .badRequest, "\(path)")
+                    let outcome = try jsonObject(response)
+                    let issue = (outcome["issue"] as? [[String: Any]])?.first
+                    #expect(outcome["resourceType"] as? String == "OperationOutcome" && issue?["code"] as? String == "not-supported", "\(path)")
+                    #expect((issue?["diagnostics"] as? String)?.contains("search parameter") == true)
+                }
+            }
+            var lenient = HTTPHeaders()
+            lenient.add(name: "Prefer", value: "handling=lenient")
+            try await app.testing().test(.GET, "/fhir/Practitioner?given=CLAIRE&_count=5", headers: lenient) { response in
+                #expect(response.status == .ok)
+                let bundle = try jsonObject(response)
+                #expect(bundle["resourceType"] as? String == "Bundle")
+            }
+        }
+    }
 }

@@ -44,7 +44,7 @@ public struct FHIRController: Sendable {
 
     @Sendable
     func searchPractitioners(_ request: Request) async throws -> Response {
-        let query = try SearchQuery(request)
+        let query = try SearchQuery(request, also: ["family"])
         let repository = registry
         var professionals: [StoredProfessional]
         var nextCursor: SearchCursor?
@@ -97,7 +97,7 @@ public struct FHIRController: Sendable {
 
     @Sendable
     func searchPractitionerRoles(_ request: Request) async throws -> Response {
-        let query = try SearchQuery(request)
+        let query = try SearchQuery(request, also: ["practitioner", "organization", "family"])
         let repository = registry
         var activities: [StoredActivity]
         let practitioner = (try? request.query.get(String.self, at: "practitioner")).map { $0.replacingOccurrences(of: "Practitioner/", with: "") }
@@ -171,8 +171,8 @@ public struct FHIRController: Sendable {
     @Sendable
     func capabilities(_ request: Request) async throws -> Response {
         let resources: [[String: any Sendable]] = [
-            ["type": "Practitioner", "params": ["_id", "identifier", "name"]],
-            ["type": "PractitionerRole", "params": ["_id", "identifier", "practitioner", "organization", "name"]],
+            ["type": "Practitioner", "params": ["_id", "identifier", "name", "family"]],
+            ["type": "PractitionerRole", "params": ["_id", "identifier", "practitioner", "organization", "name", "family"]],
             ["type": "Organization", "params": ["_id", "identifier", "name"]],
         ]
         let rest: [[String: Any]] = [[
@@ -181,7 +181,7 @@ public struct FHIRController: Sendable {
                 [
                     "type": resource["type"] as? String ?? "",
                     "interaction": [["code": "read"], ["code": "search-type"]],
-                    "searchParam": (resource["params"] as? [String] ?? []).map { ["name": $0, "type": $0 == "name" ? "string" : ($0 == "_id" ? "token" : ($0 == "identifier" ? "token" : "reference"))] },
+                    "searchParam": (resource["params"] as? [String] ?? []).map { ["name": $0, "type": $0 == "name" || $0 == "family" ? "string" : ($0 == "_id" ? "token" : ($0 == "identifier" ? "token" : "reference"))] },
                 ] as [String: Any]
             },
         ]]
@@ -251,7 +251,22 @@ struct SearchQuery {
     var count: Int
     var cursor: SearchCursor?
 
-    init(_ request: Request) throws {
+    /// The parameters every search here reads.
+    static let common: Set<String> = ["_id", "identifier", "name", "_count", "_cursor"]
+
+    /// Reads the common parameters; any parameter that is neither one of them nor in `also` is
+    /// refused with an OperationOutcome (`not-supported`), since ignoring it would answer an
+    /// unfiltered page as if it had been applied, unless the client asked for
+    /// `Prefer: handling=lenient` (FHIR's search handling).
+    init(_ request: Request, also: Set<String> = []) throws {
+        let names = URLComponents(string: request.url.string)?.queryItems?.map(\.name) ?? []
+        let unknown = names.filter { !Self.common.contains($0) && !also.contains($0) }
+        let lenient = request.headers[.init("Prefer")].contains { $0.replacingOccurrences(of: " ", with: "").lowercased().contains("handling=lenient") }
+        if let first = unknown.first, !lenient {
+            throw FHIROperationOutcome(
+                code: "not-supported",
+                diagnostics: "the search parameter \(first) is not supported here (supported: \(Self.common.union(also).sorted().joined(separator: ", "))); send Prefer: handling=lenient to have unknown parameters ignored")
+        }
         id = try? request.query.get(String.self, at: "_id")
         identifier = (try? request.query.get(String.self, at: "identifier")).map(Token.init)
         name = (try? request.query.get(String.self, at: "name")) ?? (try? request.query.get(String.self, at: "family"))
