@@ -119,7 +119,7 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
 
     private static func read(_ url: URL) throws -> File {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw TokenError(code: "token.not-found", reason: "no token at \(url.path)")
+            throw TokenError(code: "token.not-found", reason: "no token file \(url.lastPathComponent)")
         }
         guard let file = try? JSONDecoder().decode(File.self, from: data), file.format == "opencps-software-token", file.version == 1 else {
             throw TokenError(code: "token.corrupt", reason: "\(url.lastPathComponent) is not an OpenCPS software token")
@@ -261,18 +261,18 @@ public final class SoftwareToken: CardToken, @unchecked Sendable {
         if createOnly {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             if let failure = PrivateFile.create(url, contents: data, durable: durable) {
-                throw TokenError(code: "token.write-failed", reason: "cannot create \(url.path): \(String(cString: strerror(failure)))")
+                throw TokenError(code: "token.write-failed", reason: "cannot create \(url.lastPathComponent): \(String(cString: strerror(failure)))")
             }
             return
         }
         // Write then rename, so a crash leaves the old counters or the new ones, never half a file.
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw TokenError(code: "token.write-failed", reason: "cannot write \(url.path)")
+            throw TokenError(code: "token.write-failed", reason: "cannot write \(url.lastPathComponent)")
         }
         guard rename(temporary.path, url.path) == 0 else {
             try? FileManager.default.removeItem(at: temporary)
-            throw TokenError(code: "token.write-failed", reason: "cannot replace \(url.path)")
+            throw TokenError(code: "token.write-failed", reason: "cannot replace \(url.lastPathComponent)")
         }
     }
 

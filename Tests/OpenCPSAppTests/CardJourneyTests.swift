@@ -271,6 +271,8 @@ struct CardJourneyTests {
             let failed = try await api.call(.POST, "/api/v1/cards/\(id)/manufacture", as: TestActors.production, json: "{}")
             #expect(failed.status == .internalServerError)
             #expect(failed.json["code"] as? String == "card.letter-failed")
+            // A server-side failure names its code; where it happened stays in the server's log.
+            #expect((failed.json["detail"] as? String).map { !$0.contains("/") } == true, "\(failed.json)")
             #expect(try await api.state(id) == "validated")
             let file = try await api.file(id, as: TestActors.helpDesk)
             #expect((file["shipments"] as? [Any])?.isEmpty == true)

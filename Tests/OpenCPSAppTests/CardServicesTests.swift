@@ -252,4 +252,23 @@ struct CardServicesTests {
             #expect(temporary.temporary && temporary.state == .validated && temporary.kind == .cpe)
         }
     }
+
+    @Test("a file takes a bounded number of documents")
+    func documentLimit() async throws {
+        let settings = CardServiceSettings(keyAlgorithm: .p256, maximumDocumentsPerFile: 3)
+        try await withConfiguredTestApp(clock: FixedWallClock(Date()), pki: TestPKIMaterial.shared, cardSettings: settings) { app, _ in
+            _ = try await DemoData(clock: FixedWallClock(Date())).load(into: app.db)
+            let cards = try #require(app.cards)
+            let holder = CardActor.holder(sophie.idNat)
+            let file = try await cards.ordering.apply(idNat: sophie.idNat, kind: .cps, professionCode: "91", structureID: nil, actor: holder)
+            let pdf = Array("%PDF-1.4\n%%EOF\n".utf8)
+            for _ in 0..<3 {
+                _ = try await cards.ordering.addDocument(to: file.id, kind: .identity, mediaType: "application/pdf", content: pdf, actor: holder)
+            }
+            #expect(await errorCode {
+                _ = try await cards.ordering.addDocument(to: file.id, kind: .identity, mediaType: "application/pdf", content: pdf, actor: holder)
+            } == "card.documents-too-many")
+            #expect(try await cards.reading.file(file.id, actor: holder).documents.count == 3)
+        }
+    }
 }

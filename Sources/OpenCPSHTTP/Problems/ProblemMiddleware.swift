@@ -29,7 +29,12 @@ public struct ProblemMiddleware: Middleware {
         case let failure as ValidationFailure:
             return Problem(status: .unprocessableEntity, code: failure.code, detail: failure.reason, errors: failure.errors)
         case let error as any DomainError:
-            return Problem(status: status(forCode: error.code), code: error.code, detail: error.reason)
+            let status = status(forCode: error.code)
+            // A server-side failure keeps its code, but its reason (a file, a statement) stays in the log.
+            guard status.code < 500 else {
+                return Problem(status: status, code: error.code, detail: "an internal error occurred; it has been logged")
+            }
+            return Problem(status: status, code: error.code, detail: error.reason)
         case let error as DecodingError:
             return Problem(status: .badRequest, code: "request.malformed-body", detail: describe(error))
         case let abort as any AbortError:

@@ -102,6 +102,12 @@ public final class CardOrdering: Sendable {
         guard card.acceptsDocuments else {
             throw CardLifecycleError(code: "card.documents-closed", reason: "documents are added while the file is being put together, not in state \(card.state)")
         }
+        let stored = try await core.cards.documents(cardID: id).count
+        guard stored < core.settings.maximumDocumentsPerFile else {
+            throw CardLifecycleError(
+                code: "card.documents-too-many",
+                reason: "a file holds at most \(core.settings.maximumDocumentsPerFile) documents; it has \(stored)")
+        }
         let normalised = try core.settings.documentPolicy.check(mediaType: mediaType, byteCount: content.count, leadingBytes: Array(content.prefix(8)))
         let document = CardDocument(
             id: core.newFileID(), cardID: id, kind: kind.rawValue, mediaType: normalised, byteCount: content.count,

@@ -18,6 +18,9 @@ public struct CardServiceSettings: Sendable {
     public var pinPolicy: PINPolicy
     /// Accepted documents.
     public var documentPolicy: DocumentPolicy
+    /// The most documents one file holds (20, OpenCPS's choice: the longest list a profession
+    /// requires is a handful, and a file is re-documented after a rejection).
+    public var maximumDocumentsPerFile: Int
     /// The issuer identifier written in certificates with the card serial (`issuerId/serial`).
     public var cardIssuerIdentifier: String
     /// The domain of the authentication certificate's UPN (`idNat@domain`).
@@ -32,8 +35,9 @@ public struct CardServiceSettings: Sendable {
         delay: DeliveryDelay = .standard, validity: CardValidity = .standard, temporaryValidityDays: Int = 30,
         keyAlgorithm: KeyAlgorithm = .rsa2048, pinPolicy: PINPolicy = .standard, documentPolicy: DocumentPolicy = .standard,
         cardIssuerIdentifier: String = "80276", cardDomain: String = "cps.opencps.invalid", trackingPrefix: String = "OC",
-        manufactureBatchSize: Int = 128
+        manufactureBatchSize: Int = 128, maximumDocumentsPerFile: Int = 20
     ) {
+        self.maximumDocumentsPerFile = maximumDocumentsPerFile
         self.delay = delay
         self.validity = validity
         self.temporaryValidityDays = temporaryValidityDays

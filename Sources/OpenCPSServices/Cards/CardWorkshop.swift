@@ -160,7 +160,7 @@ struct CardWorkshop: Sendable {
             if let failure = PrivateFile.create(made.pendingLetterURL, contents: Data(letter.text.utf8)) {
                 throw CardLifecycleError(
                     code: "card.letter-failed",
-                    reason: "the PIN letter cannot be written to \(made.pendingLetterURL.path): \(String(cString: strerror(failure)))")
+                    reason: "the PIN letter of card \(serial.value) cannot be written: \(String(cString: strerror(failure)))")
             }
         } catch {
             made.discard()
@@ -194,7 +194,7 @@ struct CardWorkshop: Sendable {
         do {
             try FileManager.default.createDirectory(at: core.letters, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw CardLifecycleError(code: "card.letter-failed", reason: "the PIN letter folder \(core.letters.path) cannot be created")
+            throw CardLifecycleError(code: "card.letter-failed", reason: "the PIN letter folder cannot be created")
         }
     }
 
