@@ -15,6 +15,12 @@ struct ServeCommand: AsyncParsableCommand {
     @ArgumentParser.Flag(name: .long, help: "Load the demo data set (professionals, establishments) on first start.")
     var demo = false
 
+    @ArgumentParser.Flag(name: .long, help: "Let --demo listen on an address other machines can reach (its tokens are public).")
+    var demoExposed = false
+
+    @ArgumentParser.Flag(name: .long, help: "Let --demo load its rows into a database that holds other data.")
+    var demoOnExistingData = false
+
     @ArgumentParser.Option(name: .long, help: "The address to listen on (env OPENCPS_HOSTNAME; default 127.0.0.1).")
     var hostname: String?
 
@@ -32,6 +38,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try options.configuration(hostname: hostname, port: port, ocspPort: ocspPort, issuancePort: issuancePort, publicURL: publicURL, demo: demo)
+        if configuration.demo {
+            do {
+                try DemoFence.checkAddress(configuration.hostname, exposed: demoExposed)
+            } catch let refusal as DemoFence.Refusal {
+                throw ValidationError(refusal.description)
+            }
+        }
         if configuration.demo, configuration.actorTokens.isEmpty {
             configuration.actorTokens = DemoCards.actorTokens
         }
@@ -45,6 +58,11 @@ struct ServeCommand: AsyncParsableCommand {
             // A first import killed half-way leaves the registry without its search indexes.
             try await RegistrySecondaryIndexes.restore(on: app.db)
             if configuration.demo {
+                do {
+                    try await DemoFence.checkDatabase(app.db, existingData: demoOnExistingData)
+                } catch let refusal as DemoFence.Refusal {
+                    throw ValidationError(refusal.description)
+                }
                 let summary = try await DemoData(clock: SystemWallClock()).load(into: app.db)
                 app.logger.notice("\(summary)")
                 if let cards = app.cards {
