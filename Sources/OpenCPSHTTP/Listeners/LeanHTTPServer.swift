@@ -51,7 +51,10 @@ public class DedicatedListener: @unchecked Sendable {
 final class LeanHTTPServer: Sendable {
     private let name: String
     private let threads: Int
+    private let limits: ListenerLimits
     private let makeHandler: @Sendable () -> any ChannelHandler
+    /// The connections open now.
+    private let openConnections = NIOLockedValueBox(0)
     /// The channel listened on and the threads serving it, while listening.
     private let running = NIOLockedValueBox<(channel: any Channel, group: MultiThreadedEventLoopGroup)?>(nil)
 
@@ -60,9 +63,10 @@ final class LeanHTTPServer: Sendable {
     ///   - name: how errors name it (`the OCSP listener`).
     ///   - threads: how many threads serve the port (at least one).
     ///   - makeHandler: a connection's handler, after SwiftNIO's HTTP/1.1 server pipeline.
-    init(name: String, threads: Int, makeHandler: @escaping @Sendable () -> any ChannelHandler) {
+    init(name: String, threads: Int, limits: ListenerLimits = ListenerLimits(), makeHandler: @escaping @Sendable () -> any ChannelHandler) {
         self.name = name
         self.threads = max(1, threads)
+        self.limits = limits
         self.makeHandler = makeHandler
     }
 
@@ -74,13 +78,26 @@ final class LeanHTTPServer: Sendable {
             throw PKIError.invalidConfiguration("\(name) is already listening")
         }
         let makeHandler = self.makeHandler
+        let limits = self.limits
+        let openConnections = self.openConnections
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                // Past the cap a connection is closed as it arrives, so that idle or slow clients
+                // cannot hold every descriptor of the process (and OCSP with it).
+                let admitted = openConnections.withLockedValue { count -> Bool in
+                    guard count < limits.maximumConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in openConnections.withLockedValue { $0 -= 1 } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: limits.idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                     // Every header these servers write is their own: constant names, and values
                     // that are constants, numbers, HTTP dates, hex or paths they built; no byte of a
                     // request reaches one. NIO's check of outbound header bytes took a tenth of an
@@ -112,6 +129,33 @@ final class LeanHTTPServer: Sendable {
 
     /// The port listened on, while listening.
     var port: Int? { running.withLockedValue { $0?.channel.localAddress?.port } }
+}
+
+/// The limits of a dedicated listener's connections; the defaults are OpenCPS's choices.
+public struct ListenerLimits: Sendable {
+    /// A connection that neither reads nor writes for this long is closed (30 s).
+    public var idleTimeout: TimeAmount
+    /// The most connections open at once; past it, a new one is closed as it arrives (10,000).
+    public var maximumConnections: Int
+
+    /// Creates limits.
+    public init(idleTimeout: TimeAmount = .seconds(30), maximumConnections: Int = 10_000) {
+        self.idleTimeout = idleTimeout
+        self.maximumConnections = maximumConnections
+    }
+}
+
+/// Closes a connection when the idle state handler before it says it has been idle.
+private final class IdleConnectionCloser: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
 }
 
 /// A connection's handler on a ``LeanHTTPServer``: reads each request whole (its body capped),

@@ -38,12 +38,14 @@ public final class OCSPListener: DedicatedListener, @unchecked Sendable {
     ///   - registry: the Prometheus registry `/metrics` exposes (kept answers are counted in
     ///     `opencps_ocsp_kept_answers_total`, as on the main server).
     ///   - threads: how many threads serve the port (at least one).
+    ///   - limits: idle timeout and connection cap.
     ///   - logger: where failures are logged.
     public init(
-        pki: PKIService, registry: PrometheusCollectorRegistry, threads: Int = 1, logger: Logger
+        pki: PKIService, registry: PrometheusCollectorRegistry, threads: Int = 1, limits: ListenerLimits = ListenerLimits(),
+        logger: Logger
     ) {
         let service = OCSPHTTPHandler.Service(pki: pki, registry: registry, logger: logger)
-        super.init(server: LeanHTTPServer(name: "the OCSP listener", threads: threads) { OCSPHTTPHandler(service: service) })
+        super.init(server: LeanHTTPServer(name: "the OCSP listener", threads: threads, limits: limits) { OCSPHTTPHandler(service: service) })
     }
 }
 
