@@ -120,9 +120,9 @@ public final class CardOrdering: Sendable {
     /// Sends a complete file to its instance (from `ordered`, `awaiting_documents` or, after a
     /// rejection, as a resubmission).
     public func submit(_ id: String, actor: CardActor) async throws -> Card {
-        let card = try await core.load(id)
-        let submission = card.submission
-        try core.authorize(actor, .transition(submission), card)
+        // The stored state says which submission this is; the transition authorises it before
+        // the file's completeness is looked at.
+        let submission = try await core.load(id).submission
         return try await core.transition(id, submission, actor: actor) { card in
             try await self.core.requireComplete(card)
         }

@@ -74,14 +74,6 @@ final class OCSPResponseCache: @unchecked Sendable {
         }
     }
 
-    /// Forgets everything.
-    func removeAll() {
-        lock.withLock {
-            generation &+= 1
-            dropAll()
-        }
-    }
-
     private func dropAll() {
         entries.removeAll(keepingCapacity: true)
         bySerial.removeAll(keepingCapacity: true)

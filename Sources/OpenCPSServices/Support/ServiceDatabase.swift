@@ -26,9 +26,6 @@ public struct ServiceDatabase: Sendable {
         Self.open ?? connect()
     }
 
-    /// Whether the calling task is inside a transaction opened by ``transaction(_:)``.
-    public var isInTransaction: Bool { Self.open != nil }
-
     /// Runs `work` in one transaction: a new one, or the transaction the caller is already in.
     /// Nothing `work` writes is kept if it throws. What `work` asked for with ``afterCommit(_:)``
     /// runs once the outermost transaction has committed, before this returns.
