@@ -122,33 +122,16 @@ struct APIConformanceTests {
         let folder = try ExternalTool.temporaryFolder("conformance")
         defer { try? FileManager.default.removeItem(at: folder) }
         let port = try ExecutableTests.freePort()
-        let process = Process()
-        process.executableURL = ExecutableTests.executable
-        process.arguments = ["serve", "--demo", "--data", folder.appendingPathComponent("data").path,
-                             "--hostname", "127.0.0.1", "--port", String(port), "--log-level", "warning"]
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPENCPS_") }
-        let log = folder.appendingPathComponent("server.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: log)
-        process.standardOutput = logHandle
-        process.standardError = logHandle
-        try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
         let base = "http://127.0.0.1:\(port)"
-        var up = false
-        for _ in 0..<1200 where process.isRunning {
+        let arguments = ["--data", folder.appendingPathComponent("data").path, "--hostname", "127.0.0.1", "--port", String(port),
+                         "--log-level", "warning"]
+        try await ServerProcess.withDemo(arguments, folder: folder, isUp: {
             var request = URLRequest(url: try #require(URL(string: "\(base)/health")))
             request.timeoutInterval = 2
-            if let answer = try? await URLSession.shared.data(for: request), (answer.1 as? HTTPURLResponse)?.statusCode == 200 {
-                up = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(100))
+            guard let answer = try? await URLSession.shared.data(for: request) else { return false }
+            return (answer.1 as? HTTPURLResponse)?.statusCode == 200
+        }) { log in
+            try await body(base, folder, log)
         }
-        try #require(up, "the server did not answer: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-        try await body(base, folder, log)
     }
 }

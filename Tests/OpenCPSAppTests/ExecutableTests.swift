@@ -25,38 +25,19 @@ struct ExecutableTests {
         let port = try Self.freePort()
         var issuancePort = try Self.freePort()
         while issuancePort == port { issuancePort = try Self.freePort() }
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["serve", "--demo", "--data", folder.appendingPathComponent("data").path,
-                             "--hostname", "127.0.0.1", "--port", String(port), "--issuance-port", String(issuancePort),
-                             "--log-level", "warning"]
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPENCPS_") }
-        let log = folder.appendingPathComponent("server.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: log)
-        process.standardOutput = logHandle
-        process.standardError = logHandle
-        try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
         let base = "http://127.0.0.1:\(port)"
         let issuanceBase = "http://127.0.0.1:\(issuancePort)"
-        var up = false
-        for _ in 0..<600 where process.isRunning {
+        let arguments = ["--data", folder.appendingPathComponent("data").path, "--hostname", "127.0.0.1", "--port", String(port),
+                         "--issuance-port", String(issuancePort), "--log-level", "warning"]
+        try await ServerProcess.withDemo(arguments, folder: folder, isUp: {
             // The listener starts with the server; a GET there is refused with 405 once it listens.
-            if try ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/health"]).output == "200",
-               try ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(issuanceBase)/api/v1/certificates"]).output == "405" {
-                up = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(100))
+            try ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/health"]).output == "200"
+                && ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(issuanceBase)/api/v1/certificates"]).output == "405"
+        }) { log in
+            try await body(base, issuanceBase, folder)
+            let printed = try String(contentsOf: log, encoding: .utf8)
+            #expect(printed.contains("issuance alone: \(issuanceBase)/api/v1/certificates"), "\(printed)")
         }
-        try #require(up, "the server did not answer: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-        try await body(base, issuanceBase, folder)
-        let printed = try String(contentsOf: log, encoding: .utf8)
-        #expect(printed.contains("issuance alone: \(issuanceBase)/api/v1/certificates"), "\(printed)")
     }
 
     /// Issues `count` certificates at once through the API with curl; returns their HTTP statuses.
