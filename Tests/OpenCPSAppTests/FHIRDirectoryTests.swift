@@ -9,7 +9,7 @@ import VaporTesting
 /// Validates FHIR JSON documents with the `fhir.resources` package (R4B models, which
 /// share R4's Practitioner, PractitionerRole, Organization, Bundle and OperationOutcome):
 /// an independent implementation that refuses unknown elements and wrong types.
-private let fhirValidator = """
+let fhirValidator = """
     import json, sys
     from fhir.resources.R4B import get_fhir_model_class
     failures = 0

@@ -181,15 +181,13 @@ struct ExtractionRowTests {
         }
     }
 
-    @Test("missing fields, unknown codes and bad structure numbers are refused", arguments: [
-        (9, "99", "extraction.profession-unknown"),
+    @Test("missing fields, unknown identifier types and modes are refused", arguments: [
         (9, "", "extraction.missing-value"),
         (1, "", "extraction.missing-value"),
         (7, "", "extraction.missing-value"),
-        (0, "5", "extraction.identifier-type"),
+        (0, "7", "extraction.identifier-type"),
+        (0, "2", "extraction.identifier-type"),
         (17, "X", "extraction.mode-unknown"),
-        (19, "26250462400013", "extraction.invalid-identifier"),
-        (21, "2500007", "extraction.invalid-identifier"),
     ])
     func refused(field: Int, value: String, code: String) {
         let row = replacing(exampleRow1, field: field, with: value)
@@ -197,6 +195,80 @@ struct ExtractionRowTests {
             let error = $0 as? ExtractionError
             return error?.code == code && error?.lineNumber == 9
         }
+    }
+
+    @Test("an unknown profession code and invalid optional identifiers are kept, each flagged with its column and reason", arguments: [
+        (9, "99", "Code profession", "extraction.profession-unknown"),
+        (19, "26250462400013", "Numéro SIRET site", "extraction.invalid-identifier"),
+        (20, "26250462X", "Numéro SIREN site", "extraction.invalid-identifier"),
+        (21, "2500007", "Numéro FINESS site", "extraction.invalid-identifier"),
+        (22, "25000045", "Numéro FINESS établissement juridique", "extraction.invalid-identifier"),
+        (23, "r-12", "Identifiant technique de la structure", "extraction.invalid-identifier"),
+    ])
+    func flagged(field: Int, value: String, column: String, code: String) throws {
+        let record = try parser.record(from: replacing(exampleRow1, field: field, with: value), lineNumber: 9)
+        #expect(record.idNat.value == "810000000009")
+        let flag = try #require(record.flags.first)
+        #expect(record.flags.count == 1)
+        #expect(flag.column == column && flag.code == code && flag.value == value && !flag.reason.isEmpty, "\(flag)")
+        switch field {
+        case 9: #expect(record.profession.code == "99" && !record.profession.isListed && !record.profession.isPrescriber)
+        case 19:
+            let finess = try FINESS("250000700")
+            #expect(record.siret == nil && record.structureIdentifier == .finess(finess))
+        case 21:
+            let siret = try SIRET("26250462400012")
+            #expect(record.finessSite == nil && record.structureIdentifier == .siret(siret))
+        default: break
+        }
+    }
+
+    @Test("staff identifier types 1, 3, 4, 5 and 6 give their idNat", arguments: [
+        ("1", "012600631/A12", "1012600631/A12"),
+        ("3", "250000700/IDE-042", "3250000700/IDE-042"),
+        ("4", "262504624/0042", "4262504624/0042"),
+        ("5", "26250462400012/0042", "526250462400012/0042"),
+        ("6", "CAB123/7", "6CAB123/7"),
+    ])
+    func staffTypes(type: String, identifier: String, idNat: String) throws {
+        var row = replacing(exampleRow1, field: 0, with: type)
+        row = replacing(row, field: 1, with: identifier)
+        row = replacing(row, field: 2, with: idNat)
+        let record = try parser.record(from: row, lineNumber: 3)
+        #expect(record.idNat.value == idNat)
+        #expect(record.idNat.typeCode == type)
+        #expect(record.identifierTypeCode == type)
+        #expect(FHIRIdentifier.idNat(FHIRIdentifier.of(record.idNat)) == record.idNat)
+    }
+
+    @Test("a libéral cabinet known only by its technical identifier is the row's structure, with its former identifier kept")
+    func technicalStructure() throws {
+        var row = exampleRow1
+        for (field, value) in [(17, "L"), (18, "Libéral"), (19, ""), (21, ""), (22, ""), (23, "R10100000328372"),
+                               (24, "CABINET DU DR MARTIN"), (46, "410000000009017"), (48, "SA07")] {
+            row = replacing(row, field: field, with: value)
+        }
+        let record = try parser.record(from: row, lineNumber: 4)
+        #expect(record.structureIdentifier == .technical("R10100000328372"))
+        #expect(record.formerStructureID == "410000000009017")
+        #expect(record.flags.isEmpty)
+        let activity = try #require(record.activity)
+        #expect(activity.structure?.idNatStruct == "R10100000328372")
+        #expect(activity.mode == .liberal)
+    }
+
+    @Test("the function, activity genre and pharmacists' section are kept")
+    func fonctionGenreSection() throws {
+        let parser = ExtractionRow(header: try ExtractionHeader(line: header56))
+        var row = replacing(exampleRow1, field: 9, with: "21")
+        row = replacing(row, field: 50, with: "H")
+        row = replacing(row, field: 51, with: "Pharmaciens des établissements de santé")
+        let record = try parser.record(from: row + "FON-05|Fonction|GENR01|Activité de soin et de pharmacie|", lineNumber: 2)
+        #expect(record.fonctionCode == "FON-05")
+        #expect(record.genreCode == "GENR01")
+        #expect(record.sectionCode == "H")
+        let activity = try #require(record.activity)
+        #expect(activity.fonctionCode == "FON-05" && activity.genreCode == "GENR01" && activity.sectionCode == "H")
     }
 
     @Test("a wrong number of fields is refused")

@@ -180,6 +180,43 @@ struct IdentifierTests {
         #expect(staff.value == "3250000700/AB-12_c.d")
     }
 
+    @Test("idNat reads the staff forms of types 1, 4, 5 and 6")
+    func idNatStaffForms() throws {
+        #expect(try IdNat("1012600631/A12") == .structureStaff(.adeliCabinet("012600631"), localID: "A12"))
+        #expect(try IdNat("4262504624/0042") == .structureStaff(.siren(try SIREN("262504624")), localID: "0042"))
+        #expect(try IdNat("526250462400012/0042") == .structureStaff(.siret(try SIRET("26250462400012")), localID: "0042"))
+        #expect(try IdNat("6CAB123/7") == .structureStaff(.rppsCabinet("CAB123"), localID: "7"))
+        for text in ["1012600631/A12", "4262504624/0042", "526250462400012/0042", "6CAB123/7"] {
+            let idNat = try IdNat(text)
+            #expect(idNat.value == text && idNat.typeCode == String(text.prefix(1)) && idNat.isStructureStaff)
+        }
+        #expect { try IdNat("4262504625/1") } throws: { ($0 as? IdentifierError)?.code == "identifier.check-digit" }
+        #expect { try IdNat("526250462400013/1") } throws: { ($0 as? IdentifierError)?.code == "identifier.check-digit" }
+        #expect { try IdNat("6CAB-1/7") } throws: { ($0 as? IdentifierError)?.code == "identifier.characters" }
+        #expect { try IdNat("4262504624") } throws: { ($0 as? IdentifierError)?.code == "identifier.characters" }
+    }
+
+    @Test("structure identifiers of every type: 0, 1, 2, 3, 4 and technical", arguments: [
+        ("0012600631", "adeli-cabinet"), ("1250000700", "finess"), ("2262504624", "siren"),
+        ("326250462400012", "siret"), ("410000000009017", "rpps-rang"), ("R10100000328372", "technical"),
+    ])
+    func structureIdentifiers(text: String, kind: String) throws {
+        let identifier = try StructureIdentifier(idNatStruct: text)
+        #expect(identifier.idNatStruct == text)
+        #expect(identifier.kind == kind)
+    }
+
+    @Test("a SIRET and a SIREN structure expose their SIREN; bad structure identifiers are refused")
+    func structureIdentifierRefusals() throws {
+        #expect(try StructureIdentifier(idNatStruct: "326250462400012").siren == (try SIREN("262504624")))
+        #expect(try StructureIdentifier(idNatStruct: "2262504624").siren == (try SIREN("262504624")))
+        #expect { try StructureIdentifier(idNatStruct: "2262504625") } throws: { ($0 as? IdentifierError)?.code == "identifier.check-digit" }
+        #expect { try StructureIdentifier(idNatStruct: "410000000009018") } throws: { ($0 as? IdentifierError)?.code == "identifier.check-digit" }
+        #expect { try StructureIdentifier(idNatStruct: "R") } throws: { ($0 as? IdentifierError)?.code == "identifier.length" }
+        #expect { try StructureIdentifier(idNatStruct: "R12-3") } throws: { ($0 as? IdentifierError)?.code == "identifier.characters" }
+        #expect { try StructureIdentifier(idNatStruct: "912") } throws: { ($0 as? IdentifierError)?.code == "identifier.prefix" }
+    }
+
     @Test("invalid idNats are refused with the inner reason")
     func idNatInvalid() {
         #expect(throws: IdentifierError(

@@ -67,10 +67,22 @@ struct RegistryImportCommand: AsyncParsableCommand {
         if report.rejectedCount > 50 {
             printError("\(file): … and \(report.rejectedCount - 50) more refused rows\(errors == nil ? " (use --errors FILE for the full list)" : "")")
         }
+        for flagged in report.flagged.prefix(50) {
+            printError("\(file): \(flagged.message)")
+        }
+        if report.flaggedCount > 50 {
+            printError("\(file): … and \(report.flaggedCount - 50) more flagged fields\(errors == nil ? " (use --errors FILE for the full list)" : "")")
+        }
         if let errors {
             var text = report.rejected.map(\.message).joined(separator: "\n")
             if report.rejectedCount > report.rejected.count {
                 text += "\n… \(report.rejectedCount - report.rejected.count) more refused rows not listed"
+            }
+            if !report.flagged.isEmpty {
+                text += (text.isEmpty ? "" : "\n") + report.flagged.map(\.message).joined(separator: "\n")
+            }
+            if report.flaggedCount > report.flagged.count {
+                text += "\n… \(report.flaggedCount - report.flagged.count) more flagged fields not listed"
             }
             try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: errors))
         }
@@ -78,7 +90,7 @@ struct RegistryImportCommand: AsyncParsableCommand {
         print("""
             Imported \(report.rowsImported) of \(report.rowsRead) rows (\(report.professionals) professionals, \
             \(report.structures) structures) in \(String(format: "%.1f", seconds)) s, \(rate) rows/s; \
-            \(report.rejectedCount) rows refused.
+            \(report.rejectedCount) rows refused, \(report.flaggedCount) fields flagged (rows kept).
             """)
         if report.windows1252Lines > 0 {
             print("\(report.windows1252Lines) lines were not UTF-8 and were read as Windows-1252.")

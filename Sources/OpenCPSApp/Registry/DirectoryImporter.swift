@@ -20,6 +20,19 @@ public struct RejectedRow: Sendable, Equatable {
     }
 }
 
+/// A field of an imported row that was kept with a flag (see ``FlaggedField``).
+public struct FlaggedRow: Sendable, Equatable {
+    /// The line number in the file (the header is line 1).
+    public var lineNumber: Int
+    /// The field, its value and why it was flagged.
+    public var field: FlaggedField
+
+    /// `line N (column): reason [code] — kept as "value"`.
+    public var message: String {
+        "line \(lineNumber) (\(field.column)): \(field.reason) [\(field.code)]; row imported, field kept as \"\(field.value)\""
+    }
+}
+
 /// Where an import stands, for a progress display.
 public struct ImportProgress: Sendable {
     /// Rows read so far (header excluded).
@@ -48,11 +61,18 @@ public struct ImportReport: Sendable {
     public var rejectedCount = 0
     /// Lines that were not UTF-8 and were read as Windows-1252.
     public var windows1252Lines = 0
+    /// The first flagged fields of imported rows, in file order (at most
+    /// ``DirectoryImporter/maximumReportedRejections``): an unknown profession code, an
+    /// invalid optional identifier. Their rows are imported.
+    public var flagged: [FlaggedRow] = []
+    /// How many fields were flagged in all.
+    public var flaggedCount = 0
 }
 
 /// Imports the directory's public extraction file (`PS_LibreAcces_Personne_activite`):
 /// streams it, keeps the good rows, and reports each bad one by line number and reason
-/// without stopping.
+/// without stopping. A row whose only faults are an unknown profession code or an invalid
+/// optional identifier is imported, and each such field is reported as flagged.
 ///
 /// Rows are grouped into professionals (a person's rows are consecutive in the file) and
 /// written in batches, each batch one transaction with one audit entry, so an interrupted
@@ -204,6 +224,12 @@ public struct DirectoryImporter: Sendable {
                             lineNumber: line.number, column: error.column, code: error.causeCode ?? error.code, reason: error.reason))
                     }
                     continue
+                }
+                for flag in record.flags {
+                    report.flaggedCount += 1
+                    if report.flagged.count < Self.maximumReportedRejections {
+                        report.flagged.append(FlaggedRow(lineNumber: line.number, field: flag))
+                    }
                 }
                 if let finished = folder.add(record) {
                     batch.add(finished, rows: pendingRows)

@@ -1,14 +1,16 @@
 /// One row of `PS_LibreAcces_Personne_activite`, validated: a person, one of their
 /// professions and one activity in it.
 ///
-/// Identifiers are parsed (an invalid one refuses the row); empty fields are nil; codes
-/// of open or partly known nomenclatures are kept as text.
+/// The person's identifiers are parsed (an invalid one refuses the row); an invalid optional
+/// identifier (SIRET, SIREN, FINESS, technical id) or an unknown profession code is kept as a
+/// ``FlaggedField`` instead; empty fields are nil; codes of open or partly known
+/// nomenclatures are kept as text.
 public struct DirectoryActivityRecord: Hashable, Sendable {
     /// The 1-based line number in the file.
     public var lineNumber: Int
-    /// The person's national identifier (`8`+RPPS or `0`+ADELI).
+    /// The person's national identifier (type + identifier).
     public var idNat: IdNat
-    /// The identifier type code (TRE_G08): `8` RPPS, `0` ADELI.
+    /// The identifier type code (TRE_G08): `8` RPPS, `0` ADELI, `1`, `3`, `4`, `5`, `6` staff of a structure.
     public var identifierTypeCode: String
     /// The civil-status title code (`M`, `MME`).
     public var civiliteCode: String?
@@ -18,7 +20,7 @@ public struct DirectoryActivityRecord: Hashable, Sendable {
     public var lastName: String
     /// The first name the person practises under (may be empty).
     public var firstName: String
-    /// The profession of this exercise.
+    /// The profession of this exercise (unlisted when the code is unknown, and flagged).
     public var profession: Profession
     /// The professional category code (TRE_R09: `C`, `E`, `F`, `M`).
     public var categoryCode: String?
@@ -56,11 +58,24 @@ public struct DirectoryActivityRecord: Hashable, Sendable {
     public var phone: String?
     /// The site's e-mail address.
     public var email: String?
+    /// The former structure identifier (*ancien identifiant*, an idNatStruct), as given.
+    public var formerStructureID: String?
+    /// The function code (TRE_R21), in files that have the column.
+    public var fonctionCode: String?
+    /// The activity genre code (TRE_R22), in files that have the column.
+    public var genreCode: String?
+    /// The pharmacists' table section code.
+    public var sectionCode: String?
+    /// The fields kept though they did not check.
+    public var flags: [FlaggedField] = []
 
-    /// The structure's identifier: the FINESS site when there is one, else the SIRET.
+    /// The structure's identifier: the FINESS site when there is one, else the SIRET, else
+    /// the SIREN, else the directory's technical identifier (the libéral cabinets' `R…`).
     public var structureIdentifier: StructureIdentifier? {
         if let finessSite { return .finess(finessSite) }
         if let siret { return .siret(siret) }
+        if let siren { return .siren(siren) }
+        if let technicalStructureID { return .technical(technicalStructureID) }
         return nil
     }
 
@@ -75,7 +90,8 @@ public struct DirectoryActivityRecord: Hashable, Sendable {
         guard let mode else { return nil }
         return Activity(
             mode: mode, structure: structureIdentifier, structureName: raisonSociale ?? enseigne,
-            sectorCode: secteurCode, department: department, address: address.isEmpty ? nil : address.postalAddress)
+            sectorCode: secteurCode, department: department, address: address.isEmpty ? nil : address.postalAddress,
+            fonctionCode: fonctionCode, genreCode: genreCode, sectionCode: sectionCode)
     }
 }
 

@@ -1,6 +1,7 @@
 /// Folds the rows of an extraction file (one activity per row) into registry records: one
 /// ``Professional`` per run of consecutive rows with the same idNat, and the ``Structure``s
-/// those rows name.
+/// those rows name: each site, and the legal entity (*entité juridique*) a site's FINESS EJ
+/// column names, so that a site's `partOf` points at a structure that exists.
 ///
 /// The public file lists a person's rows together, so a person is complete when the next
 /// row names someone else; ``add(_:)`` hands back the person it has just completed.
@@ -27,7 +28,7 @@ public struct DirectoryRecordFolder: Sendable {
         let finished = current
         current = Professional(
             idNat: record.idNat, civilite: record.civiliteCode, lastName: record.lastName,
-            firstName: record.firstName, exercises: [])
+            firstName: record.firstName, exercises: [], flags: [])
         Self.merge(record, into: &current!)
         return finished
     }
@@ -54,12 +55,29 @@ public struct DirectoryRecordFolder: Sendable {
         }
         // Most rows name a structure seen before: it is built only the first time.
         guard named.insert(identifier).inserted else { return }
+        // The file names the legal entity by its FINESS alone; its own row in the directory
+        // is not in this file, so it is created with what is known, before its first site.
+        if let legalEntity = record.finessJuridique, legalEntity != record.finessSite,
+           named.insert(.finess(legalEntity)).inserted {
+            newStructures.append(Structure(
+                identifier: .finess(legalEntity), name: Self.legalEntityName(legalEntity), entity: .legal))
+        }
         newStructures.append(Structure(
             identifier: identifier, name: name, sectorCode: record.secteurCode, department: record.department,
-            address: record.address.isEmpty ? nil : record.address.postalAddress, legalEntity: record.finessJuridique))
+            address: record.address.isEmpty ? nil : record.address.postalAddress,
+            legalEntity: record.finessJuridique == record.finessSite ? nil : record.finessJuridique,
+            entity: .geographical, technicalID: record.technicalStructureID, siren: record.siren,
+            formerID: record.formerStructureID, tradeName: record.raisonSociale == nil ? nil : record.enseigne))
+    }
+
+    /// The name given to a legal entity the file names only by its FINESS: the extraction
+    /// carries no name for it. A later write of the structure (API, another file) replaces it.
+    public static func legalEntityName(_ finess: FINESS) -> String {
+        "Entité juridique FINESS \(finess.value)"
     }
 
     private static func merge(_ record: DirectoryActivityRecord, into person: inout Professional) {
+        for flag in record.flags where !person.flags.contains(flag) { person.flags.append(flag) }
         let index: Int
         if let existing = person.exercises.firstIndex(where: { $0.profession == record.profession }) {
             index = existing

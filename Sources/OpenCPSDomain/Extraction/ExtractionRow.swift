@@ -5,12 +5,17 @@
 ///
 /// Refused rows (``ExtractionError``): a wrong number of fields (`extraction.field-count`),
 /// an empty identifier or last name (`extraction.missing-value`), an identifier type other
-/// than 8 or 0 (`extraction.identifier-type`), an invalid RPPS, ADELI, idNat, SIRET, SIREN
-/// or FINESS (`extraction.invalid-identifier`, with the identifier error's code as
-/// `causeCode`), an idNat other than type + identifier (`extraction.idnat-mismatch`), an
-/// unknown profession (`extraction.profession-unknown`) or mode of activity
-/// (`extraction.mode-unknown`). An invalid department code is not an error: the
-/// department is then derived from the postal code.
+/// than 8, 0, 1, 3, 4, 5 or 6 (`extraction.identifier-type`), an invalid RPPS, ADELI or
+/// idNat (`extraction.invalid-identifier`, with the identifier error's code as `causeCode`),
+/// an idNat other than type + identifier (`extraction.idnat-mismatch`), an empty profession
+/// code or an unknown mode of activity (`extraction.mode-unknown`).
+///
+/// Kept and flagged (REFERENCE §1: keep every field, refuse only what makes the row
+/// unusable): an unknown profession code (`extraction.profession-unknown`; the exercise
+/// keeps the code as an unlisted profession) and an invalid optional identifier — SIRET,
+/// SIREN, FINESS site or legal entity, technical structure id (`extraction.invalid-identifier`;
+/// the identifier is left out, its text is in the flag). An invalid department code is not
+/// an error either: the department is then derived from the postal code.
 public struct ExtractionRow: Sendable {
     /// The header the rows follow.
     public let header: ExtractionHeader
@@ -114,14 +119,30 @@ public struct ExtractionRow: Sendable {
             }
         }
 
+        var flags: [FlaggedField] = []
+        /// An optional identifier: an invalid one is left out and flagged.
+        func optionalIdentifier<T>(_ column: ExtractionColumn, _ make: (String) throws(IdentifierError) -> T) -> T? {
+            guard let text = fields.string(column) else { return nil }
+            do throws(IdentifierError) {
+                return try make(text)
+            } catch let failure {
+                flags.append(FlaggedField(column: column.name, code: "extraction.invalid-identifier", value: text, reason: failure.reason))
+                return nil
+            }
+        }
+
         let typeCode = try required(.typeIdentifiantPP)
         let idText = try required(.identifiantPP)
         let idNat: IdNat
         switch typeCode {
         case "8": idNat = .rpps(try identifier(.identifiantPP) { text throws(IdentifierError) in try RPPS(text) }!)
         case "0": idNat = .adeli(try identifier(.identifiantPP) { text throws(IdentifierError) in try ADELI(text) }!)
+        case "1", "3", "4", "5", "6":
+            idNat = try identifier(.identifiantPP) { text throws(IdentifierError) in try IdNat(typeCode + text) }!
         default:
-            throw error(.typeIdentifiantPP, "extraction.identifier-type", "the identifier type is 8 (RPPS) or 0 (ADELI), got \"\(typeCode)\"")
+            throw error(
+                .typeIdentifiantPP, "extraction.identifier-type",
+                "the identifier type is 8 (RPPS), 0 (ADELI), or 1, 3, 4, 5, 6 (staff of a structure), got \"\(typeCode)\"")
         }
         let idNatText = try required(.identificationNationalePP)
         guard idNatText == idNat.value else {
@@ -131,8 +152,11 @@ public struct ExtractionRow: Sendable {
         }
 
         let professionCode = try required(.codeProfession)
-        guard let profession = Profession.named(code: professionCode) else {
-            throw error(.codeProfession, "extraction.profession-unknown", "\"\(professionCode)\" is not a known profession code")
+        let profession = Profession.listedOrNot(code: professionCode)
+        if !profession.isListed {
+            flags.append(FlaggedField(
+                column: ExtractionColumn.codeProfession.name, code: "extraction.profession-unknown", value: professionCode,
+                reason: "\"\(professionCode)\" is not a profession code of TRE_G15 or TRE_R95; kept as the file gives it"))
         }
 
         var mode: ModeOfActivity?
@@ -177,11 +201,13 @@ public struct ExtractionRow: Sendable {
             savoirFaireCode: fields.string(.codeSavoirFaire),
             savoirFaireLabel: fields.string(.libelleSavoirFaire),
             mode: mode,
-            siret: try identifier(.siretSite) { text throws(IdentifierError) in try SIRET(text) },
-            siren: try identifier(.sirenSite) { text throws(IdentifierError) in try SIREN(text) },
-            finessSite: try identifier(.finessSite) { text throws(IdentifierError) in try FINESS(text) },
-            finessJuridique: try identifier(.finessEtablissementJuridique) { text throws(IdentifierError) in try FINESS(text) },
-            technicalStructureID: fields.string(.identifiantTechniqueStructure),
+            siret: optionalIdentifier(.siretSite) { text throws(IdentifierError) in try SIRET(text) },
+            siren: optionalIdentifier(.sirenSite) { text throws(IdentifierError) in try SIREN(text) },
+            finessSite: optionalIdentifier(.finessSite) { text throws(IdentifierError) in try FINESS(text) },
+            finessJuridique: optionalIdentifier(.finessEtablissementJuridique) { text throws(IdentifierError) in try FINESS(text) },
+            technicalStructureID: optionalIdentifier(.identifiantTechniqueStructure) { text throws(IdentifierError) in
+                try StructureIdentifier.technicalID(text)
+            },
             raisonSociale: fields.string(.raisonSocialeSite),
             enseigne: fields.string(.enseigneCommercialeSite),
             address: address,
@@ -189,7 +215,12 @@ public struct ExtractionRow: Sendable {
             secteurCode: fields.string(.codeSecteurActivite),
             autoriteEnregistrement: fields.string(.autoriteEnregistrement),
             phone: fields.string(.telephone),
-            email: fields.string(.email))
+            email: fields.string(.email),
+            formerStructureID: fields.string(.ancienIdentifiantStructure),
+            fonctionCode: fields.string(.codeFonction),
+            genreCode: fields.string(.codeGenreActivite),
+            sectionCode: fields.string(.codeSectionTableauPharmaciens),
+            flags: flags)
     }
 }
 

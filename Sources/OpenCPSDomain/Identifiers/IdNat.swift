@@ -3,7 +3,10 @@
 /// It is what certificates (CN) and authentication claims (`SubjectNameID`) carry:
 /// - `8` + RPPS (12 digits);
 /// - `0` + ADELI (10 characters);
-/// - `3` + FINESS + `/` + local identifier, for establishment staff without a national number.
+/// - `3` + FINESS + `/` + local identifier, for establishment staff without a national number;
+/// - `1` + ADELI cabinet id, `4` + SIREN, `5` + SIRET or `6` + RPPS cabinet id, then `/` and
+///   the structure's own number for the person (TRE_G08 *N° de registre*): staff of other
+///   structures (see ``StaffRegister``).
 public enum IdNat: Hashable, Sendable, Codable, CustomStringConvertible {
     /// A professional in the RPPS register.
     case rpps(RPPS)
@@ -11,6 +14,9 @@ public enum IdNat: Hashable, Sendable, Codable, CustomStringConvertible {
     case adeli(ADELI)
     /// A member of an establishment's staff, known by the establishment's local identifier.
     case establishmentStaff(FINESS, localID: String)
+    /// A member of another structure's staff (types `1`, `4`, `5`, `6`), known by the
+    /// structure's register number.
+    case structureStaff(StaffRegister, localID: String)
 
     /// The longest local identifier accepted after the FINESS number.
     public static let maximumLocalIDLength = 30
@@ -37,10 +43,20 @@ public enum IdNat: Hashable, Sendable, Codable, CustomStringConvertible {
                 let localID = String(rest[rest.index(after: slash)...])
                 try IdNat.checkLocalID(localID)
                 self = .establishmentStaff(finess, localID: localID)
+            case "1", "4", "5", "6":
+                guard let slash = rest.firstIndex(of: "/") else {
+                    throw IdentifierError(
+                        kind: .idNat, code: "identifier.characters",
+                        reason: "an idNat of type \(prefix) is \(prefix) + structure number + \"/\" + local identifier, got \"\(text)\"")
+                }
+                let register = try StaffRegister(typeCode: prefix, number: String(rest[..<slash]))
+                let localID = String(rest[rest.index(after: slash)...])
+                try IdNat.checkLocalID(localID)
+                self = .structureStaff(register, localID: localID)
             default:
                 throw IdentifierError(
                     kind: .idNat, code: "identifier.prefix",
-                    reason: "an idNat starts with 8 (RPPS), 0 (ADELI) or 3 (establishment staff), got \"\(prefix)\"")
+                    reason: "an idNat starts with 8 (RPPS), 0 (ADELI), 1, 3, 4, 5 or 6 (staff of a structure), got \"\(prefix)\"")
             }
         } catch where error.kind == .idNat {
             throw error
@@ -83,15 +99,27 @@ public enum IdNat: Hashable, Sendable, Codable, CustomStringConvertible {
         case .rpps(let rpps): "8" + rpps.value
         case .adeli(let adeli): "0" + adeli.value
         case .establishmentStaff(let finess, let localID): "3" + finess.value + "/" + localID
+        case .structureStaff(let register, let localID): register.typeCode + register.number + "/" + localID
         }
     }
 
-    /// The type prefix (TRE_G08): `8` RPPS, `0` ADELI, `3` FINESS.
+    /// The type prefix (TRE_G08): `8` RPPS, `0` ADELI, `3` FINESS, `1` ADELI cabinet,
+    /// `4` SIREN, `5` SIRET, `6` RPPS cabinet.
     public var typeCode: String {
         switch self {
         case .rpps: "8"
         case .adeli: "0"
         case .establishmentStaff: "3"
+        case .structureStaff(let register, _): register.typeCode
+        }
+    }
+
+    /// Whether the idNat names staff of a structure (types `1`, `3`, `4`, `5`, `6`) rather
+    /// than a person in a national register.
+    public var isStructureStaff: Bool {
+        switch self {
+        case .rpps, .adeli: false
+        case .establishmentStaff, .structureStaff: true
         }
     }
 
@@ -116,5 +144,75 @@ public enum IdNat: Hashable, Sendable, Codable, CustomStringConvertible {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(value)
+    }
+}
+
+/// The register of a structure whose staff carry an idNat of type `1`, `4`, `5` or `6`
+/// (TRE_G08: *Id Cabinet ADELI*, *SIREN*, *SIRET*, *Id Cabinet RPPS* / *N° de registre*).
+///
+/// SIREN and SIRET are checked as such. The format of the ADELI and RPPS cabinet ids is not
+/// published: they are read as 1 to 20 ASCII letters and digits.
+public enum StaffRegister: Hashable, Sendable {
+    /// `1`: an ADELI cabinet.
+    case adeliCabinet(String)
+    /// `4`: a company, by SIREN.
+    case siren(SIREN)
+    /// `5`: an establishment of a company, by SIRET.
+    case siret(SIRET)
+    /// `6`: an RPPS cabinet.
+    case rppsCabinet(String)
+
+    /// The longest cabinet id accepted.
+    public static let maximumCabinetIDLength = 20
+
+    /// Reads the structure part of an idNat of type `1`, `4`, `5` or `6`.
+    /// - Throws: ``IdentifierError`` for another type or an invalid number.
+    public init(typeCode: Character, number: String) throws(IdentifierError) {
+        switch typeCode {
+        case "1": self = .adeliCabinet(try Self.cabinetID(number))
+        case "4": self = .siren(try SIREN(number))
+        case "5": self = .siret(try SIRET(number))
+        case "6": self = .rppsCabinet(try Self.cabinetID(number))
+        default:
+            throw IdentifierError(kind: .idNat, code: "identifier.prefix", reason: "\"\(typeCode)\" is not a staff register type (1, 4, 5 or 6)")
+        }
+    }
+
+    /// The idNat type prefix.
+    public var typeCode: String {
+        switch self {
+        case .adeliCabinet: "1"
+        case .siren: "4"
+        case .siret: "5"
+        case .rppsCabinet: "6"
+        }
+    }
+
+    /// The structure's number, without prefix.
+    public var number: String {
+        switch self {
+        case .adeliCabinet(let id), .rppsCabinet(let id): id
+        case .siren(let siren): siren.value
+        case .siret(let siret): siret.value
+        }
+    }
+
+    static func cabinetID(_ text: String) throws(IdentifierError) -> String {
+        guard (1...maximumCabinetIDLength).contains(text.utf8.count) else {
+            throw IdentifierError(
+                kind: .idNat, code: "identifier.length",
+                reason: "a cabinet id has 1 to \(maximumCabinetIDLength) characters, got \(text.count)")
+        }
+        guard text.utf8.allSatisfy({ $0.isASCIIAlphanumeric }) else {
+            throw IdentifierError(kind: .idNat, code: "identifier.characters", reason: "a cabinet id has letters and digits only, got \"\(text)\"")
+        }
+        return text
+    }
+}
+
+extension UInt8 {
+    /// Whether the byte is an ASCII letter or digit.
+    var isASCIIAlphanumeric: Bool {
+        (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
     }
 }

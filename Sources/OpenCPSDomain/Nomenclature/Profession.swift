@@ -85,6 +85,9 @@ public struct Profession: Hashable, Sendable, Codable, CustomStringConvertible {
     public let isDeprecated: Bool
     /// The code system the code belongs to.
     public let codeSystem: ProfessionCodeSystem
+    /// Whether the code is in the nomenclature; false for a code the directory file gives
+    /// that OpenCPS does not know (kept, and flagged, rather than losing the row).
+    public let isListed: Bool
 
     /// Whether the profession has an order (médecin, pharmacien, chirurgien-dentiste,
     /// sage-femme, infirmier, masseur-kinésithérapeute, pédicure-podologue).
@@ -104,8 +107,19 @@ public struct Profession: Hashable, Sendable, Codable, CustomStringConvertible {
         byCode[code]
     }
 
+    /// The profession with this code, listed or not: a code outside the nomenclature gives
+    /// an unlisted profession (no order, no prescription rights, no label) rather than an error.
+    ///
+    /// For what the directory file and the stored registry say; input from a person is read
+    /// with ``init(code:)``, which refuses unknown codes.
+    public static func listedOrNot(code: String) -> Profession {
+        byCode[code] ?? Profession(
+            code: code, label: "", ordre: nil, isPrescriber: false, isDeprecated: false, codeSystem: .g15ProfessionSante,
+            isListed: false)
+    }
+
     /// `code label`, such as `10 Médecin`.
-    public var description: String { "\(code) \(label)" }
+    public var description: String { label.isEmpty ? code : "\(code) \(label)" }
 
     /// Every profession known: TRE_G15 (current, then deprecated) and the usagers de titre.
     ///
@@ -159,7 +173,11 @@ public struct Profession: Hashable, Sendable, Codable, CustomStringConvertible {
         Profession(code: code, label: label, ordre: nil, isPrescriber: false, isDeprecated: false, codeSystem: .r95UsagerTitre)
     }
 
-    private init(code: String, label: String, ordre: Ordre?, isPrescriber: Bool, isDeprecated: Bool, codeSystem: ProfessionCodeSystem) {
+    private init(
+        code: String, label: String, ordre: Ordre?, isPrescriber: Bool, isDeprecated: Bool, codeSystem: ProfessionCodeSystem,
+        isListed: Bool = true
+    ) {
+        self.isListed = isListed
         self.code = code
         self.label = label
         self.ordre = ordre

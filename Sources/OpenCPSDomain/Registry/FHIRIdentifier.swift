@@ -1,7 +1,7 @@
 import Foundation
 
 /// The FHIR resource id of a professional: the idNat, with the `/` of establishment staff
-/// identifiers turned into `.` (a FHIR id may only hold letters, digits, `-` and `.`).
+/// identifiers (types 1, 3, 4, 5, 6) turned into `.` (a FHIR id may only hold letters, digits, `-` and `.`).
 public enum FHIRIdentifier {
     /// The FHIR id for an idNat.
     public static func of(_ idNat: IdNat) -> String {
@@ -14,10 +14,9 @@ public enum FHIRIdentifier {
     /// The idNat behind a FHIR id, if it is one.
     public static func idNat(_ fhirID: String) -> IdNat? {
         if let idNat = try? IdNat(fhirID) { return idNat }
-        // Staff identifiers are `3` + FINESS (9) + `/` + local id.
-        guard fhirID.hasPrefix("3"), fhirID.count > 11 else { return nil }
-        let slash = fhirID.index(fhirID.startIndex, offsetBy: 10)
-        guard fhirID[slash] == "." else { return nil }
-        return try? IdNat(String(fhirID[..<slash]) + "/" + String(fhirID[fhirID.index(after: slash)...]))
+        // Staff identifiers are a type, a structure number (letters and digits), `/` and a
+        // local id: the first `.` is the slash.
+        guard let dot = fhirID.firstIndex(of: ".") else { return nil }
+        return try? IdNat(String(fhirID[..<dot]) + "/" + String(fhirID[fhirID.index(after: dot)...]))
     }
 }

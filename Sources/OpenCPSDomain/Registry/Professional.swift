@@ -10,14 +10,21 @@ public struct Professional: Hashable, Sendable {
     public var firstName: String
     /// The professions exercised, each with its activities.
     public var exercises: [Exercise]
+    /// The fields of the directory file that were kept though they did not check (an
+    /// unknown profession code, an invalid optional identifier): each says what and why.
+    public var flags: [FlaggedField]
 
     /// Creates a professional record.
-    public init(idNat: IdNat, civilite: String? = nil, lastName: String, firstName: String, exercises: [Exercise]) {
+    public init(
+        idNat: IdNat, civilite: String? = nil, lastName: String, firstName: String, exercises: [Exercise],
+        flags: [FlaggedField] = []
+    ) {
         self.idNat = idNat
         self.civilite = civilite
         self.lastName = lastName
         self.firstName = firstName
         self.exercises = exercises
+        self.flags = flags
     }
 
     /// The key the registry sorts and searches names by (see ``NameKey``).
@@ -101,11 +108,18 @@ public struct Activity: Hashable, Sendable {
     public var department: DepartmentCode?
     /// The postal address of the activity.
     public var address: PostalAddress?
+    /// The function code (TRE_R21, e.g. `FON-AU`), when the file gives one.
+    public var fonctionCode: String?
+    /// The activity genre code (TRE_R22, e.g. `GENR01`), when the file gives one.
+    public var genreCode: String?
+    /// The pharmacists' table section code (*section tableau pharmaciens*, TRE_R06-SectionTableauCNOP), for pharmacists.
+    public var sectionCode: String?
 
     /// Creates an activity.
     public init(
         mode: ModeOfActivity, structure: StructureIdentifier? = nil, structureName: String? = nil,
-        sectorCode: String? = nil, department: DepartmentCode? = nil, address: PostalAddress? = nil
+        sectorCode: String? = nil, department: DepartmentCode? = nil, address: PostalAddress? = nil,
+        fonctionCode: String? = nil, genreCode: String? = nil, sectionCode: String? = nil
     ) {
         self.mode = mode
         self.structure = structure
@@ -113,6 +127,9 @@ public struct Activity: Hashable, Sendable {
         self.sectorCode = sectorCode
         self.department = department
         self.address = address
+        self.fonctionCode = fonctionCode
+        self.genreCode = genreCode
+        self.sectionCode = sectionCode
     }
 }
 
@@ -134,4 +151,25 @@ public struct PostalAddress: Hashable, Sendable, Codable {
 
     /// Whether every part is empty.
     public var isEmpty: Bool { line == nil && postalCode == nil && city == nil }
+}
+
+/// A field of the directory file kept with a flag: its value did not check, but the rule
+/// of the file is to keep every field and refuse only what makes the row unusable.
+public struct FlaggedField: Hashable, Sendable, Codable {
+    /// The column's name, as in the file's header.
+    public var column: String
+    /// A stable code: `extraction.profession-unknown` or `extraction.invalid-identifier`.
+    public var code: String
+    /// The value as the file gives it.
+    public var value: String
+    /// Why it was flagged (for an identifier, the identifier error's reason).
+    public var reason: String
+
+    /// Creates a flag.
+    public init(column: String, code: String, value: String, reason: String) {
+        self.column = column
+        self.code = code
+        self.value = value
+        self.reason = reason
+    }
 }

@@ -10,16 +10,47 @@ struct FHIRCoding: Codable, Equatable, Sendable {
     var display: String?
 }
 
-/// A FHIR Extension with a code value.
-struct FHIRCodeExtension: Codable, Equatable, Sendable {
+/// A FHIR Period of dates.
+struct FHIRPeriod: Codable, Equatable, Sendable {
+    var start: String?
+    var end: String?
+}
+
+/// A FHIR Extension: a value of one type, or nested extensions.
+struct FHIRExtension: Codable, Equatable, Sendable {
     var url: String
-    var valueCode: String
+    var valueCode: String?
+    var valueString: String?
+    var valueDate: String?
+    var valueDateTime: String?
+    var valuePeriod: FHIRPeriod?
+    var valueCodeableConcept: FHIRCodeableConcept?
+    var `extension`: [FHIRExtension]?
+
+    init(
+        url: String, valueCode: String? = nil, valueString: String? = nil, valueDate: String? = nil, valueDateTime: String? = nil,
+        valuePeriod: FHIRPeriod? = nil, valueCodeableConcept: FHIRCodeableConcept? = nil, extension: [FHIRExtension]? = nil
+    ) {
+        self.url = url
+        self.valueCode = valueCode
+        self.valueString = valueString
+        self.valueDate = valueDate
+        self.valueDateTime = valueDateTime
+        self.valuePeriod = valuePeriod
+        self.valueCodeableConcept = valueCodeableConcept
+        self.extension = `extension`
+    }
 }
 
 /// A FHIR CodeableConcept.
 struct FHIRCodeableConcept: Codable, Equatable, Sendable {
-    var `extension`: [FHIRCodeExtension]?
+    var `extension`: [FHIRExtension]?
     var coding: [FHIRCoding]
+
+    init(extension: [FHIRExtension]? = nil, coding: [FHIRCoding]) {
+        self.extension = `extension`
+        self.coding = coding
+    }
 }
 
 /// A FHIR Identifier.
@@ -70,6 +101,7 @@ struct FHIRPractitioner: Codable, Equatable, Sendable {
     var id: String
     var meta: FHIRMeta
     var language: String? = "fr"
+    var `extension`: [FHIRExtension]?
     var active: Bool
     var identifier: [FHIRIdentifierValue]
     var name: [FHIRHumanName]
@@ -97,6 +129,7 @@ struct FHIROrganization: Codable, Equatable, Sendable {
     var identifier: [FHIRIdentifierValue]
     var type: [FHIRCodeableConcept]?
     var name: String
+    var alias: [String]?
     var address: [FHIRAddress]?
     var partOf: FHIRReference?
 }

@@ -63,7 +63,8 @@ public struct ActivityBody: Content, Equatable {
     public var id: String?
     /// Mode of activity (TRE_R23: S, L, B, I).
     public var mode: String
-    /// The structure's idNatStruct: `1`+FINESS or `3`+SIRET.
+    /// The structure's idNatStruct: `1`+FINESS, `3`+SIRET, `2`+SIREN, `4`+RPPS rang,
+    /// `0`+ADELI cabinet, or a technical id (`R…`).
     public var structureId: String?
     /// The structure's name.
     public var structureName: String?
@@ -87,7 +88,8 @@ public struct AddressBody: Content, Equatable {
 
 /// A structure in the JSON API.
 public struct StructureBody: Content, Equatable {
-    /// idNatStruct: `1`+FINESS or `3`+SIRET. Give this, or `finess`, or `siret`.
+    /// idNatStruct (`1`+FINESS, `3`+SIRET, `2`+SIREN, `4`+RPPS rang, `0`+ADELI cabinet, or a
+    /// technical id `R…`). Give this, or `finess`, or `siret`.
     public var id: String?
     /// FINESS number (9 characters).
     public var finess: String?
@@ -350,6 +352,7 @@ extension StructureBody {
         switch structure.identifier {
         case .finess(let number): finess = number.value
         case .siret(let number): siret = number.value
+        case .siren, .adeliCabinet, .rppsRang, .technical: break
         }
         self.init(
             id: structure.identifier.idNatStruct, finess: finess, siret: siret, name: structure.name,

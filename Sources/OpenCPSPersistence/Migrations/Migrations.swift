@@ -14,6 +14,7 @@ public enum OpenCPSMigrations {
             M0006_NameKeyStatistics(),
             M0007_BinaryIdentifierCollation(),
             M0008_PartialRevocationIndex(),
+            M0009_DirectoryFidelity(),
         ]
     }
 }

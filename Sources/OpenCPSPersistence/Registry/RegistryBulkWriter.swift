@@ -152,7 +152,7 @@ public struct RegistryBulkWriter: Sendable {
             structureRows.sort { $0.id < $1.id }
         }
 
-        let upsert = "(id_nat) DO UPDATE SET civilite = excluded.civilite, last_name = excluded.last_name, first_name = excluded.first_name, name_key = excluded.name_key, version = professionals.version + 1, updated_at = excluded.updated_at"
+        let upsert = "(id_nat) DO UPDATE SET civilite = excluded.civilite, last_name = excluded.last_name, first_name = excluded.first_name, name_key = excluded.name_key, flags = excluded.flags, version = professionals.version + 1, updated_at = excluded.updated_at"
         // New professionals go straight in; PostgreSQL would otherwise stage them for the upsert.
         // Those that may be stored are upserted, and their exercises and activities replaced.
         var newRows: [ProfessionalRow] = []
@@ -174,7 +174,7 @@ public struct RegistryBulkWriter: Sendable {
             // needs; the professionals it meets again are those it wrote itself.
             stored = BulkInsert.prepareUpdate(
                 storedRows, into: "professionals", key: "id_nat",
-                copied: ["civilite", "last_name", "first_name", "name_key", "updated_at"],
+                copied: ["civilite", "last_name", "first_name", "name_key", "updated_at", "flags"],
                 assignments: "version = professionals.version + 1")
         } else {
             stored = payload(storedRows, into: "professionals", integerColumns: ["version"], conflict: upsert)

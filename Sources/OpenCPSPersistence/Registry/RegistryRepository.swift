@@ -283,7 +283,8 @@ public struct RegistryRepository: Sendable {
             return try exerciseRow.exercise(activities: mine.map { try $0.activity() })
         }
         let professional = Professional(
-            idNat: idNat, civilite: row.civilite, lastName: row.last_name, firstName: row.first_name, exercises: exercises)
+            idNat: idNat, civilite: row.civilite, lastName: row.last_name, firstName: row.first_name, exercises: exercises,
+            flags: try row.decodedFlags())
         return StoredProfessional(professional: professional, version: row.version, updatedAt: row.updated_at, activityIDs: activityIDs)
     }
 

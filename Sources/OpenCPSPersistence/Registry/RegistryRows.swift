@@ -12,6 +12,8 @@ struct ProfessionalRow: Codable, Sendable {
     var name_key: String
     var version: Int
     var updated_at: String
+    /// The flagged fields, as a JSON array (nil when there are none).
+    var flags: String?
 }
 
 /// A row of `exercises`.
@@ -41,6 +43,9 @@ struct ActivityRow: Codable, Sendable {
     var address_line: String?
     var postal_code: String?
     var city: String?
+    var fonction_code: String?
+    var genre_code: String?
+    var section_code: String?
 }
 
 /// A row of `structures`.
@@ -57,6 +62,11 @@ struct StructureRow: Codable, Sendable {
     var city: String?
     var legal_entity_finess: String?
     var updated_at: String
+    var entity: String?
+    var technical_id: String?
+    var siren: String?
+    var former_id: String?
+    var trade_name: String?
 }
 
 /// A row the import writes in bulk: its table's columns, and its values in that order.
@@ -84,7 +94,7 @@ extension BulkRow {
 }
 
 extension ProfessionalRow: BulkRow {
-    static let columns = ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at"]
+    static let columns = ["id_nat", "id_type", "civilite", "last_name", "first_name", "name_key", "version", "updated_at", "flags"]
 
     func appendValues<Sink: BulkValueSink>(to rows: inout Sink) {
         rows.append(id_nat)
@@ -95,6 +105,7 @@ extension ProfessionalRow: BulkRow {
         rows.append(name_key)
         rows.append(String(version))
         rows.append(updated_at)
+        rows.append(flags)
     }
 }
 
@@ -121,7 +132,7 @@ extension ExerciseRow: BulkRow {
 extension ActivityRow: BulkRow {
     static let columns = [
         "id", "id_nat", "profession_code", "mode_code", "structure_id", "structure_name", "sector_code", "department",
-        "address_line", "postal_code", "city",
+        "address_line", "postal_code", "city", "fonction_code", "genre_code", "section_code",
     ]
 
     func appendValues<Sink: BulkValueSink>(to rows: inout Sink) {
@@ -136,13 +147,16 @@ extension ActivityRow: BulkRow {
         rows.append(address_line)
         rows.append(postal_code)
         rows.append(city)
+        rows.append(fonction_code)
+        rows.append(genre_code)
+        rows.append(section_code)
     }
 }
 
 extension StructureRow: BulkRow {
     static let columns = [
         "id", "kind", "number", "name", "name_key", "sector_code", "department", "address_line", "postal_code", "city",
-        "legal_entity_finess", "updated_at",
+        "legal_entity_finess", "updated_at", "entity", "technical_id", "siren", "former_id", "trade_name",
     ]
 
     func appendValues<Sink: BulkValueSink>(to rows: inout Sink) {
@@ -158,6 +172,11 @@ extension StructureRow: BulkRow {
         rows.append(city)
         rows.append(legal_entity_finess)
         rows.append(updated_at)
+        rows.append(entity)
+        rows.append(technical_id)
+        rows.append(siren)
+        rows.append(former_id)
+        rows.append(trade_name)
     }
 }
 
@@ -166,7 +185,21 @@ extension ProfessionalRow {
         self.init(
             id_nat: professional.idNat.value, id_type: professional.idNat.typeCode, civilite: professional.civilite,
             last_name: professional.lastName, first_name: professional.firstName, name_key: professional.nameKey,
-            version: version, updated_at: updatedAt)
+            version: version, updated_at: updatedAt, flags: Self.encode(professional.flags))
+    }
+
+    static func encode(_ flags: [FlaggedField]) -> String? {
+        guard !flags.isEmpty, let data = try? JSONEncoder().encode(flags) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func decodedFlags() throws -> [FlaggedField] {
+        guard let flags else { return [] }
+        do {
+            return try JSONDecoder().decode([FlaggedField].self, from: Data(flags.utf8))
+        } catch {
+            throw PersistenceError.corrupt("the flags of \(id_nat)", "\(error)")
+        }
     }
 }
 
@@ -181,7 +214,8 @@ extension ExerciseRow {
     }
 
     func exercise(activities: [Activity]) throws -> Exercise {
-        let profession = try decodeField("profession of \(id_nat)") { try Profession(code: profession_code) }
+        // A code outside the nomenclature was kept, flagged, from the directory file.
+        let profession = Profession.listedOrNot(code: profession_code)
         var registration: OrderRegistration?
         if let ordre, let registered_on {
             guard let ordre = Ordre(rawValue: ordre) else {
@@ -205,7 +239,8 @@ extension ActivityRow {
             id: id, id_nat: idNat.value, profession_code: professionCode, mode_code: activity.mode.rawValue,
             structure_id: activity.structure?.idNatStruct, structure_name: activity.structureName,
             sector_code: activity.sectorCode, department: activity.department?.value,
-            address_line: activity.address?.line, postal_code: activity.address?.postalCode, city: activity.address?.city)
+            address_line: activity.address?.line, postal_code: activity.address?.postalCode, city: activity.address?.city,
+            fonction_code: activity.fonctionCode, genre_code: activity.genreCode, section_code: activity.sectionCode)
     }
 
     func activity() throws -> Activity {
@@ -221,33 +256,34 @@ extension ActivityRow {
         let address = PostalAddress(line: address_line, postalCode: postal_code, city: city)
         return Activity(
             mode: mode, structure: structure, structureName: structure_name, sectorCode: sector_code,
-            department: department, address: address.isEmpty ? nil : address)
+            department: department, address: address.isEmpty ? nil : address,
+            fonctionCode: fonction_code, genreCode: genre_code, sectionCode: section_code)
     }
 }
 
 extension StructureRow {
     init(_ structure: Structure, updatedAt: String) {
-        let kind: String
-        switch structure.identifier {
-        case .finess: kind = "finess"
-        case .siret: kind = "siret"
-        }
         self.init(
-            id: structure.identifier.idNatStruct, kind: kind, number: structure.identifier.number, name: structure.name,
+            id: structure.identifier.idNatStruct, kind: structure.identifier.kind, number: structure.identifier.number, name: structure.name,
             name_key: NameKey.normalise(structure.name), sector_code: structure.sectorCode,
             department: structure.department?.value, address_line: structure.address?.line,
             postal_code: structure.address?.postalCode, city: structure.address?.city,
-            legal_entity_finess: structure.legalEntity?.value, updated_at: updatedAt)
+            legal_entity_finess: structure.legalEntity?.value, updated_at: updatedAt,
+            entity: structure.entity == .legal ? structure.entity.rawValue : nil, technical_id: structure.technicalID,
+            siren: structure.siren?.value, former_id: structure.formerID, trade_name: structure.tradeName)
     }
 
     func structure() throws -> Structure {
         let identifier = try decodeField("structure \(id)") { try StructureIdentifier(idNatStruct: id) }
         let department = try department.map { text in try decodeField("structure \(id)") { try DepartmentCode(text) } }
         let legalEntity = try legal_entity_finess.map { text in try decodeField("structure \(id)") { try FINESS(text) } }
+        let siren = try siren.map { text in try decodeField("structure \(id)") { try SIREN(text) } }
         let address = PostalAddress(line: address_line, postalCode: postal_code, city: city)
         return Structure(
             identifier: identifier, name: name, sectorCode: sector_code, department: department,
-            address: address.isEmpty ? nil : address, legalEntity: legalEntity)
+            address: address.isEmpty ? nil : address, legalEntity: legalEntity,
+            entity: entity.flatMap(OrganizationEntity.init(rawValue:)) ?? .geographical, technicalID: technical_id,
+            siren: siren, formerID: former_id, tradeName: trade_name)
     }
 }
 
