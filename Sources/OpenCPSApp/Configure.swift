@@ -118,7 +118,8 @@ public func configure(
     let registry = RegistryService(database: database, clock: clock, cards: cardServices)
     app.storage[RegistryServiceKey.self] = registry
     RegistryController(registry: registry, tokens: tokens).register(on: api)
-    FHIRController(registry: registry, publicBaseURL: configuration.publicBaseURL).register(on: app.routes.grouped("fhir"))
+    FHIRController(registry: registry, cards: CardDirectoryListing(database: database, clock: clock), publicBaseURL: configuration.publicBaseURL)
+        .register(on: app.routes.grouped("fhir"))
 }
 
 /// Where the composition root leaves the card services for commands that need them after start.

@@ -48,7 +48,11 @@ enum FidelityFile {
              49: "Cabinet individuel"]),
         row([1: "10000000017", 2: unknownProfession, 7: "INCONNU", 9: "99", 10: "Profession nouvelle"]),
         row([1: "10000000025", 2: badSIRET, 7: "MAUVAIS", 19: "26250462400013", 21: "", 22: "", 23: "C26250462400013"]),
+        // A structure known by its SIREN alone.
+        row([1: "10000000033", 2: sirenOnly, 7: "SIRENONLY", 19: "", 20: "262504624", 21: "", 22: "", 23: "",
+             24: "SOCIETE DU DOUBS", 48: "SA09"]),
     ]
+    static let sirenOnly = "810000000033"
 
     static var bytes: [UInt8] { Array((ExtractionHeader.standardLine + "\n" + rows.joined(separator: "\n") + "\n").utf8) }
 }
@@ -73,7 +77,8 @@ struct DirectoryFidelityTests {
 
             let registry = RegistryRepository(database: app.db, clock: FixedWallClock(testNow))
             for idNat in ["810000000009", "0259999999", "1012600631/A12", "3250000700/IDE-042", "4262504624/0042",
-                          "526250462400012/0042", "6CAB123/7", FidelityFile.liberal, FidelityFile.unknownProfession, FidelityFile.badSIRET] {
+                          "526250462400012/0042", "6CAB123/7", FidelityFile.liberal, FidelityFile.unknownProfession, FidelityFile.badSIRET,
+                          FidelityFile.sirenOnly] {
                 let stored = try await registry.professional(try IdNat(idNat))
                 #expect(stored != nil, "\(idNat)")
             }

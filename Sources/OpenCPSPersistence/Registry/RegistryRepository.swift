@@ -5,7 +5,7 @@ import SQLKit
 
 /// Reads and writes the registry; every change is one transaction with its audit entry.
 public struct RegistryRepository: Sendable {
-    private let database: any Database
+    let database: any Database
     private let audit: AuditLog
     private let clock: any WallClock
 
@@ -256,12 +256,12 @@ public struct RegistryRepository: Sendable {
         return try assemble(row, details: try await details(of: [idNat], on: sql))
     }
 
-    private struct Details {
+    struct Details {
         var exercises: [String: [ExerciseRow]] = [:]
         var activities: [String: [ActivityRow]] = [:]
     }
 
-    private static func details(of idNats: [String], on sql: any SQLDatabase) async throws -> Details {
+    static func details(of idNats: [String], on sql: any SQLDatabase) async throws -> Details {
         guard !idNats.isEmpty else { return Details() }
         var details = Details()
         let exercises = try await sql.select().columns("*").from("exercises").where("id_nat", .in, idNats)
@@ -273,7 +273,7 @@ public struct RegistryRepository: Sendable {
         return details
     }
 
-    private static func assemble(_ row: ProfessionalRow, details: Details) throws -> StoredProfessional {
+    static func assemble(_ row: ProfessionalRow, details: Details) throws -> StoredProfessional {
         let idNat = try decodeField("professional \(row.id_nat)") { try IdNat(row.id_nat) }
         let activityRows = details.activities[row.id_nat] ?? []
         var activityIDs: [String] = []
@@ -288,7 +288,7 @@ public struct RegistryRepository: Sendable {
         return StoredProfessional(professional: professional, version: row.version, updatedAt: row.updated_at, activityIDs: activityIDs)
     }
 
-    private static func storedActivity(_ row: ActivityRow) throws -> StoredActivity {
+    static func storedActivity(_ row: ActivityRow) throws -> StoredActivity {
         let idNat = try decodeField("activity \(row.id)") { try IdNat(row.id_nat) }
         return StoredActivity(id: row.id, idNat: idNat, professionCode: row.profession_code, activity: try row.activity())
     }

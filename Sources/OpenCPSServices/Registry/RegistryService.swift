@@ -106,6 +106,28 @@ public final class RegistryService: Sendable {
         try await repository.activities(idNat: idNat, structureID: structureID, limit: limit)
     }
 
+    // MARK: Directory searches
+
+    /// Practitioners matching the directory's criteria, one page in name order.
+    public func practitioners(_ criteria: PractitionerCriteria) async throws -> ProfessionalPage {
+        try await repository.practitioners(criteria)
+    }
+
+    /// Activities matching the directory's criteria, and whether more follow.
+    public func roles(_ criteria: RoleCriteria) async throws -> (items: [StoredActivity], more: Bool) {
+        try await repository.roles(criteria)
+    }
+
+    /// Structures matching the directory's criteria, one page in name order.
+    public func organizations(_ criteria: OrganizationCriteria) async throws -> StructurePage {
+        try await repository.organizations(criteria)
+    }
+
+    /// The structures with these idNatStructs, or whose SIREN is one of `sirens`.
+    public func structures(ids: [String], sirens: [String] = []) async throws -> [Structure] {
+        try await repository.structures(ids: ids, sirens: sirens)
+    }
+
     // MARK: Structures
 
     /// Stores a new structure.
