@@ -192,4 +192,60 @@ struct FHIRSearchTests {
             }
         }
     }
+
+    @Test("a Practitioner carries as-ext-smartcard for each card made (type, number, validity, opposition date), and number-smartcard finds its holder")
+    func smartCards() async throws {
+        let holderID = "810100271385"
+        try await withConfiguredTestApp(
+            clock: FixedWallClock(Date()), pki: TestPKIMaterial.shared, actorTokens: TestActors.tokens(holders: [holderID])
+        ) { app, configuration in
+            let api = CardAPI(app: app, configuration: configuration)
+            var headers = HTTPHeaders.operatorHeaders
+            headers.contentType = .json
+            try await app.testing().test(.POST, "/api/v1/professionals", headers: headers, body: jsonBody(professionalJSON())) {
+                #expect($0.status == .created)
+            }
+            try await app.testing().test(.POST, "/api/v1/professionals/\(holderID)/registrations", headers: headers,
+                                         body: jsonBody(#"{"professionCode": "10", "registeredOn": "2026-11-02"}"#)) {
+                #expect($0.status == .ok)
+            }
+            let holder = TestActors.holder(holderID)
+            let client = try Client(app: app)
+            // Ordered but not made: no card to show yet.
+            #expect(try await client.get("/fhir/Practitioner/\(holderID)")["extension"] == nil)
+            let card = try #require(try await api.call(.GET, "/api/v1/cards?idNat=\(holderID)", as: holder).array.first)
+            let id = try #require(card["id"] as? String)
+            let serial = try await api.makeActive(id, holder: holder)
+
+            func smartCard() async throws -> [String: Any] {
+                let practitioner = try await client.get("/fhir/Practitioner/\(holderID)")
+                let extensions = practitioner["extension"] as? [[String: Any]] ?? []
+                #expect(extensions.count == 1)
+                let smartCard = try #require(extensions.first)
+                #expect(smartCard["url"] as? String == "https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-ext-smartcard")
+                var parts: [String: Any] = [:]
+                for part in smartCard["extension"] as? [[String: Any]] ?? [] {
+                    if let url = part["url"] as? String { parts[url] = part }
+                }
+                return parts
+            }
+            var parts = try await smartCard()
+            let type = ((parts["type"] as? [String: Any])?["valueCodeableConcept"] as? [String: Any])?["coding"] as? [[String: Any]]
+            #expect(type?.first?["code"] as? String == "CPS")
+            #expect(type?.first?["system"] as? String == "https://mos.esante.gouv.fr/NOS/TRE_R87-TypeCarte/FHIR/TRE-R87-TypeCarte")
+            #expect((parts["number"] as? [String: Any])?["valueString"] as? String == serial)
+            let period = (parts["period"] as? [String: Any])?["valuePeriod"] as? [String: String]
+            let file = try await api.file(id, as: holder)
+            #expect(period?["end"] == (file["card"] as? [String: Any])?["expiresOn"] as? String)
+            #expect(period?["start"] == CivilDate(Date()).description)
+            #expect(parts["oppositionDate"] == nil)
+            #expect(try await client.search("/fhir/Practitioner?number-smartcard=\(serial)").matches == ["Practitioner/\(holderID)"])
+            #expect(try await client.search("/fhir/Practitioner?number-smartcard=0000000001").matches.isEmpty)
+
+            try await api.act(id, "opposition", as: holder, json: #"{"reason": "carte perdue"}"#)
+            parts = try await smartCard()
+            #expect((parts["oppositionDate"] as? [String: Any])?["valueDateTime"] as? String == CivilDate(Date()).description)
+            try client.validate()
+        }
+    }
 }
