@@ -3,7 +3,8 @@
 /// Codes: `extraction.header` (a required column is missing or the header is empty),
 /// `extraction.field-count`, `extraction.missing-value`, `extraction.identifier-type`,
 /// `extraction.invalid-identifier`, `extraction.idnat-mismatch`,
-/// `extraction.profession-unknown`, `extraction.mode-unknown` and `extraction.read`.
+/// `extraction.mode-unknown` and `extraction.read`. (`extraction.profession-unknown` and an
+/// invalid optional identifier do not refuse a row: they are ``FlaggedField`` codes.)
 public struct ExtractionError: DomainError, Equatable {
     /// The 1-based line number in the file, when the error is about a line.
     public let lineNumber: Int?
