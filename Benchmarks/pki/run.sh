@@ -406,7 +406,7 @@ python3 - "$PEERS/p256.csr" "$WORK/issue.json" "$WORK/cfssl-sign.json" <<'EOF'
 import json, sys
 csr = open(sys.argv[1]).read()
 json.dump({"profile": "authentication", "csr": csr, "givenName": "A", "surname": "B", "idNat": "810100271385",
-           "professionTitle": "Médecin", "structureName": "S", "structureIdentifier": "1250999018",
+           "professionTitle": "Médecin",
            "cardSerialNumber": "1000000001"}, open(sys.argv[2], "w"), ensure_ascii=False)
 json.dump({"certificate_request": csr}, open(sys.argv[3], "w"))
 EOF

@@ -106,11 +106,20 @@ struct CardServicesTests {
         }
     }
 
-    @Test("renewal: the holder's renewal is ordered once, and a renewal under way is returned as it is")
+    @Test("renewal: refused before the window and for a suspended card; the holder's renewal is ordered once, and a renewal under way is returned as it is")
     func renewal() async throws {
-        try await withServices { cards, _, configuration, _ in
+        try await withServices { cards, _, configuration, clock in
             let card = try await activeCard(cards, configuration)
             #expect(await errorCode { _ = try await cards.renewal.renew(card.id, actor: .holder(sophie.idNat)) } == "card.forbidden")
+            let expiresOn = try #require(card.manufacture?.expiresOn)
+            clock.set(expiresOn.adding(months: -3).adding(days: -1).startOfDayUTC.addingTimeInterval(23 * 3600))
+            #expect(await errorCode { _ = try await cards.renewal.renew(card.id, actor: .holder(claire.idNat)) } == "card.renewal-not-open")
+            clock.set(expiresOn.adding(months: -3).startOfDayUTC)
+            // A suspended card is blocked: no renewal until its review ends.
+            let security = CardActor.agencyOperator(.security)
+            _ = try await cards.blocking.suspend(card.id, reason: "usage suspect", actor: security)
+            #expect(await errorCode { _ = try await cards.renewal.renew(card.id, actor: .holder(claire.idNat)) } == "card.not-renewable")
+            _ = try await cards.blocking.reinstate(card.id, reason: "levée de doute", actor: security)
             let renewal = try await cards.renewal.renew(card.id, actor: .holder(claire.idNat))
             #expect(renewal.order.reason == .renewal && renewal.order.replaces == card.id && renewal.state == .validated)
             #expect(try await cards.renewal.renew(card.id, actor: .holder(claire.idNat)).id == renewal.id)
@@ -172,7 +181,9 @@ struct CardServicesTests {
             #expect(try await repository.card(id: card.id) == card)
             let sql = app.db as! any SQLDatabase
             func row() async throws -> CardRecord {
-                try #require(try await sql.select().columns("*").from("cards").where("id", .equal, card.id).first(decoding: CardRecord.self))
+                let record = try await sql.select().columns("*").from("cards").where("id", .equal, card.id).first(decoding: CardRecord.self)
+                guard let record else { throw PersistenceError.notFound("card \(card.id)") }
+                return record
             }
             // A change rewrites the row from the card but keeps the stored creation time as written.
             let record = try await row()
@@ -222,8 +233,9 @@ struct CardServicesTests {
 
     @Test("who may order: a renewal only by whoever may order the card, staff cards and temporary cards only for the manager's own staff, and a file's content only after the asker is known")
     func orderingRights() async throws {
-        try await withServices { cards, _, configuration, _ in
+        try await withServices { cards, _, configuration, clock in
             let card = try await activeCard(cards, configuration)
+            clock.set(try #require(card.manufacture?.expiresOn).adding(months: -1).startOfDayUTC)
             let hospital = DemoData.establishments[0].identifier
             let centre = DemoData.establishments[2].identifier
             for actor in [CardActor.agenceRegionale, .establishmentManager(hospital), .establishmentManager(centre), .helpDesk, .holder(sophie.idNat)] {
@@ -250,6 +262,19 @@ struct CardServicesTests {
             #expect(await errorCode { _ = try await cards.blocking.issueTemporaryCard(for: card.id, actor: .establishmentManager(centre)) } == "card.forbidden")
             let temporary = try await cards.blocking.issueTemporaryCard(for: card.id, actor: hospitalManager)
             #expect(temporary.temporary && temporary.state == .validated && temporary.kind == .cpe)
+
+            // Julien is libéral at the Lyon centre: its manager may not give him a temporary card.
+            let julien = DemoData.professionals[3]
+            let julienCard = try #require(try await cards.ordering.orderAutomatically(for: julien, professionCode: "70"))
+            _ = try await cards.production.manufacture(julienCard.id, actor: .agencyOperator(.production))
+            _ = try await cards.production.deliver(julienCard.id, actor: .agencyOperator(.production))
+            _ = try await cards.blocking.oppose(julienCard.id, reason: "perte", actor: .holder(julien.idNat))
+            #expect(await errorCode {
+                _ = try await cards.blocking.issueTemporaryCard(for: julienCard.id, actor: .establishmentManager(centre))
+            } == "card.temporary-not-salaried")
+            #expect(await errorCode {
+                _ = try await cards.blocking.issueTemporaryCard(for: julienCard.id, actor: hospitalManager)
+            } == "card.forbidden")
         }
     }
 

@@ -21,7 +21,7 @@ struct IssuanceGroupCommitTests {
                     group.addTask {
                         let request = CardCertificateRequest(
                             givenName: "A", surname: "B\(number)", idNat: "810100271385", professionTitle: "Médecin",
-                            structureName: "S", structureIdentifier: "1250999018", cardTypeCode: 0, cardIssuerIdentifier: "80276",
+                            structureName: nil, structureIdentifier: nil, cardTypeCode: 0, cardIssuerIdentifier: "80276",
                             cardSerialNumber: String(format: "%010d", number), cardDomain: "cps.test", publicKey: key.publicKey,
                             notBefore: Date(), notAfter: Date().addingTimeInterval(86_400))
                         return try await pki.issue([.init(request: request, profile: .authentication)], actor: "operator:test-\(number % 3)")[0].serialHex

@@ -89,7 +89,7 @@ struct BenchPKIFixturesCommand: AsyncParsableCommand {
                     PKIService.IssuanceRequest(
                         request: CardCertificateRequest(
                             givenName: "BENCH", surname: "HOLDER\(number)", idNat: "810100271385", professionTitle: "Médecin",
-                            structureName: "BENCHMARK", structureIdentifier: "1250999018", cardTypeCode: 0,
+                            structureName: nil, structureIdentifier: nil, cardTypeCode: 0,
                             cardIssuerIdentifier: "80276", cardSerialNumber: String(format: "%010d", number),
                             cardDomain: "cps.opencps.invalid", publicKey: holderKey.publicKey,
                             notBefore: clock.now().addingTimeInterval(-60), notAfter: clock.now().addingTimeInterval(365 * 86_400)),

@@ -160,11 +160,46 @@ public struct Card: Sendable, Equatable, Identifiable {
     /// Whether the card was made and has not ended: shipped, delivered, active or suspended.
     public var isIssued: Bool { state.isIssued }
 
-    /// Whether the card can be renewed: delivered, active or suspended.
-    public var isRenewable: Bool {
+    /// Whether the card is in service: delivered, active or suspended (a new card that
+    /// replaces it retires it on activation).
+    public var isInService: Bool {
         switch state {
         case .delivered, .active, .suspended: true
         default: false
+        }
+    }
+
+    /// Refuses the renewal of this card on `day` unless it is delivered or active and its
+    /// renewal window is open (DESIGN.md §1: renewal starts 3 months before expiry).
+    ///
+    /// A suspended card is blocked, and a blocked card is never renewed: its review ends in a
+    /// reinstatement or a revocation. A replacement before the window goes through the reissue
+    /// (registry change) or opposition (loss, theft) paths, with their reason.
+    /// - Parameters:
+    ///   - day: the day of the request.
+    ///   - windowMonths: how many months before expiry the window opens.
+    /// - Throws: ``CardLifecycleError`` `card.not-renewable` (state) or
+    ///   `card.renewal-not-open` (before the window, with its opening day).
+    public func checkRenewal(on day: CivilDate, windowMonths: Int = RenewalSchedule.standardWindowMonths) throws(CardLifecycleError) {
+        switch state {
+        case .delivered, .active:
+            break
+        case .suspended:
+            throw CardLifecycleError(
+                code: "card.not-renewable",
+                reason: "a suspended card is blocked and is not renewed: its review ends in a reinstatement or a revocation")
+        default:
+            throw CardLifecycleError(code: "card.not-renewable", reason: "a card in state \(state) is not renewed")
+        }
+        guard let expiresOn = manufacture?.expiresOn else {
+            throw CardLifecycleError(code: "card.not-renewable", reason: "the card has no expiry date")
+        }
+        let schedule = RenewalSchedule(expiresOn: expiresOn, windowMonths: windowMonths)
+        guard day >= schedule.windowOpensOn else {
+            throw CardLifecycleError(
+                code: "card.renewal-not-open",
+                reason: "the renewal of a card expiring on \(expiresOn) opens on \(schedule.windowOpensOn); "
+                    + "before that, a card is replaced only after an opposition or a change in the registry")
         }
     }
 

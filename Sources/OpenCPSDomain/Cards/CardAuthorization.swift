@@ -204,6 +204,32 @@ extension CardAuthorization {
     }
 }
 
+extension CardAuthorization {
+    /// Refuses a temporary card for someone who is not salaried staff of the establishment
+    /// (DESIGN.md §1): the card is for limited internal use while the holder's card is
+    /// replaced, and a libéral professional, or one who works elsewhere, waits for the
+    /// replacement.
+    /// - Parameters:
+    ///   - holder: the holder of the opposed card, as the registry has them.
+    ///   - structure: the establishment of the manager who issues it.
+    /// - Throws: ``CardLifecycleError`` `card.forbidden` when the registry shows no activity of
+    ///   the holder in the structure, `card.temporary-not-salaried` when none of them is salaried.
+    public static func checkTemporaryCard(for holder: Professional, in structure: StructureIdentifier) throws(CardLifecycleError) {
+        let activities = holder.exercises.flatMap(\.activities).filter { $0.structure == structure }
+        guard !activities.isEmpty else {
+            throw CardLifecycleError(
+                code: "card.forbidden",
+                reason: "the registry shows no activity of \(holder.idNat) in structure \(structure)")
+        }
+        guard activities.contains(where: { $0.mode == .salarie }) else {
+            throw CardLifecycleError(
+                code: "card.temporary-not-salaried",
+                reason: "a temporary card is for the establishment's salaried staff; "
+                    + "\(holder.idNat) is not salaried there and waits for the replacement card")
+        }
+    }
+}
+
 /// What an actor does across the cards rather than on one of them.
 public enum CardDeskAction: String, Hashable, Sendable, CaseIterable {
     /// Search every file by idNat, serial or file identifier.

@@ -75,6 +75,27 @@ public enum CardKind: String, Hashable, Sendable, Codable, CaseIterable, CustomS
     /// The code, such as `CPS`.
     public var description: String { rawValue }
 
+    /// The `title` of the card's certificates.
+    ///
+    /// A personal card (CPS, CPF) shows the holder's profession, as real IGC-Santé personal
+    /// certificates do: it is what a relying service reads, with the card type, to know who
+    /// may prescribe. A staff card shows the role it gives in its structure, never a profession,
+    /// so that no establishment card can be read as a prescriber's; a temporary card says so.
+    /// The staff titles are OpenCPS's wording (no published list was found).
+    /// - Parameters:
+    ///   - profession: the holder's profession, when the holder has one.
+    ///   - temporary: whether the card is a temporary card for internal use.
+    public func certificateTitle(profession: Profession?, temporary: Bool = false) -> String {
+        let title = switch self {
+        case .cps, .cpf: profession?.label ?? frenchLabel
+        case .cpe: "Personnel d'établissement"
+        case .cde: "Directeur d'établissement"
+        case .cpa: "Personnel autorisé"
+        case .cda: "Responsable de structure"
+        }
+        return temporary ? title + " (carte temporaire)" : title
+    }
+
     /// Whether a card of this kind carries prescriber rights for a holder of `profession`.
     ///
     /// Only CPS and CPF do, and only for a prescribing profession (``Profession/isPrescriber``).

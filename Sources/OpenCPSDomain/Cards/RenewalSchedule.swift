@@ -28,20 +28,29 @@ public enum RenewalReminder: String, Hashable, Sendable, Codable, CaseIterable, 
 
 /// When a card's renewal opens and when its holder is reminded.
 ///
-/// Renewal opens 3 months before expiry. Reminders go 3 months, 1 month and 1 week before
-/// expiry, each at most once, and never on or after the expiry day.
+/// Renewal opens 3 months before expiry (DESIGN.md §1; configurable). Reminders go 3 months,
+/// 1 month and 1 week before expiry, each at most once, and never on or after the expiry day.
 public struct RenewalSchedule: Hashable, Sendable {
+    /// The months before expiry when renewal opens by default: 3 (DESIGN.md §1).
+    public static let standardWindowMonths = 3
+
     /// The last day of the card's validity.
     public let expiresOn: CivilDate
+    /// How many months before expiry the renewal window opens.
+    public let windowMonths: Int
 
     /// Creates the schedule of a card.
-    /// - Parameter expiresOn: the card's expiry date (*date de fin de validité*).
-    public init(expiresOn: CivilDate) {
+    /// - Parameters:
+    ///   - expiresOn: the card's expiry date (*date de fin de validité*).
+    ///   - windowMonths: how many months before expiry renewal opens (3 by default).
+    public init(expiresOn: CivilDate, windowMonths: Int = standardWindowMonths) {
         self.expiresOn = expiresOn
+        self.windowMonths = windowMonths
     }
 
-    /// The first day a renewal can be ordered: 3 months before expiry.
-    public var windowOpensOn: CivilDate { RenewalReminder.threeMonths.date(expiringOn: expiresOn) }
+    /// The first day a renewal can be ordered: ``windowMonths`` before expiry, on the same day
+    /// of the month (the month's last day when it is shorter).
+    public var windowOpensOn: CivilDate { expiresOn.adding(months: -windowMonths) }
 
     /// Whether a renewal can be ordered on `date`: from ``windowOpensOn`` on, expiry day included.
     public func isWindowOpen(on date: CivilDate) -> Bool {

@@ -105,10 +105,10 @@ public struct IssueCertificateBody: Content {
     public var idNat: String
     /// Profession label (title).
     public var professionTitle: String
-    /// Structure name (O).
-    public var structureName: String
-    /// Structure identifier (OU).
-    public var structureIdentifier: String
+    /// Structure name (O): staff card types (2 CPE, 3 CPA) only.
+    public var structureName: String?
+    /// Structure identifier (OU): with ``structureName``.
+    public var structureIdentifier: String?
     /// Card type code (0 CPS, 1 CPF, 2 CPE, 3 CPA).
     public var cardTypeCode: Int?
     /// Card issuer identifier.
@@ -129,8 +129,8 @@ public struct IssueCertificateBody: Content {
         surname = try json.string("surname")
         idNat = try json.string("idNat")
         professionTitle = try json.string("professionTitle")
-        structureName = try json.string("structureName")
-        structureIdentifier = try json.string("structureIdentifier")
+        structureName = try json.optionalString("structureName")
+        structureIdentifier = try json.optionalString("structureIdentifier")
         cardTypeCode = try json.optionalInteger("cardTypeCode")
         cardIssuerIdentifier = try json.optionalString("cardIssuerIdentifier")
         cardSerialNumber = try json.string("cardSerialNumber")

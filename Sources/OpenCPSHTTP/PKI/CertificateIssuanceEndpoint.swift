@@ -45,6 +45,19 @@ struct CertificateIssuanceEndpoint: Sendable {
         }
         let key = validator.read("csr") { try VerifiedRequestKey(csr: Self.derFromPEM(body.csr)) }
         _ = validator.read("idNat") { try IdNat(body.idNat) }
+        // Personal certificates (CPS, CPF) carry no O/OU, as real IGC-Santé ones; staff
+        // certificates (CPE, CPA) name their structure, which is part of the holder's identity.
+        let cardTypeCode = body.cardTypeCode ?? 0
+        for (field, value) in [("structureName", body.structureName), ("structureIdentifier", body.structureIdentifier)] {
+            switch (cardTypeCode, value) {
+            case (0...1, .some):
+                validator.refuse(field, code: "field.not-allowed", reason: "a personal card's certificate (card type 0 or 1) names no structure")
+            case (2...3, .none):
+                validator.refuse(field, code: "field.required", reason: "a staff card's certificate (card type 2 or 3) names its structure")
+            default:
+                break
+            }
+        }
         if !(1...10).contains(body.validityYears ?? 3) {
             validator.refuse("validityYears", code: "field.out-of-range", reason: "must be between 1 and 10")
         }
@@ -52,7 +65,7 @@ struct CertificateIssuanceEndpoint: Sendable {
         let now = clock.now()
         let certificateRequest = CardCertificateRequest(
             givenName: body.givenName, surname: body.surname, idNat: body.idNat, professionTitle: body.professionTitle,
-            structureName: body.structureName, structureIdentifier: body.structureIdentifier, cardTypeCode: body.cardTypeCode ?? 0,
+            structureName: body.structureName, structureIdentifier: body.structureIdentifier, cardTypeCode: cardTypeCode,
             cardIssuerIdentifier: body.cardIssuerIdentifier ?? "80276", cardSerialNumber: body.cardSerialNumber,
             cardDomain: body.cardDomain ?? "cps.opencps.invalid", key: key!,
             notBefore: now, notAfter: now.addingTimeInterval(Double(body.validityYears ?? 3) * 365 * 86_400))

@@ -196,7 +196,7 @@ struct CardCertificateEncoder: Sendable {
         return DERWriter.element(DERWriter.Tag.sequence, body)
     }
 
-    /// `C, O, OU, title, GN+CN+SN` in DER, and its RFC 4514 text (last RDN first).
+    /// `C, [O, OU,] title, GN+CN+SN` in DER, and its RFC 4514 text (last RDN first).
     private func subjectName(_ request: CardCertificateRequest) -> (der: [UInt8], text: String) {
         func attribute(_ oid: [UInt8], _ value: String) -> [UInt8] {
             var content = oid
@@ -214,8 +214,12 @@ struct CardCertificateEncoder: Sendable {
         ]
         holder.sort { DERWriter.setOfPrecedes($0.der, $1.der) }
         var rdns = countryRDN
-        rdns += single(attribute(atOID(10), request.structureName))
-        rdns += single(attribute(atOID(11), request.structureIdentifier))
+        var structure: [(ASN1ObjectIdentifier, String)] = []
+        if let name = request.structureName, let identifier = request.structureIdentifier {
+            rdns += single(attribute(atOID(10), name))
+            rdns += single(attribute(atOID(11), identifier))
+            structure = [(.RDNAttributeType.organizationalUnitName, identifier), (.RDNAttributeType.organizationName, name)]
+        }
         rdns += single(attribute(atOID(12), request.professionTitle))
         rdns += DERWriter.element(DERWriter.Tag.set, holder.flatMap(\.der))
 
@@ -225,12 +229,8 @@ struct CardCertificateEncoder: Sendable {
             if index > 0 { text.append(UInt8(ascii: "+")) }
             DistinguishedNameText.appendAttribute(member.type, value: member.value, to: &text)
         }
-        let others: [(ASN1ObjectIdentifier, String)] = [
-            (PKIObjectIdentifiers.title, request.professionTitle),
-            (.RDNAttributeType.organizationalUnitName, request.structureIdentifier),
-            (.RDNAttributeType.organizationName, request.structureName),
-            (.RDNAttributeType.countryName, countryName),
-        ]
+        let others: [(ASN1ObjectIdentifier, String)] = [(PKIObjectIdentifiers.title, request.professionTitle)]
+            + structure + [(.RDNAttributeType.countryName, countryName)]
         for (type, value) in others {
             text.append(UInt8(ascii: ","))
             DistinguishedNameText.appendAttribute(type, value: value, to: &text)

@@ -23,10 +23,12 @@ public struct CardCertificateRequest: Sendable, Hashable {
     public var idNat: String
     /// The profession, as the subject `title`, e.g. `Médecin`.
     public var professionTitle: String
-    /// The structure's name, the subject O.
-    public var structureName: String
-    /// The structure's identifier (e.g. a FINESS or SIRET-based identifier), the subject OU.
-    public var structureIdentifier: String
+    /// The structure's name, the subject O: staff cards (CPE, CPA, CDE, CDA) only. Personal
+    /// cards (CPS, CPF) leave it `nil`, as real IGC-Santé personal certificates carry no O/OU.
+    public var structureName: String?
+    /// The structure's identifier (e.g. a FINESS or SIRET-based identifier), the subject OU:
+    /// given with ``structureName`` or not at all.
+    public var structureIdentifier: String?
     /// The card type code: 0 CPS, 1 CPF, 2 CPE, 3 CPA (extension 1.2.250.1.71.1.2.2).
     public var cardTypeCode: Int
     /// The card issuer identifier, first half of extension 1.2.250.1.71.1.2.3.
@@ -49,8 +51,8 @@ public struct CardCertificateRequest: Sendable, Hashable {
     public var notAfter: Date
 
     /// Creates a request.
-    public init(givenName: String, surname: String, idNat: String, professionTitle: String, structureName: String,
-                structureIdentifier: String, cardTypeCode: Int, cardIssuerIdentifier: String, cardSerialNumber: String,
+    public init(givenName: String, surname: String, idNat: String, professionTitle: String, structureName: String?,
+                structureIdentifier: String?, cardTypeCode: Int, cardIssuerIdentifier: String, cardSerialNumber: String,
                 cardDomain: String, publicKey: Certificate.PublicKey, notBefore: Date, notAfter: Date) {
         self.givenName = givenName
         self.surname = surname
@@ -68,8 +70,8 @@ public struct CardCertificateRequest: Sendable, Hashable {
     }
 
     /// Creates a request for the key of a verified CSR.
-    public init(givenName: String, surname: String, idNat: String, professionTitle: String, structureName: String,
-                structureIdentifier: String, cardTypeCode: Int, cardIssuerIdentifier: String, cardSerialNumber: String,
+    public init(givenName: String, surname: String, idNat: String, professionTitle: String, structureName: String?,
+                structureIdentifier: String?, cardTypeCode: Int, cardIssuerIdentifier: String, cardSerialNumber: String,
                 cardDomain: String, key: VerifiedRequestKey, notBefore: Date, notAfter: Date) {
         self.init(
             givenName: givenName, surname: surname, idNat: idNat, professionTitle: professionTitle, structureName: structureName,

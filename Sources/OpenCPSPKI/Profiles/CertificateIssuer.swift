@@ -6,8 +6,10 @@ import _CryptoExtras
 
 /// Issues card certificates (authentication and signature profiles of DESIGN.md §2) for one issuing CA.
 ///
-/// Subject: `C=FR, O=<structure>, OU=<structure id>, title=<profession>, GN+CN+SN` where the last
-/// RDN is multi-valued (DER sorts the SET OF). Extensions: keyUsage (critical), EKU and UPN for
+/// Subject: `C=FR, title=<profession>, GN+CN+SN` for personal cards (CPS, CPF), and
+/// `C=FR, O=<structure>, OU=<structure id>, title=..., GN+CN+SN` for staff cards (CPE, CPA, CDE,
+/// CDA), whose structure is part of the holder's identity; the last RDN is multi-valued (DER
+/// sorts the SET OF). Extensions: keyUsage (critical), EKU and UPN for
 /// authentication, certificatePolicies (the CA's configured policy for the profile), CRL
 /// distribution point, freshest CRL, AIA (OCSP + caIssuers), SKI, AKI, and the CPS private
 /// extensions 1.2.250.1.71.1.2.2 (INTEGER card type) and 1.2.250.1.71.1.2.3 (IA5String
@@ -69,12 +71,14 @@ public struct CertificateIssuer: Sendable {
 
     /// The subject name of a card certificate.
     /// - Parameter request: The request.
-    /// - Returns: `C, O, OU, title, GN+CN+SN`.
+    /// - Returns: `C, [O, OU,] title, GN+CN+SN`.
     public func subjectName(_ request: CardCertificateRequest) throws -> DistinguishedName {
-        DistinguishedName([
-            RelativeDistinguishedName(try .init(type: .RDNAttributeType.countryName, printableString: countryName)),
-            RelativeDistinguishedName(.init(type: .RDNAttributeType.organizationName, utf8String: request.structureName)),
-            RelativeDistinguishedName(.init(type: .RDNAttributeType.organizationalUnitName, utf8String: request.structureIdentifier)),
+        var rdns = [RelativeDistinguishedName(try .init(type: .RDNAttributeType.countryName, printableString: countryName))]
+        if let name = request.structureName, let identifier = request.structureIdentifier {
+            rdns.append(RelativeDistinguishedName(.init(type: .RDNAttributeType.organizationName, utf8String: name)))
+            rdns.append(RelativeDistinguishedName(.init(type: .RDNAttributeType.organizationalUnitName, utf8String: identifier)))
+        }
+        return DistinguishedName(rdns + [
             RelativeDistinguishedName(.init(type: PKIObjectIdentifiers.title, utf8String: request.professionTitle)),
             RelativeDistinguishedName([
                 .init(type: PKIObjectIdentifiers.givenName, utf8String: request.givenName),
@@ -143,10 +147,20 @@ public struct CertificateIssuer: Sendable {
         guard (0...3).contains(request.cardTypeCode) else {
             throw PKIError.invalidRequest("The card type code must be 0 (CPS), 1 (CPF), 2 (CPE) or 3 (CPA).")
         }
-        let bounded: [(String, String)] = [("given name", request.givenName), ("surname", request.surname),
-                                           ("idNat", request.idNat), ("profession title", request.professionTitle),
-                                           ("structure name", request.structureName),
-                                           ("structure identifier", request.structureIdentifier)]
+        guard (request.structureName == nil) == (request.structureIdentifier == nil) else {
+            throw PKIError.invalidRequest("The structure name and identifier go together: give both or neither.")
+        }
+        // Personal cards (CPS 0, CPF 1) name no structure; staff cards (CPE 2, CPA 3) do.
+        guard (request.structureName == nil) == (request.cardTypeCode <= 1) else {
+            throw PKIError.invalidRequest(request.cardTypeCode <= 1
+                ? "A personal card's certificate (CPS, CPF) names no structure (no O/OU)."
+                : "A staff card's certificate (CPE, CPA) names its structure (O and OU).")
+        }
+        var bounded: [(String, String)] = [("given name", request.givenName), ("surname", request.surname),
+                                           ("idNat", request.idNat), ("profession title", request.professionTitle)]
+        if let name = request.structureName, let identifier = request.structureIdentifier {
+            bounded += [("structure name", name), ("structure identifier", identifier)]
+        }
         // Blank means only spaces and tabs (CharacterSet.whitespaces), tested on the scalars:
         // Foundation's trimming went through NSString on every issuance.
         func isBlank(_ value: String) -> Bool {

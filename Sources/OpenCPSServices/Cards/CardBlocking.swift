@@ -58,8 +58,10 @@ public final class CardBlocking: Sendable {
         }
     }
 
-    /// Issues a temporary card (short validity, internal use) for a holder whose card was
-    /// opposed, ordered and validated by the manager of the establishment.
+    /// Issues a temporary card (short validity, internal use, never prescriber rights: a CPE)
+    /// for a holder whose card was opposed, ordered and validated by the manager of the
+    /// establishment where the holder is salaried; a libéral professional waits for the
+    /// replacement.
     public func issueTemporaryCard(for opposedID: String, actor: CardActor) async throws -> Card {
         let opposed = try await core.load(opposedID)
         guard opposed.state == .opposed else {
@@ -76,7 +78,7 @@ public final class CardBlocking: Sendable {
         guard let holder = try await core.registry.professional(opposed.holder)?.professional else {
             throw PersistenceError.notFound("professional \(opposed.holder)")
         }
-        try CardAuthorization.checkStaff(actor, holder: holder)
+        try CardAuthorization.checkTemporaryCard(for: holder, in: structure)
         let number = opposed.manufacture?.serial.value ?? opposed.id
         try await core.cards.insert(card, actor: actor.auditName, detail: "temporary card while \(number) is replaced")
         _ = try await core.transition(card.id, .submitForValidation, actor: actor)

@@ -14,21 +14,22 @@ public final class CardRenewal: Sendable {
     }
 
     /// Orders the renewal of a card: by whoever may order it (its holder, the manager of a
-    /// staff card, its order), or by the platform for a mass renewal. A renewal already under
-    /// way is returned as it is, to those who may see it.
+    /// staff card, its order), or by the platform. A renewal already under way is returned as
+    /// it is, to those who may see it; otherwise the card must be delivered or active, and its
+    /// renewal window open (``CardServiceSettings/renewalWindowMonths`` before expiry).
     public func renew(_ id: String, actor: CardActor) async throws -> Card {
         let card = try await core.load(id)
         if actor != .platform { try core.authorize(actor, .order, card) }
-        guard card.isRenewable else {
-            throw CardLifecycleError(code: "card.not-renewable", reason: "a card in state \(card.state) is not renewed")
-        }
-        if let pending = try await openSuccessor(of: card) { return pending }
+        if let pending = try await openSuccessor(of: card), card.isInService { return pending }
+        try card.checkRenewal(on: core.today, windowMonths: core.settings.renewalWindowMonths)
         return try await orderSuccessor(of: card, reason: .renewal, actor: actor)
     }
 
-    /// Orders the renewal of every card in service expiring on or before `day` that has no
-    /// renewal yet; returns the new files (validated when their order is automatic). The
-    /// orders of each page of 500 cards are written in one transaction.
+    /// Orders the renewal of every card made and not blocked (shipped, delivered or active)
+    /// expiring on or before `day` that has no renewal yet. The platform's campaigns choose
+    /// their own horizon `day`: the holder's renewal window does not bind them. Returns the new
+    /// files (validated when their order is automatic). The orders of each page of 500 cards
+    /// are written in one transaction.
     /// - Parameter eachPage: called with each page's new files once they are stored.
     public func renewExpiring(
         onOrBefore day: CivilDate, limit: Int = 1_000, eachPage: ([Card]) async throws -> Void = { _ in }
@@ -41,7 +42,8 @@ public final class CardRenewal: Sendable {
             guard let last = page.last else { break }
             after = last
             let renewed = try await repository.cardsWithSuccessor(among: page.map(\.id))
-            let files = try page.filter { !renewed.contains($0.id) }.prefix(limit - created.count)
+            // A suspended card is blocked: never renewed, by a campaign either.
+            let files = try page.filter { !renewed.contains($0.id) && $0.state != .suspended }.prefix(limit - created.count)
                 .map { try successorFile(of: $0, reason: .renewal, actor: .platform) }
             try await repository.insert(files)
             created += files.map(\.card)
@@ -83,7 +85,11 @@ public final class CardRenewal: Sendable {
         let holder = try await core.registry.professional(idNat)?.professional
         var reissued: [Card] = []
         for card in try await core.cards.cards(holder: idNat) where card.isWithHolder {
-            guard try CardPersonalisation(card: card, holder: holder).digest != card.contentDigest else { continue }
+            var structure: Structure?
+            if card.kind.isStaffCard, let identifier = card.structure {
+                structure = try await core.registry.structure(id: identifier.idNatStruct)
+            }
+            guard try CardPersonalisation(card: card, holder: holder, structure: structure).digest != card.contentDigest else { continue }
             guard try await openSuccessor(of: card) == nil else { continue }
             reissued.append(try await orderSuccessor(of: card, reason: .reissue, actor: .platform))
         }

@@ -23,7 +23,7 @@ public final class CardSecrets: Sendable {
         // The new card and the end of the one it replaces are one change.
         return try await core.database.transaction { _ in
             let active = try await self.core.transition(id, .activate, actor: actor)
-            if let previousID = active.order.replaces, let previous = try await self.core.cards.card(id: previousID), previous.isRenewable {
+            if let previousID = active.order.replaces, let previous = try await self.core.cards.card(id: previousID), previous.isInService {
                 let number = active.manufacture?.serial.value ?? active.id
                 try await self.core.retire(
                     previous, transition: previous.state == .suspended ? .revoke : .supersede, reason: .superseded,

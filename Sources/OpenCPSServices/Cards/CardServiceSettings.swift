@@ -12,6 +12,8 @@ public struct CardServiceSettings: Sendable {
     public var validity: CardValidity
     /// Validity of a temporary card, in days (30, OpenCPS's choice).
     public var temporaryValidityDays: Int
+    /// How many months before expiry a holder's renewal opens (3, DESIGN.md §1).
+    public var renewalWindowMonths: Int
     /// The key algorithm of card keys: RSA-2048 (IGC-Santé compatible) or P-256.
     public var keyAlgorithm: KeyAlgorithm
     /// PIN and PUK tries.
@@ -35,8 +37,10 @@ public struct CardServiceSettings: Sendable {
         delay: DeliveryDelay = .standard, validity: CardValidity = .standard, temporaryValidityDays: Int = 30,
         keyAlgorithm: KeyAlgorithm = .rsa2048, pinPolicy: PINPolicy = .standard, documentPolicy: DocumentPolicy = .standard,
         cardIssuerIdentifier: String = "80276", cardDomain: String = "cps.opencps.invalid", trackingPrefix: String = "OC",
-        manufactureBatchSize: Int = 128, maximumDocumentsPerFile: Int = 20
+        manufactureBatchSize: Int = 128, maximumDocumentsPerFile: Int = 20,
+        renewalWindowMonths: Int = RenewalSchedule.standardWindowMonths
     ) {
+        self.renewalWindowMonths = renewalWindowMonths
         self.maximumDocumentsPerFile = maximumDocumentsPerFile
         self.delay = delay
         self.validity = validity

@@ -62,6 +62,11 @@ struct CardWorkshop: Sendable {
         let cards = Dictionary(try await repository.cards(ids: ids).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let holders = try await core.registry.professionals(idNats: Array(Set(cards.values.map(\.holder.value))))
         let professionals = Dictionary(holders.map { ($0.professional.idNat, $0.professional) }, uniquingKeysWith: { first, _ in first })
+        // Staff cards name their structure as the registry has it (few per batch: read one by one).
+        var structures: [StructureIdentifier: Structure] = [:]
+        for identifier in Set(cards.values.filter(\.kind.isStaffCard).compactMap(\.structure)) {
+            structures[identifier] = try await core.registry.structure(id: identifier.idNatStruct)
+        }
         var failures: [(id: String, error: any Error)] = []
         var ready: [(Card, CardPersonalisation)] = []
         for id in ids {
@@ -71,7 +76,8 @@ struct CardWorkshop: Sendable {
                 guard card.state == .validated else {
                     throw CardLifecycleError(code: "card.transition-refused", reason: "a card is manufactured from state validated, not \(card.state)")
                 }
-                ready.append((card, try CardPersonalisation(card: card, holder: professionals[card.holder])))
+                ready.append((card, try CardPersonalisation(
+                    card: card, holder: professionals[card.holder], structure: card.structure.flatMap { structures[$0] })))
             } catch {
                 failures.append((id, error))
             }

@@ -19,7 +19,7 @@ enum TestIssuance {
     static func fields(csr: String, profile: String = "authentication", cardSerialNumber: String = "1000000001") -> [String: Any] {
         [
             "profile": profile, "csr": csr, "givenName": "CLAIRE", "surname": "LAMBERT", "idNat": "810099990011",
-            "professionTitle": "Médecin", "structureName": "CH DEMO", "structureIdentifier": "1250999018",
+            "professionTitle": "Médecin",
             "cardSerialNumber": cardSerialNumber,
         ]
     }

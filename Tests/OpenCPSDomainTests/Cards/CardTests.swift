@@ -88,7 +88,7 @@ struct CardTests {
         var card = try Self.card(after: [.submitForValidation, .validate])
         try card.ship(Self.made, contentDigest: "abc")
         #expect(card.state == .shipped && card.manufacture == Self.made && card.contentDigest == "abc")
-        #expect(card.isIssued && !card.isRenewable && !card.isWithHolder)
+        #expect(card.isIssued && !card.isInService && !card.isWithHolder)
         var notValidated = Self.order()
         #expect(throws: CardLifecycleError.self) { try notValidated.ship(Self.made, contentDigest: "abc") }
         #expect(notValidated.manufacture == nil)
@@ -108,7 +108,7 @@ struct CardTests {
             let card = try Self.card(inState: state)
             #expect(card.isInProduction == inProduction, "\(state)")
             #expect(card.isIssued == issued, "\(state)")
-            #expect(card.isRenewable == renewable, "\(state)")
+            #expect(card.isInService == renewable, "\(state)")
             #expect(card.isWithHolder == withHolder, "\(state)")
             #expect(card.isClosed == closed, "\(state)")
         }
@@ -134,6 +134,69 @@ struct CardTests {
     }
 
     /// A card in `state`, reached by the shortest path of the state table.
+    @Test("renewal: a delivered or active card, from 3 months before expiry; never a blocked card")
+    func renewal() throws {
+        func made(_ state: CardState) throws -> Card {
+            var card = try Self.card(inState: state)
+            card.manufacture = Self.made
+            return card
+        }
+        let opens = try CivilDate("2031-08-24")
+        for state in [CardState.delivered, .active] {
+            let card = try made(state)
+            #expect(throws: Never.self) { try card.checkRenewal(on: opens) }
+            #expect(throws: Never.self) { try card.checkRenewal(on: try CivilDate("2031-11-24")) }
+            #expect(throws: CardLifecycleError(
+                code: "card.renewal-not-open",
+                reason: "the renewal of a card expiring on 2031-11-24 opens on 2031-08-24; "
+                    + "before that, a card is replaced only after an opposition or a change in the registry")) {
+                try card.checkRenewal(on: opens.adding(days: -1))
+            }
+            // The window is configurable: 6 months opens it on 2031-05-24.
+            #expect(throws: Never.self) { try card.checkRenewal(on: try CivilDate("2031-05-24"), windowMonths: 6) }
+        }
+        let suspended = try made(.suspended)
+        #expect(throws: CardLifecycleError(
+            code: "card.not-renewable",
+            reason: "a suspended card is blocked and is not renewed: its review ends in a reinstatement or a revocation")) {
+            try suspended.checkRenewal(on: opens)
+        }
+        for state in [CardState.validated, .shipped, .opposed, .revoked, .expired, .superseded] {
+            #expect(throws: CardLifecycleError.self, "\(state)") { try made(state).checkRenewal(on: opens) }
+        }
+    }
+
+    @Test("a temporary card is for the establishment's salaried staff only")
+    func temporaryCardHolders() throws {
+        let clinic = try StructureIdentifier(idNatStruct: "1750712184")
+        let other = try StructureIdentifier(idNatStruct: "1250000700")
+        func professional(_ activities: [Activity]) throws -> Professional {
+            Professional(idNat: Self.holder, lastName: "MARTIN", firstName: "CLAIRE",
+                         exercises: [Exercise(profession: try Profession(code: "10"), activities: activities)])
+        }
+        let salaried = try professional([Activity(mode: .liberal, structure: other), Activity(mode: .salarie, structure: clinic)])
+        #expect(throws: Never.self) { try CardAuthorization.checkTemporaryCard(for: salaried, in: clinic) }
+        let liberal = try professional([Activity(mode: .liberal, structure: clinic)])
+        func code(_ holder: Professional, _ structure: StructureIdentifier) -> String? {
+            do { try CardAuthorization.checkTemporaryCard(for: holder, in: structure) } catch { return error.code }
+            return nil
+        }
+        #expect(code(liberal, clinic) == "card.temporary-not-salaried")
+        #expect(code(salaried, try StructureIdentifier(idNatStruct: "1130786049")) == "card.forbidden")
+    }
+
+    @Test("certificate titles: the profession on personal cards, the role on staff cards, never a profession there")
+    func certificateTitles() throws {
+        let doctor = try Profession(code: "10")
+        #expect(CardKind.cps.certificateTitle(profession: doctor) == doctor.label)
+        #expect(CardKind.cpf.certificateTitle(profession: doctor) == doctor.label)
+        for kind in [CardKind.cpe, .cde, .cpa, .cda] {
+            #expect(kind.certificateTitle(profession: doctor) != doctor.label)
+            #expect(!kind.carriesPrescriberRights(for: doctor))
+        }
+        #expect(CardKind.cpe.certificateTitle(profession: doctor, temporary: true) == "Personnel d'établissement (carte temporaire)")
+    }
+
     static func card(inState state: CardState) throws -> Card {
         let paths: [CardState: [CardTransition]] = [
             .ordered: [], .awaitingDocuments: [.requestDocuments], .awaitingValidation: [.submitForValidation],

@@ -53,7 +53,9 @@ struct CardCertificateEncoderTests {
         request.givenName = fields.givenName
         request.surname = fields.surname
         request.professionTitle = fields.title
-        request.structureName = fields.structure
+        // Staff cards (CPE 2, CPA 3) name their structure; personal ones (CPS 0, CPF 1) do not.
+        request.structureName = cardType >= 2 ? fields.structure : nil
+        request.structureIdentifier = cardType >= 2 ? "1250000700" : nil
         request.cardTypeCode = cardType
         return request
     }
@@ -91,8 +93,8 @@ struct CardCertificateEncoderTests {
         let template = pki.request(key: pki.rsaCardKey)
         let request = CardCertificateRequest(
             givenName: template.givenName, surname: template.surname, idNat: template.idNat,
-            professionTitle: template.professionTitle, structureName: template.structureName,
-            structureIdentifier: template.structureIdentifier, cardTypeCode: 2, cardIssuerIdentifier: "80276",
+            professionTitle: template.professionTitle, structureName: "CH de Pontarlier",
+            structureIdentifier: "1250000700", cardTypeCode: 2, cardIssuerIdentifier: "80276",
             cardSerialNumber: "42", cardDomain: "cps.opencps.example", key: verified,
             notBefore: template.notBefore, notAfter: template.notAfter)
         #expect(request.subjectPublicKeyInfo.flatMap(CardCertificateEncoder.canonicalKeyBits) != nil)

@@ -59,8 +59,9 @@ struct CardCertificateTests {
             || text.contains("SN=Dupont-Martin+CN=810002345678+GN=Jeanne") || text.contains("CN=810002345678+SN=Dupont-Martin+GN=Jeanne"),
             "\(text)")
         #expect(text.contains("title=M\\C3\\A9decin") || text.contains("title=Médecin"))
-        #expect(text.contains("OU=R10000123456"))
-        #expect(text.contains("O=Cabinet du Dr Dupont"))
+        // A personal card (CPS): no O, no OU (DESIGN.md §2).
+        let subject = String(try #require(text.split(separator: "\n").first { $0.contains("Subject:") }))
+        #expect(!subject.contains("OU=") && !subject.contains("O="), "\(subject)")
         #expect(text.contains("C=FR"))
         #expect(text.contains("X509v3 Key Usage: critical\n                Digital Signature\n"))
         #expect(text.contains("TLS Web Client Authentication, Microsoft Smartcard Login"))
@@ -77,6 +78,17 @@ struct CardCertificateTests {
         #expect(text.contains("80276/0123456789"))
         #expect(text.contains("X509v3 Subject Key Identifier"))
         #expect(text.contains("X509v3 Authority Key Identifier"))
+    }
+
+    @Test("a staff card's certificate names its structure in O and OU, and its type in the card type extension")
+    func staffSubject() throws {
+        let issued = try pki.forteIssuer.issue(pki.request(key: pki.p256CardKey, staff: true), profile: .authentication, now: pki.now,
+                                               serial: SerialNumberGenerator(random: .seeded(105)).next())
+        let file = try pki.write("auth-staff.pem", issued.pem)
+        let subject = try openssl("x509", "-in", file.path, "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb").output
+        #expect(subject.contains("title=Personnel d'établissement,OU=1250000700,O=CH de Pontarlier,C=FR"), "\(subject)")
+        let cardType = try #require(issued.certificate().extensions.first { $0.oid == PKIObjectIdentifiers.cpsCardType })
+        #expect(Array(cardType.value) == [0x02, 0x01, 0x02])
     }
 
     @Test("the private extensions hold the card type INTEGER and the IA5String issuer/serial")
@@ -180,6 +192,25 @@ struct CardCertificateTests {
         #expect(throws: PKIError.invalidRequest("")) {
             try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
         }
+        // A personal card names no structure, a staff card names one, both name and identifier.
+        request = pki.request(key: pki.p256CardKey)
+        request.structureName = "CH de Pontarlier"
+        request.structureIdentifier = "1250000700"
+        #expect(throws: PKIError.invalidRequest("")) {
+            try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
+        }
+        for cardType in [2, 3] {
+            request = pki.request(key: pki.p256CardKey)
+            request.cardTypeCode = cardType
+            #expect(throws: PKIError.invalidRequest("")) {
+                try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
+            }
+        }
+        request = pki.request(key: pki.p256CardKey, staff: true)
+        request.structureIdentifier = nil
+        #expect(throws: PKIError.invalidRequest("")) {
+            try pki.forteIssuer.issue(request, profile: .authentication, now: pki.now, serial: SerialNumberGenerator().next())
+        }
         request = pki.request(key: pki.p256CardKey)
         request.surname = " Dupont"
         #expect(throws: Never.self) {
@@ -202,7 +233,7 @@ struct CardCertificateTests {
         (" Émile", "Ørsted ", "Sage-femme", "#1 Maison de santé"),
     ])
     func subjectText(fields: (String, String, String, String)) throws {
-        var request = pki.request(key: pki.p256CardKey)
+        var request = pki.request(key: pki.p256CardKey, staff: true)
         (request.givenName, request.surname, request.professionTitle, request.structureName) = fields
         let issued = try pki.forteIssuer.issue(request, profile: .signature, now: pki.now,
                                                serial: SerialNumberGenerator(random: .seeded(104)).next())

@@ -33,10 +33,14 @@ final class TestPKI: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    func request(key: any PKISigningKey, idNat: String = "810002345678", cardSerial: String = "0123456789") -> CardCertificateRequest {
-        CardCertificateRequest(givenName: "Jeanne", surname: "Dupont-Martin", idNat: idNat, professionTitle: "Médecin",
-                               structureName: "Cabinet du Dr Dupont", structureIdentifier: "R10000123456",
-                               cardTypeCode: 0, cardIssuerIdentifier: "80276", cardSerialNumber: cardSerial,
+    /// A request for a personal card (CPS, no structure), or for a staff card (CPE of a
+    /// hospital) when `staff` is set.
+    func request(key: any PKISigningKey, idNat: String = "810002345678", cardSerial: String = "0123456789",
+                 staff: Bool = false) -> CardCertificateRequest {
+        CardCertificateRequest(givenName: "Jeanne", surname: "Dupont-Martin", idNat: idNat,
+                               professionTitle: staff ? "Personnel d'établissement" : "Médecin",
+                               structureName: staff ? "CH de Pontarlier" : nil, structureIdentifier: staff ? "1250000700" : nil,
+                               cardTypeCode: staff ? 2 : 0, cardIssuerIdentifier: "80276", cardSerialNumber: cardSerial,
                                cardDomain: "cps.opencps.example", publicKey: key.publicKey,
                                notBefore: now, notAfter: now.addingTimeInterval(3 * 365 * 86_400))
     }
