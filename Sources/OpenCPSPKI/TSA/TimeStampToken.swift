@@ -99,3 +99,34 @@ public struct TimeStampToken: Sendable, Hashable {
         return (authority, info.genTime)
     }
 }
+
+/// An RFC 3161 `TimeStampResp`, as a client reads it.
+public struct TimeStampResponse: Sendable, Hashable {
+    /// `PKIStatus`: 0 granted, 1 granted with modifications, 2 rejection, ...
+    public var status: Int
+    /// The status text, when the authority gave one.
+    public var statusText: String?
+    /// The DER time-stamp token, when granted.
+    public var token: [UInt8]?
+
+    /// Reads a DER `TimeStampResp`.
+    /// - Throws: ``PKIError`` `pki.asn1.malformed`.
+    public init(derEncoded der: [UInt8]) throws {
+        do {
+            let fields = try CMSSignedData.children(try DER.parse(der))
+            guard let info = fields.first else { throw PKIError.malformed("time-stamp reply", "no status") }
+            let statusFields = try CMSSignedData.children(info)
+            guard let first = statusFields.first else { throw PKIError.malformed("time-stamp reply", "no status") }
+            status = try Int(derEncoded: first)
+            statusText = nil
+            if statusFields.count > 1, statusFields[1].identifier == .sequence {
+                statusText = try CMSSignedData.children(statusFields[1]).compactMap { try? String(ASN1UTF8String(derEncoded: $0)) }.joined(separator: " ")
+            }
+            token = fields.count > 1 ? Array(fields[1].encodedBytes) : nil
+        } catch let error as PKIError {
+            throw error
+        } catch {
+            throw PKIError.malformed("time-stamp reply", "not a DER TimeStampResp (\(error))")
+        }
+    }
+}
