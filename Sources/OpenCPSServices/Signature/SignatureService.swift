@@ -15,13 +15,15 @@ public final class SignatureService: Sendable {
     /// Creates the service.
     /// - Parameters:
     ///   - hierarchy: the CAs (trust anchors) and the TSA certificate.
-    ///   - keyStore: where the TSA's key is.
+    ///   - keyStore: where the TSA's key is; nil for a service that only verifies (`opencps signature verify`).
     ///   - database: where the certificates' revocations are.
     ///   - clock: the time of verifications and time-stamps.
     ///   - random: the source of time-stamp serial numbers.
-    public init(hierarchy: PKIHierarchy, keyStore: any KeyStore, database: ServiceDatabase, clock: any WallClock, random: RandomBytes = .system) throws {
+    public init(hierarchy: PKIHierarchy, keyStore: (any KeyStore)?, database: ServiceDatabase, clock: any WallClock, random: RandomBytes = .system) throws {
         self.clock = clock
-        timeStampAuthority = try hierarchy.timeStamping.map { try TimeStampAuthority(authority: $0, keyStore: keyStore, random: random) }
+        timeStampAuthority = try keyStore.flatMap { keyStore in
+            try hierarchy.timeStamping.map { try TimeStampAuthority(authority: $0, keyStore: keyStore, random: random) }
+        }
         verifier = CAdESVerifier(
             hierarchy: hierarchy, timeStampAuthorities: hierarchy.timeStamping.map { [$0.certificate] } ?? [],
             status: { issuer, serial in
