@@ -82,6 +82,8 @@ public func configure(
             hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock,
             commitGathering: CertificateGroupCommit.Gathering(delay: configuration.issuanceCommitDelay))
         PKIController(pki: pki).register(on: app.routes)
+        let signatures = try SignatureService(hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock)
+        SignatureController(signatures: signatures).register(on: app.routes, api: api)
         // In front of routing: repeated OCSP questions are answered before anything else runs.
         let metrics = dependencies.metrics
         app.responder.use { app in

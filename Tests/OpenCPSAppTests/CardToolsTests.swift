@@ -32,7 +32,7 @@ struct CardToolsTests {
         }
     }
 
-    @Test("opencps card: status, PIN, signature checked by openssl, and clear errors")
+    @Test("opencps card: status, PIN, a CAdES signature checked by openssl cms -verify and opencps signature verify, and clear errors")
     func cardCommandLine() async throws {
         try await withConfiguredTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app, configuration in
             _ = try await DemoData(clock: SystemWallClock()).load(into: app.db)
@@ -56,14 +56,31 @@ struct CardToolsTests {
             }
             let document = folder.appendingPathComponent("ordonnance.txt")
             try "Amoxicilline 1 g, 3 fois par jour pendant 7 jours".write(to: document, atomically: true, encoding: .utf8)
-            try await OpenCPSCommand.run(["card", "sign", document.path, "--token", token, "--input", try input(pin)])
-            let key = folder.appendingPathComponent("key.pem")
-            let extracted = try ExternalTool.run("openssl", ["x509", "-in", document.path + ".sig.pem", "-pubkey", "-noout", "-out", key.path])
-            #expect(extracted.status == 0, "\(extracted.output)")
-            let verified = try ExternalTool.run("openssl", ["dgst", "-sha256", "-verify", key.path, "-signature", document.path + ".sig", document.path])
-            #expect(verified.output.contains("Verified OK"), "\(verified.output)")
-            let subject = try ExternalTool.run("openssl", ["x509", "-in", document.path + ".sig.pem", "-noout", "-subject", "-ext", "keyUsage"]).output
-            #expect(subject.contains(claire.idNat.value) && subject.contains("Non Repudiation"), "\(subject)")
+            await #expect(throws: (any Error).self) {
+                try await OpenCPSCommand.run(["card", "sign", document.path, "--type", "invoice", "--token", token, "--input", try input(pin)])
+            }
+            // The data folder's PKI gives the signature its CA certificate.
+            let data = folder.appendingPathComponent("data")
+            try TestPKIMaterial.shared.hierarchy.save(to: data.appendingPathComponent("pki"))
+            try await OpenCPSCommand.run(["card", "sign", document.path, "--type", "prescription", "--token", token, "--data", data.path, "--input", try input(pin)])
+            let root = folder.appendingPathComponent("root.pem")
+            try (TestPKIMaterial.shared.hierarchy.root.pem + "\n").write(to: root, atomically: true, encoding: .utf8)
+            let verified = try ExternalTool.run("openssl", [
+                "cms", "-verify", "-binary", "-inform", "DER", "-in", document.path + ".p7s", "-content", document.path,
+                "-CAfile", root.path, "-out", "/dev/null"])
+            #expect(verified.status == 0 && verified.output.contains("Verification successful"), "\(verified.output)")
+            let printed = try ExternalTool.run("openssl", ["cms", "-cmsout", "-print", "-inform", "DER", "-in", document.path + ".p7s"]).output
+            #expect(printed.contains(claire.idNat.value) && printed.contains("id-smime-aa-signingCertificateV2"), "\(printed)")
+
+            // `opencps signature verify` reads the data folder's PKI and revocations: this folder's
+            // database never issued the card, so the revocation verdict fails (exit 3).
+            try await OpenCPSCommand.run(["migrate", "--data", data.path, "--log-level", "error"])
+            await #expect(throws: ExitCode(3)) {
+                try await OpenCPSCommand.run(["signature", "verify", document.path, "--type", "prescription", "--data", data.path])
+            }
+            await #expect(throws: (any Error).self) {
+                try await OpenCPSCommand.run(["signature", "verify", document.path, "--type", "invoice", "--data", data.path])
+            }
             try await OpenCPSCommand.run(["card", "change-pin", "--token", token, "--input", try input(pin, "8642")])
             try await OpenCPSCommand.run(["card", "verify-pin", "--token", token, "--input", try input("8642")])
             await #expect(throws: (any Error).self) { try await OpenCPSCommand.run(["card", "status"]) }

@@ -29,6 +29,7 @@ struct OpenAPIRoutesTests {
         "pki": "CA certificates as files (RFC 5280)",
         "crl": "full and delta CRLs as files (RFC 5280)",
         "ocsp": "the OCSP protocol (RFC 6960), binary request and response",
+        "tsa": "the time-stamp protocol (RFC 3161), application/timestamp-query and -reply",
     ]
 
     /// A registered route in the document's spelling: `:name` becomes `{name}`.

@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import OpenCPSDomain
+import OpenCPSPKI
 import OpenCPSTokens
+import X509
 
 /// `opencps card ...`: the holder's side of a software token.
 struct CardCommand: AsyncParsableCommand {
@@ -10,7 +16,8 @@ struct CardCommand: AsyncParsableCommand {
         discussion: """
             The card is a token file: --token FILE, or --serial N for <data>/tokens/N.token. PINs are read from \
             standard input (one per line, in the order the command asks), never from a flag. Exit status: 0 on \
-            success, 3 for a wrong PIN or PUK, 4 when the PIN is blocked or the PUK used up.
+            success, 3 for a wrong PIN or PUK, 4 when the PIN is blocked or the PUK used up, 5 when the signing \
+            policy refuses the document type.
             """,
         subcommands: [CardStatusCommand.self, CardVerifyPINCommand.self, CardChangePINCommand.self, CardUnblockCommand.self, CardSignCommand.self])
 }
@@ -166,18 +173,27 @@ struct CardUnblockCommand: AsyncParsableCommand {
     }
 }
 
-/// `opencps card sign FILE`.
+/// `opencps card sign FILE --type TYPE`.
 struct CardSignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
-        abstract: "Sign a file with the card's signature key (PIN from standard input).",
+        abstract: "Sign a file with the card's signature key: a CAdES detached signature, FILE.p7s (PIN from standard input).",
         discussion: """
-            Writes FILE.sig (the SHA-256 signature: PKCS#1 v1.5 for RSA, DER ECDSA for P-256) and FILE.sig.pem (the \
-            signature certificate). Check it with: openssl x509 -in FILE.sig.pem -pubkey -noout > key.pem && \
-            openssl dgst -sha256 -verify key.pem -signature FILE.sig FILE
+            Refuses before asking for the PIN when the card may not sign this document type (a prescription needs a \
+            prescriber's CPS or CPF; a care sheet a CPS of a health profession). FILE.p7s is a DER CMS signature with \
+            the signing time, the message digest, signing-certificate-v2, the card's certificate and its CA's (read from \
+            <data>/pki). With --tsa URL it also carries a signature time-stamp (CAdES-T) from that RFC 3161 authority, \
+            e.g. http://127.0.0.1:8080/tsa. Check it with: openssl cms -verify -binary -inform DER -in FILE.p7s \
+            -content FILE -CAfile <data>/pki/root.pem -out /dev/null, or opencps signature verify.
             """)
 
     @OptionGroup var options: TokenOptions
+
+    @Option(name: .long, help: "The document type: prescription, medical-certificate or care-sheet.")
+    var type: String
+
+    @Option(name: .long, help: "An RFC 3161 time-stamping authority's URL, for a time-stamped signature (CAdES-T).")
+    var tsa: String?
 
     @Argument(help: "The file to sign.")
     var file: String
@@ -187,14 +203,55 @@ struct CardSignCommand: AsyncParsableCommand {
         guard let content = FileManager.default.contents(atPath: file) else {
             throw ValidationError("cannot read \(file)")
         }
+        let certificate = try Certificate(pemEncoded: token.certificatePEM(.signature))
+        do {
+            let documentType = try SignedDocumentType(code: type)
+            let holder = try CardCertificateReader.holder(of: certificate)
+            guard let qualification = holder.qualification else {
+                throw SigningPolicyError(code: "signature.policy.not-a-card", reason: "the card's certificate has no card type")
+            }
+            try SigningPolicy.check(qualification, maySign: documentType)
+        } catch let error as SigningPolicyError {
+            printError("Refused: \(error.reason) (\(error.code)).")
+            throw ExitCode(5)
+        }
+        let folder = options.data ?? ProcessInfo.processInfo.environment["OPENCPS_DATA"] ?? "data"
+        let pki = URL(fileURLWithPath: folder).appendingPathComponent("pki")
+        let chain = PKIHierarchy.exists(in: pki)
+            ? (try PKIHierarchy.load(from: pki)).issuingAuthorities.map(\.ca.certificate).filter { $0.subject == certificate.issuer }
+            : []
+        let builder = try CAdESSignatureBuilder(document: content, signer: certificate, chain: chain, signingTime: Date())
         var secrets = try options.secrets()
-        switch try token.sign(Array(content), with: .signature, pin: try secrets.read("PIN")) {
+        switch try token.sign(builder.signedAttributes, with: .signature, pin: try secrets.read("PIN")) {
         case .success(let signature):
-            try Data(signature).write(to: URL(fileURLWithPath: file + ".sig"))
-            try Data(token.certificatePEM(.signature).utf8).write(to: URL(fileURLWithPath: file + ".sig.pem"))
-            print("Signed: \(file).sig (certificate in \(file).sig.pem)")
+            var unsigned: [[UInt8]] = []
+            if let tsa {
+                unsigned.append(CAdESTimeStamping.attribute(try await TimeStampClient.token(from: tsa, over: signature)))
+            }
+            try Data(try builder.signedData(signature: signature, unsignedAttributes: unsigned)).write(to: URL(fileURLWithPath: file + ".p7s"))
+            print("Signed: \(file).p7s (CAdES\(tsa == nil ? "-BES" : "-T, time-stamped")\(chain.isEmpty ? "; no CA certificate found in \(pki.path), only the card's is included" : ""))")
         case .failure(let refusal):
             try finish(refusal.result, what: "PIN")
         }
+    }
+}
+
+/// Asks an RFC 3161 authority over HTTP for a token over some bytes.
+enum TimeStampClient {
+    static func token(from url: String, over data: [UInt8]) async throws -> [UInt8] {
+        guard let endpoint = URL(string: url) else { throw ValidationError("--tsa: not a URL: \(url)") }
+        var request = URLRequest(url: endpoint)
+        request.httpMethod = "POST"
+        request.setValue("application/timestamp-query", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(TimeStampRequest.derEncoded(sha256Of: data))
+        let (body, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw ValidationError("the time-stamping authority answered HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)")
+        }
+        let reply = try TimeStampResponse(derEncoded: Array(body))
+        guard reply.status <= 1, let token = reply.token else {
+            throw ValidationError("the time-stamping authority refused: \(reply.statusText ?? "status \(reply.status)")")
+        }
+        return token
     }
 }

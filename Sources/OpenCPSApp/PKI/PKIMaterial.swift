@@ -34,7 +34,14 @@ public struct PKIMaterial: Sendable {
     static func open(_ configuration: OpenCPSConfiguration) throws -> PKIMaterial {
         let passphrase = try configuration.keyStorePassphrase.load()
         let keyStore = try EncryptedSoftwareKeyStore(directory: keyDirectory(configuration), passphrase: passphrase)
-        let hierarchy = try PKIHierarchy.load(from: hierarchyDirectory(configuration))
+        var hierarchy = try PKIHierarchy.load(from: hierarchyDirectory(configuration))
+        if hierarchy.timeStamping == nil {
+            // A data folder made before the time-stamping authority existed gets one; the root,
+            // CAs and responders stay as they are.
+            hierarchy = try PKIHierarchyBuilder(configuration: hierarchy.configuration, keyStore: keyStore)
+                .addTimeStampingAuthority(to: hierarchy, now: Date())
+            try hierarchy.save(to: hierarchyDirectory(configuration))
+        }
         for authority in hierarchy.allCertificates {
             _ = try authority.signingKey(in: keyStore)
         }

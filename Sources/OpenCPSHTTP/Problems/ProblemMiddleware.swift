@@ -57,6 +57,7 @@ public struct ProblemMiddleware: Middleware {
         case "token.not-found": .notFound
         case "card.letter-failed", "token.write-failed": .internalServerError
         case "card.pin-blocked", "card.puk-exhausted": .locked
+        case "pki.tsa.unavailable": .serviceUnavailable
         default: .unprocessableEntity
         }
     }

@@ -11,6 +11,8 @@ public enum AuthorityKind: String, Sendable, Codable, Hashable {
     case issuingCA
     /// A delegated OCSP responder of an issuing CA (id-kp-OCSPSigning, ocsp-nocheck).
     case ocspResponder
+    /// The time-stamping authority (RFC 3161; id-kp-timeStamping, critical), issued by the root.
+    case timeStampingAuthority
 }
 
 /// One certificate of the hierarchy with the label of its private key in the key store.

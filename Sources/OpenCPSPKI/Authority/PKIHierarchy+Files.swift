@@ -82,9 +82,14 @@ extension PKIHierarchy {
                                     signaturePolicy: try PKIConfiguration.parseOID(policies.1))
         }
         let c = manifest.configuration
+        let timeStamping = bySlug[PKIHierarchy.timeStampingSlug]
+        if let timeStamping, !root.certificate.publicKey.isValidSignature(timeStamping.certificate.signature, for: timeStamping.certificate) {
+            throw PKIError.hierarchyStorage("The time-stamping authority's certificate in \(directory.path) is not signed by the root.")
+        }
         return PKIHierarchy(configuration: c, root: root,
                             fortePersonnes: try issuing(.fortePersonnes, (c.authenticationPolicyOID, c.signaturePolicyOID)),
                             elementairePersonnes: try issuing(.elementairePersonnes,
-                                                              (c.elementaireAuthenticationPolicyOID, c.elementaireSignaturePolicyOID)))
+                                                              (c.elementaireAuthenticationPolicyOID, c.elementaireSignaturePolicyOID)),
+                            timeStamping: timeStamping)
     }
 }

@@ -45,14 +45,21 @@ public struct PKIHierarchy: Sendable, Hashable {
     public let fortePersonnes: IssuingAuthority
     /// The *Élémentaire Personnes* issuing CA.
     public let elementairePersonnes: IssuingAuthority
+    /// The time-stamping authority's certificate; nil in a data folder made before it existed,
+    /// until ``PKIHierarchyBuilder/addTimeStampingAuthority(to:now:)`` gives it one.
+    public let timeStamping: AuthorityCertificate?
+
+    /// The slug of the time-stamping authority (`/pki/tsa.crt`).
+    public static let timeStampingSlug = "tsa"
 
     /// Assembles a hierarchy from its parts.
     public init(configuration: PKIConfiguration, root: AuthorityCertificate,
-                fortePersonnes: IssuingAuthority, elementairePersonnes: IssuingAuthority) {
+                fortePersonnes: IssuingAuthority, elementairePersonnes: IssuingAuthority, timeStamping: AuthorityCertificate? = nil) {
         self.configuration = configuration
         self.root = root
         self.fortePersonnes = fortePersonnes
         self.elementairePersonnes = elementairePersonnes
+        self.timeStamping = timeStamping
     }
 
     /// Both issuing CAs.
@@ -74,9 +81,10 @@ public struct PKIHierarchy: Sendable, Hashable {
         issuingAuthorities.first { $0.slug == slug }
     }
 
-    /// Every certificate of the hierarchy: root, CAs, responders.
+    /// Every certificate of the hierarchy: root, CAs, responders, time-stamping authority.
     public var allCertificates: [AuthorityCertificate] {
         [root, fortePersonnes.ca, fortePersonnes.ocspResponder, elementairePersonnes.ca, elementairePersonnes.ocspResponder]
+            + (timeStamping.map { [$0] } ?? [])
     }
 
     /// The certificate with this slug (for `/pki/<slug>.crt`), e.g. `root`, `forte-personnes`.

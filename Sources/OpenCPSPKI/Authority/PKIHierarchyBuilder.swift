@@ -55,7 +55,54 @@ public struct PKIHierarchyBuilder: Sendable {
         let elementaire = try makeIssuingAuthority(.elementairePersonnes, commonName: c.elementairePersonnesCommonName,
                                                    policies: (c.elementaireAuthenticationPolicyOID, c.elementaireSignaturePolicyOID),
                                                    root: root, rootKey: rootKey, now: now)
-        return PKIHierarchy(configuration: c, root: root, fortePersonnes: forte, elementairePersonnes: elementaire)
+        let hierarchy = PKIHierarchy(configuration: c, root: root, fortePersonnes: forte, elementairePersonnes: elementaire)
+        return try addTimeStampingAuthority(to: hierarchy, now: now, rootKey: rootKey)
+    }
+
+    /// Gives a hierarchy its time-stamping authority: a new key and a certificate issued by the
+    /// root (keyUsage digitalSignature + nonRepudiation, extended key usage timeStamping, both
+    /// critical as RFC 3161 §2.3 asks), valid as long as an issuing CA. A data folder made before
+    /// the TSA existed gets one this way; the other certificates stay as they are.
+    /// - Parameters:
+    ///   - hierarchy: the hierarchy, with or without a TSA.
+    ///   - now: the start of validity.
+    /// - Returns: the hierarchy with a new TSA certificate (save it again).
+    public func addTimeStampingAuthority(to hierarchy: PKIHierarchy, now: Date) throws -> PKIHierarchy {
+        try addTimeStampingAuthority(to: hierarchy, now: now, rootKey: hierarchy.root.signingKey(in: keyStore))
+    }
+
+    private func addTimeStampingAuthority(to hierarchy: PKIHierarchy, now: Date, rootKey: any PKISigningKey) throws -> PKIHierarchy {
+        let c = hierarchy.configuration
+        let root = hierarchy.root
+        let label = "\(PKIHierarchy.timeStampingSlug)-\(Self.labelTime(now))"
+        let key = try keyStore.generateKey(label: label, algorithm: c.ocspResponderKeyAlgorithm)
+        let notAfter = min(now.addingTimeInterval(Double(c.issuingCAValidityDays) * 86_400), root.certificate.notValidAfter)
+        let rootURLs = c.urls(for: root.slug)
+        let certificate = try CertificateFactory.make(
+            serial: serials.next(), publicKey: key.publicKey, notBefore: now, notAfter: notAfter,
+            issuer: root.certificate.subject,
+            subject: try CertificateFactory.authorityName(
+                country: c.countryName, organization: c.organizationName, commonName: "\(c.rootCommonName) - Horodatage"),
+            extensions: [
+                try Certificate.Extension(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true),
+                try Certificate.Extension(ExtendedKeyUsage([.timeStamping]), critical: true),
+                try Certificate.Extension(SubjectKeyIdentifier(hash: key.publicKey), critical: false),
+                try Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: root.keyIdentifier[...]), critical: false),
+                try X509ExtensionEncoders.crlDistributionPoints(rootURLs.crl),
+                try X509ExtensionEncoders.authorityInformationAccess(ocsp: nil, caIssuers: rootURLs.caIssuers),
+            ],
+            signer: rootKey)
+        let authority = try AuthorityCertificate(slug: PKIHierarchy.timeStampingSlug, kind: .timeStampingAuthority, keyLabel: label, certificate: certificate)
+        return PKIHierarchy(configuration: c, root: root, fortePersonnes: hierarchy.fortePersonnes,
+                            elementairePersonnes: hierarchy.elementairePersonnes, timeStamping: authority)
+    }
+
+    private static func labelTime(_ now: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMddHHmmss"
+        return formatter.string(from: now)
     }
 
     /// Issues new OCSP responder certificates (with new keys) for both issuing CAs.
@@ -72,7 +119,7 @@ public struct PKIHierarchyBuilder: Sendable {
         }
         return PKIHierarchy(configuration: hierarchy.configuration, root: hierarchy.root,
                             fortePersonnes: try renew(hierarchy.fortePersonnes),
-                            elementairePersonnes: try renew(hierarchy.elementairePersonnes))
+                            elementairePersonnes: try renew(hierarchy.elementairePersonnes), timeStamping: hierarchy.timeStamping)
     }
 
     private func makeIssuingAuthority(_ role: IssuingCARole, commonName: String, policies: (String, String),

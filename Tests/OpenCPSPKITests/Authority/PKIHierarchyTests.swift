@@ -41,6 +41,29 @@ struct PKIHierarchyTests {
             == pki.hierarchy.fortePersonnes.ocspResponder.certificate.publicKey)
     }
 
+    @Test("a data folder saved before the time-stamping authority existed loads without one, then gets one and keeps the rest")
+    func addTimeStampingAuthority() throws {
+        let h = pki.hierarchy
+        let old = PKIHierarchy(configuration: h.configuration, root: h.root, fortePersonnes: h.fortePersonnes, elementairePersonnes: h.elementairePersonnes)
+        let folder = pki.directory.appendingPathComponent("hierarchy-without-tsa")
+        try old.save(to: folder)
+        let loaded = try PKIHierarchy.load(from: folder)
+        #expect(loaded.timeStamping == nil)
+        #expect(loaded == old)
+
+        let upgraded = try PKIHierarchyBuilder(configuration: h.configuration, keyStore: pki.keyStore, random: .seeded(3))
+            .addTimeStampingAuthority(to: loaded, now: pki.now.addingTimeInterval(1))
+        try upgraded.save(to: folder)
+        let reloaded = try PKIHierarchy.load(from: folder)
+        let tsa = try #require(reloaded.timeStamping)
+        #expect(tsa.kind == .timeStampingAuthority)
+        #expect(tsa.certificate.issuer == h.root.certificate.subject)
+        #expect(Array(reloaded.allCertificates.prefix(5)) == old.allCertificates)
+        #expect(try tsa.signingKey(in: pki.keyStore).publicKey == tsa.certificate.publicKey)
+        #expect(try tsa.certificate.extensions.extendedKeyUsage == ExtendedKeyUsage([.timeStamping]))
+        #expect(tsa.certificate.extensions[oid: .X509ExtensionID.extendedKeyUsage]?.critical == true)
+    }
+
     @Test("initialising twice in the same key store is refused")
     func noSecondInit() throws {
         let builder = PKIHierarchyBuilder(configuration: pki.hierarchy.configuration, keyStore: pki.keyStore)
