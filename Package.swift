@@ -75,7 +75,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Cards as tokens: software tokens today, PKCS#11 later, behind one protocol.
+        // Cards as tokens: software tokens and PKCS #11 tokens, behind one protocol.
         .target(
             name: "OpenCPSTokens",
             dependencies: [
