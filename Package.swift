@@ -36,11 +36,23 @@ let package = Package(
             name: "OpenCPSDomain",
             swiftSettings: strictSettings
         ),
+        // The C declarations of the PKCS #11 interface that OpenCPS uses, written from the OASIS
+        // specification; the module itself is loaded at run time (no system package to build).
+        .target(name: "CPKCS11"),
+        // PKCS #11 in Swift: the run-time loader (dlopen), sessions, objects, keys, signatures.
+        .target(
+            name: "OpenCPSPKCS11",
+            dependencies: ["CPKCS11", "OpenCPSDomain"],
+            swiftSettings: strictSettings,
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
+        ),
         // Certificate authorities, profiles, key stores, CRL and OCSP: imports no web framework.
         .target(
             name: "OpenCPSPKI",
             dependencies: [
                 "OpenCPSDomain",
+                "OpenCPSPKCS11",
+                "CPKCS11",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -63,15 +75,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Cards as tokens: software tokens today, PKCS#11 later, behind one protocol.
+        // Cards as tokens: software tokens and PKCS #11 tokens, behind one protocol.
         .target(
             name: "OpenCPSTokens",
             dependencies: [
                 "OpenCPSDomain",
                 "OpenCPSPKI",
+                "OpenCPSPKCS11",
+                "CPKCS11",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strictSettings
         ),
@@ -149,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OpenCPSPKITests",
-            dependencies: ["OpenCPSPKI"],
+            dependencies: ["OpenCPSPKI", "OpenCPSPKCS11", "CPKCS11"],
             resources: [.copy("Resources")],
             swiftSettings: strictSettings
         ),

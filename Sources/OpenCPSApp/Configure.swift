@@ -108,6 +108,7 @@ public func configure(
         }
         let cards = CardServices(
             pki: pki, tokens: SoftwareTokenStore(directory: configuration.tokenDirectory, policy: dependencies.cardSettings.pinPolicy),
+            pkcs11Cards: try configuration.cardPKCS11Module.map { try PKCS11CardTokenStore(modulePath: $0, policy: dependencies.cardSettings.pinPolicy) },
             letters: configuration.letterDirectory, database: database, clock: clock, random: dependencies.random,
             settings: dependencies.cardSettings)
         CardController(cards: cards, tokens: ActorTokens(configuration.actorTokens)).register(on: api)

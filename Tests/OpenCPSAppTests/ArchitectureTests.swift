@@ -20,6 +20,7 @@ struct ArchitectureTests {
 
     /// The modules each layer may not import.
     static let forbidden: [String: Set<String>] = [
+        "OpenCPSPKCS11": persistence.union(web).union(["OpenCPSPKI", "OpenCPSTokens", "OpenCPSServices", "OpenCPSHTTP", "OpenCPSApp"]),
         "OpenCPSPKI": persistence.union(web).union(["OpenCPSTokens", "OpenCPSServices", "OpenCPSHTTP", "OpenCPSApp"]),
         "OpenCPSTokens": persistence.union(web).union(["OpenCPSServices", "OpenCPSHTTP", "OpenCPSApp"]),
         "OpenCPSPersistence": web.subtracting(["NIOPosix"]).union(["OpenCPSServices", "OpenCPSHTTP", "OpenCPSApp"]),

@@ -31,7 +31,7 @@ struct CardCertificateFidelityTests {
         try await withConfiguredTestApp(clock: clock, pki: TestPKIMaterial.shared) { app, configuration in
             _ = try await DemoData(clock: clock).load(into: app.db)
             let cards = try #require(app.cards)
-            _ = try await DemoCards.create(cards: cards, letters: configuration.letterDirectory)
+            _ = try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, tokens: configuration.tokenDirectory)
             let people = DemoData.professionals
             let (hospital, clinic, centre) = (DemoData.establishments[0], DemoData.establishments[1], DemoData.establishments[2])
 

@@ -15,7 +15,7 @@ struct CardToolsTests {
         try await withConfiguredTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app, configuration in
             _ = try await DemoData(clock: SystemWallClock()).load(into: app.db)
             let cards = try #require(app.cards)
-            let lines = try await DemoCards.create(cards: cards, letters: configuration.letterDirectory)
+            let lines = try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, tokens: configuration.tokenDirectory)
             #expect(lines.count == 7)
             var kinds: [String] = []
             for person in DemoData.professionals {
@@ -28,7 +28,7 @@ struct CardToolsTests {
                 }
             }
             #expect(Set(kinds) == ["CPS", "CPF", "CPE", "CPA", "CDE", "CDA"])
-            #expect(try await DemoCards.create(cards: cards, letters: configuration.letterDirectory).isEmpty)
+            #expect(try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, tokens: configuration.tokenDirectory).isEmpty)
         }
     }
 

@@ -8,7 +8,9 @@ import SQLKit
 /// `opencps bench ...`: the benchmarks recorded in docs/benchmarks.md.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure the platform's speed.", subcommands: [BenchRegistryCommand.self, BenchPKIFixturesCommand.self, BenchCardsCommand.self, BenchSignaturesCommand.self])
+        commandName: "bench", abstract: "Measure the platform's speed.",
+        subcommands: [BenchRegistryCommand.self, BenchPKIFixturesCommand.self, BenchCardsCommand.self, BenchSignaturesCommand.self,
+                      BenchPKCS11Command.self])
 }
 
 /// `opencps bench registry`: imports N generated rows into a fresh database, then times

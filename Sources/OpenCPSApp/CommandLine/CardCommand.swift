@@ -8,13 +8,15 @@ import OpenCPSPKI
 import OpenCPSTokens
 import X509
 
-/// `opencps card ...`: the holder's side of a software token.
+/// `opencps card ...`: the holder's side of a card, a software token or a PKCS #11 token.
 struct CardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "card",
-        abstract: "Use a software card (token): status, PIN, unblocking, signing.",
+        abstract: "Use a card (software or PKCS #11 token): status, PIN, unblocking, signing.",
         discussion: """
-            The card is a token file: --token FILE, or --serial N for <data>/tokens/N.token. PINs are read from \
+            The card is a token file (--token FILE, or --serial N for <data>/tokens/N.token) or, when no such file \
+            exists and a card module is configured (--card-pkcs11-module or OPENCPS_CARD_PKCS11_MODULE), the PKCS #11 \
+            token labelled "OpenCPS N" in that module. PINs are read from \
             standard input (one per line, in the order the command asks), never from a flag. Exit status: 0 on \
             success, 3 for a wrong PIN or PUK, 4 when the PIN is blocked or the PUK used up, 5 when the signing \
             policy refuses the document type.
@@ -36,6 +38,9 @@ struct TokenOptions: ParsableArguments {
     @Option(name: .long, help: "Read the PIN (and PUK) lines from this file instead of standard input.")
     var input: String?
 
+    @Option(name: .long, help: "The PKCS #11 module of cards made as tokens (env OPENCPS_CARD_PKCS11_MODULE).")
+    var cardPKCS11Module: String?
+
     /// The source of PIN and PUK lines.
     func secrets() throws -> SecretReader {
         guard let input else { return SecretReader(lines: nil) }
@@ -45,18 +50,21 @@ struct TokenOptions: ParsableArguments {
         return SecretReader(lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
     }
 
-    func open() throws -> SoftwareToken {
-        let url: URL
-        if let token {
-            url = URL(fileURLWithPath: token)
-        } else if let serial {
-            let folder = data ?? ProcessInfo.processInfo.environment["OPENCPS_DATA"] ?? "data"
-            url = URL(fileURLWithPath: folder).appendingPathComponent("tokens").appendingPathComponent("\(serial).token")
-        } else {
-            throw ValidationError("give --token FILE or --serial N")
-        }
+    /// The card's token: the file given or found by serial, else the PKCS #11 token of the serial.
+    func open() throws -> any CardToken {
+        let environment = ProcessInfo.processInfo.environment
         do {
-            return try SoftwareToken.open(url)
+            if let token {
+                return try SoftwareToken.open(URL(fileURLWithPath: token))
+            }
+            guard let serial else { throw ValidationError("give --token FILE or --serial N") }
+            let folder = data ?? environment["OPENCPS_DATA"] ?? "data"
+            let file = URL(fileURLWithPath: folder).appendingPathComponent("tokens").appendingPathComponent("\(serial).token")
+            let module = cardPKCS11Module ?? environment["OPENCPS_CARD_PKCS11_MODULE"].flatMap { $0.isEmpty ? nil : $0 }
+            if let module, !FileManager.default.fileExists(atPath: file.path) {
+                return try PKCS11CardTokenStore(modulePath: module).open(cardSerial: serial)
+            }
+            return try SoftwareToken.open(file)
         } catch let error as TokenError {
             throw ValidationError(error.reason)
         }

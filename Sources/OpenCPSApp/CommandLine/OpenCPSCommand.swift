@@ -30,7 +30,7 @@ struct DataOptions: ParsableArguments {
     /// The configuration these options and the environment give.
     func configuration(
         hostname: String? = nil, port: Int? = nil, ocspPort: Int? = nil, issuancePort: Int? = nil, publicURL: String? = nil, demo: Bool = false,
-        defaultLogLevel: String? = nil
+        defaultLogLevel: String? = nil, pkcs11Module: String? = nil, pkcs11Token: String? = nil, cardPKCS11Module: String? = nil
     ) throws -> OpenCPSConfiguration {
         do {
             return try OpenCPSConfiguration.resolve(
@@ -38,7 +38,7 @@ struct DataOptions: ParsableArguments {
                     data: data, database: database, hostname: hostname, port: port, ocspPort: ocspPort, issuancePort: issuancePort,
                     publicURL: publicURL,
                     logLevel: logLevel ?? (ProcessInfo.processInfo.environment["OPENCPS_LOG_LEVEL"] == nil ? defaultLogLevel : nil),
-                    demo: demo),
+                    demo: demo, pkcs11Module: pkcs11Module, pkcs11Token: pkcs11Token, cardPKCS11Module: cardPKCS11Module),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             throw ValidationError(error.description)

@@ -16,14 +16,23 @@ struct PKIInitCommand: AsyncParsableCommand {
         abstract: "Create the CA hierarchy: root (ACR), Forte Personnes and Élémentaire Personnes issuing CAs, and a delegated OCSP responder for each.",
         discussion: """
             Keys are written encrypted (AES-GCM under a scrypt-derived key) in <data>/keys; the passphrase comes from \
-            OPENCPS_KEYSTORE_PASSPHRASE_FILE or OPENCPS_KEYSTORE_PASSPHRASE, never from a flag. Certificates and \
-            hierarchy.json go to <data>/pki. An existing hierarchy is never overwritten.
+            OPENCPS_KEYSTORE_PASSPHRASE_FILE or OPENCPS_KEYSTORE_PASSPHRASE, never from a flag. With --pkcs11-module and \
+            --pkcs11-token, the keys are generated inside that PKCS #11 token instead (sensitive, never extractable), \
+            logged into with the user PIN from OPENCPS_PKCS11_PIN_FILE or OPENCPS_PKCS11_PIN, never from a flag; \
+            <data>/pki/key-store.json records the module and token for serve. Certificates and hierarchy.json go to \
+            <data>/pki. An existing hierarchy is never overwritten.
             """)
 
     @OptionGroup var options: DataOptions
 
     @Option(name: .long, help: "The URL put in certificates for CRLs, OCSP and CA certificates (env OPENCPS_PUBLIC_URL; default http://127.0.0.1:8080).")
     var publicURL: String?
+
+    @Option(name: .long, help: "The PKCS #11 module holding the keys (env OPENCPS_PKCS11_MODULE; default: the encrypted software store).")
+    var pkcs11Module: String?
+
+    @Option(name: .long, help: "The label of the module's token (env OPENCPS_PKCS11_TOKEN).")
+    var pkcs11Token: String?
 
     @Option(name: .long, help: "Root key: rsa2048, rsa3072, rsa4096 or p256.")
     var rootAlgorithm: KeyAlgorithm = .rsa4096
@@ -35,7 +44,8 @@ struct PKIInitCommand: AsyncParsableCommand {
     var responderAlgorithm: KeyAlgorithm = .rsa2048
 
     func run() async throws {
-        let configuration = try options.configuration(publicURL: publicURL, defaultLogLevel: "warning")
+        let configuration = try options.configuration(
+            publicURL: publicURL, defaultLogLevel: "warning", pkcs11Module: pkcs11Module, pkcs11Token: pkcs11Token)
         let material = try PKIMaterial.initialize(
             configuration,
             pkiConfiguration: PKIConfiguration(
@@ -43,6 +53,9 @@ struct PKIInitCommand: AsyncParsableCommand {
                 issuingCAKeyAlgorithm: caAlgorithm, ocspResponderKeyAlgorithm: responderAlgorithm),
             now: Date())
         print("Created the hierarchy in \(PKIMaterial.hierarchyDirectory(configuration).path):")
+        if let location = configuration.pkcs11KeyStore {
+            print("  keys in the PKCS #11 token '\(location.tokenLabel)' of \(location.modulePath)")
+        }
         for authority in material.hierarchy.allCertificates {
             print("  \(authority.slug): \(authority.certificate.subject)")
         }

@@ -36,8 +36,12 @@ struct ServeCommand: AsyncParsableCommand {
     @ArgumentParser.Option(name: .long, help: "The URL clients reach this server at (env OPENCPS_PUBLIC_URL; default http://<hostname>:<port>).")
     var publicURL: String?
 
+    @ArgumentParser.Option(name: .long, help: "Make cards as tokens of this PKCS #11 module, one per card (env OPENCPS_CARD_PKCS11_MODULE; default: software tokens).")
+    var cardPKCS11Module: String?
+
     func run() async throws {
-        var configuration = try options.configuration(hostname: hostname, port: port, ocspPort: ocspPort, issuancePort: issuancePort, publicURL: publicURL, demo: demo)
+        var configuration = try options.configuration(hostname: hostname, port: port, ocspPort: ocspPort, issuancePort: issuancePort, publicURL: publicURL, demo: demo,
+            cardPKCS11Module: cardPKCS11Module)
         if configuration.demo {
             do {
                 try DemoFence.checkAddress(configuration.hostname, exposed: demoExposed)
@@ -66,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let summary = try await DemoData(clock: SystemWallClock()).load(into: app.db)
                 app.logger.notice("\(summary)")
                 if let cards = app.cards {
-                    for line in try await DemoCards.create(cards: cards, letters: configuration.letterDirectory) {
+                    for line in try await DemoCards.create(cards: cards, letters: configuration.letterDirectory, tokens: configuration.tokenDirectory) {
                         app.logger.notice("demo card: \(line)")
                     }
                 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import OpenCPSDomain
 import OpenCPSPersistence
+import OpenCPSPKI
 import OpenCPSServices
 
 /// Everything OpenCPS is configured with, read once at start-up: command-line flags first,
@@ -23,6 +24,10 @@ import OpenCPSServices
 /// | log level | `--log-level` | `OPENCPS_LOG_LEVEL` | `info` |
 /// | card actors | | `OPENCPS_ACTOR_TOKENS` (`actor=token,...`, actor as `holder:<idNat>`, `ordre:CNOM`, `ars`, `manager:<idNatStruct>`, `helpdesk`, `operator:production\|security\|registration`) | none (demo: `demo-<actor>` tokens, listed at start) |
 /// | key-store passphrase | | `OPENCPS_KEYSTORE_PASSPHRASE_FILE` or `OPENCPS_KEYSTORE_PASSPHRASE` | none (demo: a random one kept in `<data>/keystore-passphrase`) |
+/// | PKCS #11 module holding the CA and OCSP keys | `--pkcs11-module` | `OPENCPS_PKCS11_MODULE` | none: the encrypted software store |
+/// | label of that module's token | `--pkcs11-token` | `OPENCPS_PKCS11_TOKEN` | none (required with a module) |
+/// | that token's user PIN (never a flag) | | `OPENCPS_PKCS11_PIN_FILE` or `OPENCPS_PKCS11_PIN` | none (required with a module) |
+/// | PKCS #11 module cards are made on (a token per card) | `--card-pkcs11-module` | `OPENCPS_CARD_PKCS11_MODULE` | none: software tokens |
 public struct OpenCPSConfiguration: Sendable {
     /// The folder holding the SQLite file, the key store and, in the demo, the demo cards.
     public var dataDirectory: URL
@@ -56,6 +61,13 @@ public struct OpenCPSConfiguration: Sendable {
     public var keyStorePassphrase: KeyStorePassphraseSource
     /// Who may act on cards: token → actor (holders, orders, ARS, managers, help desk, operators).
     public var actorTokens: [String: CardActor]
+    /// The HSM holding the CA and OCSP responder keys (`pki init` records it in `<data>/pki`); nil:
+    /// the encrypted software store, or what `pki init` recorded.
+    public var pkcs11KeyStore: PKCS11KeyStore.Location?
+    /// Where the HSM's user PIN comes from.
+    public var pkcs11PIN: SecretSource
+    /// The PKCS #11 module on which cards are made, one token per card; nil: software tokens.
+    public var cardPKCS11Module: String?
 
     /// Where manufactured software tokens are kept.
     public var tokenDirectory: URL { dataDirectory.appendingPathComponent("tokens", isDirectory: true) }
@@ -71,7 +83,8 @@ public struct OpenCPSConfiguration: Sendable {
         ocspPort: Int? = nil, ocspThreads: Int = 1, issuancePort: Int? = nil, issuanceThreads: Int = 1,
         issuanceCommitDelay: Duration = CertificateGroupCommit.Gathering.default.delay, publicBaseURL: String? = nil, operatorTokens: [String: String] = [:], demo: Bool = false,
         logLevel: Logger.Level = .info, keyStorePassphrase: KeyStorePassphraseSource = .none,
-        actorTokens: [String: CardActor] = [:]
+        actorTokens: [String: CardActor] = [:], pkcs11KeyStore: PKCS11KeyStore.Location? = nil, pkcs11PIN: SecretSource = .none,
+        cardPKCS11Module: String? = nil
     ) {
         self.dataDirectory = dataDirectory
         self.database = database
@@ -88,6 +101,9 @@ public struct OpenCPSConfiguration: Sendable {
         self.logLevel = logLevel
         self.keyStorePassphrase = keyStorePassphrase
         self.actorTokens = actorTokens
+        self.pkcs11KeyStore = pkcs11KeyStore
+        self.pkcs11PIN = pkcs11PIN
+        self.cardPKCS11Module = cardPKCS11Module
     }
 
     /// The values given on the command line; nil means "not given".
@@ -110,12 +126,22 @@ public struct OpenCPSConfiguration: Sendable {
         public var logLevel: String?
         /// `--demo`.
         public var demo: Bool
+        /// `--pkcs11-module`.
+        public var pkcs11Module: String?
+        /// `--pkcs11-token`.
+        public var pkcs11Token: String?
+        /// `--card-pkcs11-module`.
+        public var cardPKCS11Module: String?
 
         /// Creates the flags.
         public init(
             data: String? = nil, database: String? = nil, hostname: String? = nil, port: Int? = nil,
-            ocspPort: Int? = nil, issuancePort: Int? = nil, publicURL: String? = nil, logLevel: String? = nil, demo: Bool = false
+            ocspPort: Int? = nil, issuancePort: Int? = nil, publicURL: String? = nil, logLevel: String? = nil, demo: Bool = false,
+            pkcs11Module: String? = nil, pkcs11Token: String? = nil, cardPKCS11Module: String? = nil
         ) {
+            self.pkcs11Module = pkcs11Module
+            self.pkcs11Token = pkcs11Token
+            self.cardPKCS11Module = cardPKCS11Module
             self.data = data
             self.database = database
             self.hostname = hostname
@@ -202,6 +228,22 @@ public struct OpenCPSConfiguration: Sendable {
         } else if flags.demo {
             passphrase = .file(dataDirectory.appendingPathComponent("keystore-passphrase"))
         }
+        var pkcs11KeyStore: PKCS11KeyStore.Location?
+        let pkcs11Token = value(flags.pkcs11Token, "OPENCPS_PKCS11_TOKEN")
+        if let module = value(flags.pkcs11Module, "OPENCPS_PKCS11_MODULE") {
+            guard let pkcs11Token else {
+                throw ConfigurationError("pkcs11-token", "a PKCS #11 module for the CA keys needs the label of its token (--pkcs11-token or OPENCPS_PKCS11_TOKEN)")
+            }
+            pkcs11KeyStore = PKCS11KeyStore.Location(modulePath: module, tokenLabel: pkcs11Token)
+        } else if pkcs11Token != nil {
+            throw ConfigurationError("pkcs11-module", "a PKCS #11 token label needs its module (--pkcs11-module or OPENCPS_PKCS11_MODULE)")
+        }
+        var pkcs11PIN = SecretSource.none
+        if let file = environment["OPENCPS_PKCS11_PIN_FILE"], !file.isEmpty {
+            pkcs11PIN = .file(URL(fileURLWithPath: file), variable: "OPENCPS_PKCS11_PIN_FILE")
+        } else if let value = environment["OPENCPS_PKCS11_PIN"], !value.isEmpty {
+            pkcs11PIN = .environment(value, variable: "OPENCPS_PKCS11_PIN")
+        }
         var actors: [String: CardActor] = [:]
         for (token, spec) in try parseTokens(environment["OPENCPS_ACTOR_TOKENS"] ?? "", setting: "OPENCPS_ACTOR_TOKENS") {
             // The platform acts only for itself (expiry, supersession, automatic orders): no token may.
@@ -214,7 +256,8 @@ public struct OpenCPSConfiguration: Sendable {
             dataDirectory: dataDirectory, database: database, hostname: hostname, port: port, ocspPort: ocspPort, ocspThreads: ocspThreads,
             issuancePort: issuancePort, issuanceThreads: issuanceThreads, issuanceCommitDelay: issuanceCommitDelay,
             publicBaseURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-            operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors)
+            operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors,
+            pkcs11KeyStore: pkcs11KeyStore, pkcs11PIN: pkcs11PIN, cardPKCS11Module: value(flags.cardPKCS11Module, "OPENCPS_CARD_PKCS11_MODULE"))
     }
 
     /// Reads `name=token,name2=token2`.

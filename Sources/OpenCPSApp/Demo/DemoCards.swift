@@ -2,6 +2,7 @@ import Foundation
 import OpenCPSDomain
 import OpenCPSPersistence
 import OpenCPSServices
+import OpenCPSTokens
 
 /// The demo's cards: one active card of every type, each made the way a real one is
 /// (ordered, documented, validated by its instance, manufactured, delivered, activated with
@@ -21,7 +22,7 @@ public enum DemoCards {
 
     /// Makes the cards unless the demo holders have some already.
     /// - Returns: one line per card: kind, serial, holder.
-    public static func create(cards: CardServices, letters: URL) async throws -> [String] {
+    public static func create(cards: CardServices, letters: URL, tokens: URL) async throws -> [String] {
         let people = DemoData.professionals
         if try await !cards.reading.cards(of: people[0].idNat, actor: .holder(people[0].idNat)).isEmpty { return [] }
         let hospital = DemoData.establishments[0].identifier
@@ -36,7 +37,9 @@ public enum DemoCards {
             let serial = made.manufacture?.serial.value ?? ""
             let pin = try pinFromLetter(letters, serial: serial)
             let active = try await cards.secrets.activate(id, pin: pin, actor: .holder(holder))
-            lines.append("\(active.kind) n° \(serial) for \(holder.value), token data/tokens/\(serial).token")
+            let token = FileManager.default.fileExists(atPath: tokens.appendingPathComponent("\(serial).token").path)
+                ? "token data/tokens/\(serial).token" : "PKCS #11 token \"\(PKCS11CardToken.label(cardSerial: serial))\""
+            lines.append("\(active.kind) n° \(serial) for \(holder.value), \(token)")
         }
         func documented(_ id: String, by actor: CardActor) async throws {
             let file = try await cards.reading.file(id, actor: actor)

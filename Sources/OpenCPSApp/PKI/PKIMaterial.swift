@@ -30,10 +30,45 @@ public struct PKIMaterial: Sendable {
         PKIHierarchy.exists(in: hierarchyDirectory(configuration))
     }
 
-    /// Opens the hierarchy of the data folder with the operator passphrase.
-    static func open(_ configuration: OpenCPSConfiguration) throws -> PKIMaterial {
+    /// The file in which `pki init` records that the keys are in an HSM (absent: the software store).
+    static func keyStoreRecord(_ configuration: OpenCPSConfiguration) -> URL {
+        hierarchyDirectory(configuration).appendingPathComponent("key-store.json")
+    }
+
+    /// What `key-store.json` says: the module and token of the keys.
+    struct KeyStoreRecord: Codable {
+        var kind: String
+        var pkcs11: PKCS11KeyStore.Location
+    }
+
+    /// The HSM's key store at `location`, logged in with the configured user PIN.
+    private static func hsm(_ location: PKCS11KeyStore.Location, _ configuration: OpenCPSConfiguration) throws -> any KeyStore {
+        let pin = try configuration.pkcs11PIN.load(
+            "the user PIN of the token '\(location.tokenLabel)'", setting: "pkcs11-pin", variables: "OPENCPS_PKCS11_PIN_FILE or OPENCPS_PKCS11_PIN")
+        return try PKCS11KeyStore(location: location, pin: pin)
+    }
+
+    /// The key store the hierarchy of the data folder was made in: the HSM that `pki init`
+    /// recorded (the configured module and token win, should they have moved), else the
+    /// encrypted software store.
+    static func keyStore(_ configuration: OpenCPSConfiguration) throws -> any KeyStore {
+        if let data = FileManager.default.contents(atPath: keyStoreRecord(configuration).path) {
+            guard let record = try? JSONDecoder().decode(KeyStoreRecord.self, from: data), record.kind == "pkcs11" else {
+                throw PKIError.hierarchyStorage("\(keyStoreRecord(configuration).path) is not a key-store record of OpenCPS.")
+            }
+            return try hsm(configuration.pkcs11KeyStore ?? record.pkcs11, configuration)
+        }
+        guard configuration.pkcs11KeyStore == nil else {
+            throw PKIError.hierarchyStorage(
+                "The hierarchy in \(hierarchyDirectory(configuration).path) keeps its keys in the software store, not in the configured PKCS #11 token.")
+        }
         let passphrase = try configuration.keyStorePassphrase.load()
-        let keyStore = try EncryptedSoftwareKeyStore(directory: keyDirectory(configuration), passphrase: passphrase)
+        return try EncryptedSoftwareKeyStore(directory: keyDirectory(configuration), passphrase: passphrase)
+    }
+
+    /// Opens the hierarchy of the data folder with its key store (see ``keyStore(_:)``).
+    static func open(_ configuration: OpenCPSConfiguration) throws -> PKIMaterial {
+        let keyStore = try keyStore(configuration)
         var hierarchy = try PKIHierarchy.load(from: hierarchyDirectory(configuration))
         if hierarchy.timeStamping == nil {
             // A data folder made before the time-stamping authority existed gets one; the root,
@@ -48,7 +83,8 @@ public struct PKIMaterial: Sendable {
         return PKIMaterial(hierarchy: hierarchy, keyStore: keyStore)
     }
 
-    /// Creates the hierarchy (root, issuing CAs, OCSP responders) in the data folder.
+    /// Creates the hierarchy (root, issuing CAs, OCSP responders) in the data folder, its keys
+    /// generated in the configured HSM token or, without one, in the encrypted software store.
     /// - Throws: when one exists already: a hierarchy is never overwritten.
     static func initialize(
         _ configuration: OpenCPSConfiguration, pkiConfiguration: PKIConfiguration, now: Date
@@ -57,9 +93,24 @@ public struct PKIMaterial: Sendable {
             throw PKIError.hierarchyStorage("A hierarchy exists already in \(hierarchyDirectory(configuration).path); it is never overwritten.")
         }
         try pkiConfiguration.validate()
-        let passphrase = try configuration.keyStorePassphrase.load()
-        let keyStore = try EncryptedSoftwareKeyStore(directory: keyDirectory(configuration), passphrase: passphrase)
+        let keyStore: any KeyStore
+        if let location = configuration.pkcs11KeyStore {
+            keyStore = try hsm(location, configuration)
+        } else {
+            keyStore = try EncryptedSoftwareKeyStore(directory: keyDirectory(configuration), passphrase: try configuration.keyStorePassphrase.load())
+        }
         let hierarchy = try PKIHierarchyBuilder(configuration: pkiConfiguration, keyStore: keyStore).initialize(now: now)
+        if let location = configuration.pkcs11KeyStore {
+            // Recorded before the hierarchy is saved: a hierarchy on disk always says where its keys are.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try? FileManager.default.createDirectory(at: hierarchyDirectory(configuration), withIntermediateDirectories: true)
+            guard FileManager.default.createFile(
+                atPath: keyStoreRecord(configuration).path, contents: try encoder.encode(KeyStoreRecord(kind: "pkcs11", pkcs11: location)),
+                attributes: [.posixPermissions: 0o600]) else {
+                throw PKIError.hierarchyStorage("\(keyStoreRecord(configuration).path) cannot be written.")
+            }
+        }
         try hierarchy.save(to: hierarchyDirectory(configuration))
         return PKIMaterial(hierarchy: hierarchy, keyStore: keyStore)
     }

@@ -11,6 +11,8 @@ import OpenCPSTokens
 final class CardCore: Sendable {
     let pki: PKIService
     let tokens: SoftwareTokenStore
+    /// The PKCS #11 module new cards are made on; nil: software tokens.
+    let pkcs11Cards: PKCS11CardTokenStore?
     let letters: URL
     let database: ServiceDatabase
     let clock: any WallClock
@@ -18,11 +20,12 @@ final class CardCore: Sendable {
     let settings: CardServiceSettings
 
     init(
-        pki: PKIService, tokens: SoftwareTokenStore, letters: URL, database: ServiceDatabase, clock: any WallClock,
-        random: RandomBytes, settings: CardServiceSettings
+        pki: PKIService, tokens: SoftwareTokenStore, pkcs11Cards: PKCS11CardTokenStore? = nil, letters: URL, database: ServiceDatabase,
+        clock: any WallClock, random: RandomBytes, settings: CardServiceSettings
     ) {
         self.pki = pki
         self.tokens = tokens
+        self.pkcs11Cards = pkcs11Cards
         self.letters = letters
         self.database = database
         self.clock = clock
@@ -31,6 +34,14 @@ final class CardCore: Sendable {
     }
 
     var today: CivilDate { CivilDate(clock.now()) }
+
+    /// The token of a card: its software token file if there is one, else its PKCS #11 token.
+    func token(cardSerial: String) throws -> any CardToken {
+        if let pkcs11Cards, !FileManager.default.fileExists(atPath: tokens.url(cardSerial: cardSerial).path), pkcs11Cards.exists(cardSerial: cardSerial) {
+            return try pkcs11Cards.open(cardSerial: cardSerial)
+        }
+        return try tokens.open(cardSerial: cardSerial)
+    }
 
     /// The cards, in the running operation's transaction if there is one.
     var cards: CardRepository { CardRepository(database: database.current, clock: clock) }

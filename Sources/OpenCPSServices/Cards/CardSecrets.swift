@@ -68,18 +68,18 @@ public final class CardSecrets: Sendable {
 
     /// Presents a secret to the card's token and records the use with its outcome.
     private func present(
-        _ card: Card, actor: CardActor, action: String, _ presentation: (SoftwareToken) throws -> TokenSecretResult
+        _ card: Card, actor: CardActor, action: String, _ presentation: (any CardToken) throws -> TokenSecretResult
     ) async throws -> TokenSecretResult {
         let result = try presentation(try token(card))
         try await core.cards.recordUse(cardID: card.id, actor: actor.auditName, action: action, detail: Self.describe(result))
         return result
     }
 
-    private func token(_ card: Card) throws -> SoftwareToken {
+    private func token(_ card: Card) throws -> any CardToken {
         guard let serial = card.manufacture?.serial else {
             throw CardLifecycleError(code: "card.not-manufactured", reason: "card file \(card.id) has no card yet")
         }
-        return try core.tokens.open(cardSerial: serial.value)
+        return try core.token(cardSerial: serial.value)
     }
 
     /// The outcome as the audit log records it.

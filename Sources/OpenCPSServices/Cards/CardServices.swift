@@ -34,6 +34,8 @@ public struct CardServices: Sendable {
     /// - Parameters:
     ///   - pki: issues and revokes the cards' certificates.
     ///   - tokens: where manufactured software tokens are written.
+    ///   - pkcs11Cards: the PKCS #11 module on which cards are made instead, one token per card;
+    ///     nil for software tokens.
     ///   - letters: the folder of PIN letters for the print service (the only place a PIN is
     ///     ever written in clear; the print service takes and deletes them).
     ///   - database: where cards, documents and the audit log are stored.
@@ -41,10 +43,11 @@ public struct CardServices: Sendable {
     ///   - random: the CSPRNG of serials, PINs, PUKs and tracking numbers.
     ///   - settings: delays, validity, policies.
     public init(
-        pki: PKIService, tokens: SoftwareTokenStore, letters: URL, database: ServiceDatabase, clock: any WallClock,
-        random: RandomBytes = .system, settings: CardServiceSettings = CardServiceSettings()
+        pki: PKIService, tokens: SoftwareTokenStore, pkcs11Cards: PKCS11CardTokenStore? = nil, letters: URL, database: ServiceDatabase,
+        clock: any WallClock, random: RandomBytes = .system, settings: CardServiceSettings = CardServiceSettings()
     ) {
-        let core = CardCore(pki: pki, tokens: tokens, letters: letters, database: database, clock: clock, random: random, settings: settings)
+        let core = CardCore(
+            pki: pki, tokens: tokens, pkcs11Cards: pkcs11Cards, letters: letters, database: database, clock: clock, random: random, settings: settings)
         ordering = CardOrdering(core: core)
         production = CardProduction(core: core)
         secrets = CardSecrets(core: core)

@@ -21,19 +21,32 @@ struct CardWorkshop: Sendable {
         var puk: String
     }
 
+    /// Where a made card's token is: a software token file under a pending name, or a PKCS #11
+    /// token already labelled with the card's serial (a label cannot be changed without wiping
+    /// the token: such a token is wiped if its card is not recorded).
+    enum MadeToken: Sendable {
+        case file(pending: URL, placed: URL)
+        case pkcs11(PKCS11CardPersonalisation)
+    }
+
     /// A card made but not yet recorded: its records, and its token and PIN letter written
     /// under hidden pending names that neither the holder's tools nor the print service read.
     struct Made: Sendable {
         var blank: Blank
         var record: CardRepository.Manufactured
-        var pendingTokenURL: URL
-        var tokenURL: URL
+        var token: MadeToken
         var pendingLetterURL: URL
         var letterURL: URL
 
+        /// The files to flush before the batch is recorded.
+        var pendingFiles: [URL] {
+            if case .file(let pending, _) = token { return [pending, pendingLetterURL] }
+            return [pendingLetterURL]
+        }
+
         /// Gives the token and the letter their real names.
         func putInPlace() throws {
-            guard rename(pendingTokenURL.path, tokenURL.path) == 0 else {
+            if case .file(let pending, let placed) = token, rename(pending.path, placed.path) != 0 {
                 throw TokenError(code: "token.write-failed", reason: "the token of card \(blank.serial) cannot be put in place")
             }
             guard rename(pendingLetterURL.path, letterURL.path) == 0 else {
@@ -43,15 +56,22 @@ struct CardWorkshop: Sendable {
 
         /// Undoes ``putInPlace()`` after a failed transaction, keeping the files for a retry.
         func takeBack() {
-            for (pending, placed) in [(pendingTokenURL, tokenURL), (pendingLetterURL, letterURL)]
-            where FileManager.default.fileExists(atPath: placed.path) {
+            var files = [(pendingLetterURL, letterURL)]
+            if case .file(let pending, let placed) = token { files.append((pending, placed)) }
+            for (pending, placed) in files where FileManager.default.fileExists(atPath: placed.path) {
                 _ = rename(placed.path, pending.path)
             }
         }
 
-        /// Removes every file of the card.
+        /// Removes every file of the card, and wipes its PKCS #11 token.
         func discard() {
-            for file in [pendingTokenURL, tokenURL, pendingLetterURL, letterURL] { try? FileManager.default.removeItem(at: file) }
+            switch token {
+            case .file(let pending, let placed):
+                for file in [pending, placed] { try? FileManager.default.removeItem(at: file) }
+            case .pkcs11(let personalisation):
+                personalisation.discard()
+            }
+            for file in [pendingLetterURL, letterURL] { try? FileManager.default.removeItem(at: file) }
         }
     }
 
@@ -116,28 +136,39 @@ struct CardWorkshop: Sendable {
         let today = core.today
         let now = core.clock.now()
         let expiry = card.temporary ? today.adding(days: settings.temporaryValidityDays) : settings.validity.expiry(from: today)
-        let keys = try CardKeyRole.allCases.map { role in
+        // On a PKCS #11 module the token is made first, since the keys are generated on it.
+        let tokenInProgress = try core.pkcs11Cards?.personalise(
+            cardSerial: serial.value, algorithm: settings.keyAlgorithm, pin: blank.pin, puk: blank.puk)
+        let softwareKeys = tokenInProgress != nil ? [] : try CardKeyRole.allCases.map { role in
             (role, try SoftwareSigningKey.generate(label: "card-\(serial.value)-\(role.rawValue)", algorithm: settings.keyAlgorithm))
         }
-        let requests = keys.map { role, key in
+        let publicKeys = tokenInProgress.map { made in CardKeyRole.allCases.compactMap { role in made.publicKeys[role].map { (role, $0) } } }
+            ?? softwareKeys.map { ($0.0, $0.1.publicKey) }
+        let requests = publicKeys.map { role, publicKey in
             PKIService.IssuanceRequest(
                 request: CardCertificateRequest(
                     givenName: personalisation.givenName, surname: personalisation.surname, idNat: card.holder.value,
                     professionTitle: personalisation.title, structureName: personalisation.structureName,
                     structureIdentifier: personalisation.structureIdentifier, cardTypeCode: card.kind.cardType.numericCode,
                     cardIssuerIdentifier: settings.cardIssuerIdentifier, cardSerialNumber: serial.value,
-                    cardDomain: settings.cardDomain, publicKey: key.publicKey, notBefore: now,
+                    cardDomain: settings.cardDomain, publicKey: publicKey, notBefore: now,
                     notAfter: expiry.adding(days: 1).startOfDayUTC.addingTimeInterval(-1)),
                 profile: role == .authentication ? .authentication : .signature)
         }
-        let issued = try core.pki.sign(requests)
+        let issued: [IssuedCertificate]
         var shipped = card
-        try shipped.ship(
-            CardManufacture(
-                serial: serial, expiresOn: expiry,
-                certificates: CardCertificates(issuer: issued[0].issuerSlug, authentication: issued[0].serialHex, signature: issued[1].serialHex),
-                shippingAddress: personalisation.address),
-            contentDigest: personalisation.digest)
+        do {
+            issued = try core.pki.sign(requests)
+            try shipped.ship(
+                CardManufacture(
+                    serial: serial, expiresOn: expiry,
+                    certificates: CardCertificates(issuer: issued[0].issuerSlug, authentication: issued[0].serialHex, signature: issued[1].serialHex),
+                    shippingAddress: personalisation.address),
+                contentDigest: personalisation.digest)
+        } catch {
+            tokenInProgress?.discard()
+            throw error
+        }
         let shippedAt = StoredTimestamp.string(now)
         let letter = PINLetter(cardSerial: serial, address: personalisation.address, trackingNumber: blank.letterTracking, pin: blank.pin, puk: blank.puk)
         let made = Made(
@@ -150,19 +181,26 @@ struct CardWorkshop: Sendable {
                 ],
                 actor: actor.auditName,
                 detail: "serial \(serial.value), shipped with tracking numbers \(blank.cardTracking) (card) and \(blank.letterTracking) (PIN letter)"),
-            pendingTokenURL: core.tokens.directory.appendingPathComponent(".pending-\(serial.value).token"),
-            tokenURL: core.tokens.url(cardSerial: serial.value),
+            token: tokenInProgress.map { .pkcs11($0) }
+                ?? .file(
+                    pending: core.tokens.directory.appendingPathComponent(".pending-\(serial.value).token"),
+                    placed: core.tokens.url(cardSerial: serial.value)),
             pendingLetterURL: core.letters.appendingPathComponent(".pending-" + letter.fileName),
             letterURL: core.letters.appendingPathComponent(letter.fileName))
         do {
-            _ = try SoftwareToken.create(
-                at: made.pendingTokenURL,
-                publicData: CardPublicData(
-                    cardSerial: serial.value, holderIdNat: card.holder.value,
-                    holderName: "\(personalisation.givenName) \(personalisation.surname)", kind: card.kind.rawValue,
-                    cardTypeCode: card.kind.cardType.numericCode, expiresOn: expiry.description),
-                keys: zip(keys, issued).map { ($0.0, $0.1, $1.pem) }, pin: blank.pin, puk: blank.puk,
-                policy: settings.pinPolicy, kdf: core.tokens.kdf, random: core.random, durable: false)
+            let publicData = CardPublicData(
+                cardSerial: serial.value, holderIdNat: card.holder.value,
+                holderName: "\(personalisation.givenName) \(personalisation.surname)", kind: card.kind.rawValue,
+                cardTypeCode: card.kind.cardType.numericCode, expiresOn: expiry.description)
+            switch made.token {
+            case .pkcs11(let token):
+                try token.finish(
+                    publicData: publicData, certificates: Dictionary(uniqueKeysWithValues: zip(publicKeys, issued).map { ($0.0, $1.pem) }))
+            case .file(let pending, _):
+                _ = try SoftwareToken.create(
+                    at: pending, publicData: publicData, keys: zip(softwareKeys, issued).map { ($0.0, $0.1, $1.pem) }, pin: blank.pin,
+                    puk: blank.puk, policy: settings.pinPolicy, kdf: core.tokens.kdf, random: core.random, durable: false)
+            }
             if let failure = PrivateFile.create(made.pendingLetterURL, contents: Data(letter.text.utf8)) {
                 throw CardLifecycleError(
                     code: "card.letter-failed",
@@ -179,7 +217,8 @@ struct CardWorkshop: Sendable {
     /// files put in place (and their names made durable) before it commits.
     /// - Returns: the cards as stored.
     func record(_ made: [Made]) async throws -> [Card] {
-        let folders = [core.tokens.directory, core.letters]
+        // A card made on a PKCS #11 module has no token file: only the letters' folder changes then.
+        let folders = made.contains { if case .file = $0.token { true } else { false } } ? [core.tokens.directory, core.letters] : [core.letters]
         do {
             return try await core.cards.recordManufactured(made.map(\.record)) {
                 for card in made { try card.putInPlace() }
@@ -207,7 +246,7 @@ struct CardWorkshop: Sendable {
     /// Flushes the pending files of a batch to disk, off the threads that make cards and
     /// outside the production line.
     static func flush(_ made: [Made]) async throws {
-        let files = made.flatMap { [$0.pendingTokenURL, $0.pendingLetterURL] }
+        let files = made.flatMap(\.pendingFiles)
         let failure: Int32? = await withCheckedContinuation { continuation in
             flushQueue.async { continuation.resume(returning: PrivateFile.flush(files)) }
         }

@@ -10,8 +10,11 @@ enum ExternalTool {
 
     /// Runs `tool` (found on PATH, or an absolute path) with `arguments`, standard output and
     /// error together, in `directory` if given (else the test process's own).
-    static func run(_ tool: String, _ arguments: [String], input: Data? = nil, in directory: URL? = nil) throws -> Result {
+    static func run(
+        _ tool: String, _ arguments: [String], input: Data? = nil, in directory: URL? = nil, environment: [String: String]? = nil
+    ) throws -> Result {
         let process = Process()
+        if let environment { process.environment = environment }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
         if let directory { process.currentDirectoryURL = directory }

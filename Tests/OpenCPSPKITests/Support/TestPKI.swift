@@ -64,8 +64,9 @@ final class TestPKI: Sendable {
 
 /// Runs a tool and returns its exit status and combined output.
 @discardableResult
-func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
+    if let environment { process.environment = environment }
     if executable.hasPrefix("/") {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
