@@ -113,6 +113,48 @@ struct DirectoryFidelityTests {
         }
     }
 
+    @Test("the JSON API shows the flags, function, genre and section, and an update sent back from what it read keeps them")
+    func apiRoundTrip() async throws {
+        try await withTestApp { app in
+            _ = try await DirectoryImporter(database: app.db, clock: FixedWallClock(testNow))
+                .run(reader: ExtractionLineReader(bytes: FidelityFile.bytes), source: "fidelity.txt", actor: "test")
+            let path = "/api/v1/professionals/\(FidelityFile.badSIRET)"
+            var read: [String: Any] = [:]
+            try await app.testing().test(.GET, path) { response in
+                #expect(response.status == .ok)
+                read = try jsonObject(response)
+            }
+            let flags = try #require(read["flags"] as? [[String: Any]])
+            #expect(flags.map { $0["code"] as? String } == ["extraction.invalid-identifier"])
+            #expect(flags.first?["value"] as? String == "26250462400013")
+            // The operator sets the activity's function, genre and section and sends the record back.
+            var exercises = try #require(read["exercises"] as? [[String: Any]])
+            var activities = try #require(exercises[0]["activities"] as? [[String: Any]])
+            activities[0]["fonctionCode"] = "FON-05"
+            activities[0]["genreCode"] = "GENR01"
+            activities[0]["sectionCode"] = "A"
+            exercises[0]["activities"] = activities
+            read["exercises"] = exercises
+            read["flags"] = nil
+            var headers = HTTPHeaders.operatorHeaders
+            headers.contentType = .json
+            try await app.testing().test(.PUT, path, headers: headers, body: ByteBuffer(data: try JSONSerialization.data(withJSONObject: read))) {
+                #expect($0.status == .ok)
+            }
+            let registry = RegistryRepository(database: app.db, clock: FixedWallClock(testNow))
+            let stored = try #require(try await registry.professional(try IdNat(FidelityFile.badSIRET)))
+            let activity = try #require(stored.professional.exercises.first?.activities.first)
+            #expect(activity.fonctionCode == "FON-05" && activity.genreCode == "GENR01" && activity.sectionCode == "A")
+            #expect(stored.professional.flags.map(\.value) == ["26250462400013"])
+            try await app.testing().test(.GET, path) { response in
+                let again = try jsonObject(response)
+                let activity = ((again["exercises"] as? [[String: Any]])?.first?["activities"] as? [[String: Any]])?.first
+                #expect(activity?["fonctionCode"] as? String == "FON-05")
+                #expect((again["flags"] as? [[String: Any]])?.count == 1)
+            }
+        }
+    }
+
     @Test("importing the file again changes nothing: flags and structures are kept, not doubled")
     func reimport() async throws {
         try await withTestApp { app in

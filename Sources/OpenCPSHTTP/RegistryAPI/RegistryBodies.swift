@@ -13,10 +13,25 @@ public struct ProfessionalBody: Content, Equatable {
     public var firstName: String
     /// Professions exercised.
     public var exercises: [ExerciseBody]
+    /// The fields the directory file gave with a value that did not check, kept as given
+    /// (returned; an update keeps them).
+    public var flags: [FlaggedFieldBody]?
     /// The stored version (returned; send it back to update safely).
     public var version: Int?
     /// When the record last changed (returned).
     public var updatedAt: String?
+}
+
+/// A field of the directory file kept with a flag, in the JSON API.
+public struct FlaggedFieldBody: Content, Equatable {
+    /// The column's name, as in the file's header.
+    public var column: String
+    /// `extraction.profession-unknown` or `extraction.invalid-identifier`.
+    public var code: String
+    /// The value as the file gives it.
+    public var value: String
+    /// Why it was flagged.
+    public var reason: String
 }
 
 /// An exercised profession in the JSON API.
@@ -74,6 +89,12 @@ public struct ActivityBody: Content, Equatable {
     public var department: String?
     /// Postal address.
     public var address: AddressBody?
+    /// Function (TRE_R21, e.g. `FON-AU`), as the directory file gives it.
+    public var fonctionCode: String?
+    /// Genre d'activité (TRE_R22, e.g. `GENR01`).
+    public var genreCode: String?
+    /// Pharmacists' section of the order's register, for pharmacists.
+    public var sectionCode: String?
 }
 
 /// A postal address in the JSON API.
@@ -227,6 +248,9 @@ extension ProfessionalBody {
                     },
                     activities: exercise.activities.map { ActivityBody($0, id: activityIDs.next()) })
             },
+            flags: professional.flags.isEmpty ? nil : professional.flags.map {
+                FlaggedFieldBody(column: $0.column, code: $0.code, value: $0.value, reason: $0.reason)
+            },
             version: stored.version, updatedAt: stored.updatedAt)
     }
 }
@@ -290,17 +314,22 @@ extension ActivityBody {
             validator.refuse("\(path).sectorCode", code: "field.unknown-code", reason: "\(sectorCode) is not a TRE_R02 sector code")
         }
         guard let mode else { return nil }
-        return Activity(
+        var result = Activity(
             mode: mode, structure: structure,
             structureName: validator.optionalText("\(path).structureName", structureName),
             sectorCode: sectorCode, department: department, address: address?.address)
+        result.fonctionCode = validator.optionalText("\(path).fonctionCode", fonctionCode, maxLength: 20)
+        result.genreCode = validator.optionalText("\(path).genreCode", genreCode, maxLength: 20)
+        result.sectionCode = validator.optionalText("\(path).sectionCode", sectionCode, maxLength: 20)
+        return result
     }
 
     init(_ activity: Activity, id: String?) {
         self.init(
             id: id, mode: activity.mode.rawValue, structureId: activity.structure?.idNatStruct,
             structureName: activity.structureName, sectorCode: activity.sectorCode,
-            department: activity.department?.value, address: activity.address.map(AddressBody.init))
+            department: activity.department?.value, address: activity.address.map(AddressBody.init),
+            fonctionCode: activity.fonctionCode, genreCode: activity.genreCode, sectionCode: activity.sectionCode)
     }
 }
 

@@ -34,11 +34,16 @@ public final class RegistryService: Sendable {
     }
 
     /// Replaces a professional's record and reissues the cards whose content it changes, in
-    /// one transaction.
+    /// one transaction. The fields the directory file flagged stay with the record unless the
+    /// new record brings flags of its own (an API body carries none).
     /// - Parameter expectedVersion: when given, the update is refused unless the stored version is this one.
     /// - Throws: `registry.not-found`, `registry.version-conflict`, or what the reissue throws.
     public func update(_ professional: Professional, expectedVersion: Int?, actor: String) async throws -> StoredProfessional {
         try await database.transaction { _ in
+            var professional = professional
+            if professional.flags.isEmpty, let existing = try await self.repository.professional(professional.idNat) {
+                professional.flags = existing.professional.flags
+            }
             let stored = try await self.repository.update(professional, expectedVersion: expectedVersion, actor: actor)
             _ = try await self.cards?.renewal.reissueAfterRegistryChange(of: stored.professional.idNat)
             return stored
