@@ -84,6 +84,8 @@ public func configure(
         PKIController(pki: pki).register(on: app.routes)
         let signatures = try SignatureService(hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock)
         SignatureController(signatures: signatures).register(on: app.routes, api: api)
+        PayerLotController(payer: PayerLotService(signatures: signatures, clock: clock, maximumSheets: configuration.payerLotMaximumSheets))
+            .register(on: api)
         // In front of routing: repeated OCSP questions are answered before anything else runs.
         let metrics = dependencies.metrics
         app.responder.use { app in

@@ -18,6 +18,7 @@ import OpenCPSServices
 /// | threads of the OCSP port | | `OPENCPS_OCSP_THREADS` | `1` |
 /// | dedicated issuance port | `--issuance-port` | `OPENCPS_ISSUANCE_PORT` | none (issuance on the main port only) |
 /// | threads of the issuance port | | `OPENCPS_ISSUANCE_THREADS` | `1` |
+/// | largest lot of the demonstration payer (`POST /api/v1/payer/lots`) | | `OPENCPS_PAYER_LOT_MAXIMUM_SHEETS` (1–10000) | `500` |
 /// | issuance commit delay (µs; SQLite) | | `OPENCPS_ISSUANCE_COMMIT_DELAY_US` | `800` (`0`: none) |
 /// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
 /// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name=token,...`) | none (demo: `demo=demo-operator-token`) |
@@ -47,6 +48,8 @@ public struct OpenCPSConfiguration: Sendable {
     public var issuancePort: Int?
     /// How many threads read and answer requests on the issuance port.
     public var issuanceThreads: Int
+    /// The most care sheets a lot of the demonstration payer holds (OpenCPS's choice).
+    public var payerLotMaximumSheets: Int = PayerLotService.defaultMaximumSheets
     /// How long an issuance transaction waits for more certificates under load (SQLite).
     public var issuanceCommitDelay: Duration
     /// The URL clients reach the server at; certificates and FHIR bundles name it.
@@ -202,6 +205,13 @@ public struct OpenCPSConfiguration: Sendable {
         }
         let ocspThreads = try threadSetting("OPENCPS_OCSP_THREADS", setting: "ocsp-threads")
         let issuanceThreads = try threadSetting("OPENCPS_ISSUANCE_THREADS", setting: "issuance-threads")
+        var payerLotMaximumSheets = PayerLotService.defaultMaximumSheets
+        if let text = environment["OPENCPS_PAYER_LOT_MAXIMUM_SHEETS"], !text.isEmpty {
+            guard let parsed = Int(text), (1...10_000).contains(parsed) else {
+                throw ConfigurationError("payer-lot-maximum-sheets", "OPENCPS_PAYER_LOT_MAXIMUM_SHEETS must be a number from 1 to 10000, got '\(text)'")
+            }
+            payerLotMaximumSheets = parsed
+        }
         var issuanceCommitDelay = CertificateGroupCommit.Gathering.default.delay
         if let text = environment["OPENCPS_ISSUANCE_COMMIT_DELAY_US"], !text.isEmpty {
             guard let microseconds = Int(text), (0...100_000).contains(microseconds) else {
@@ -252,12 +262,14 @@ public struct OpenCPSConfiguration: Sendable {
             }
             actors[token] = actor
         }
-        return OpenCPSConfiguration(
+        var configuration = OpenCPSConfiguration(
             dataDirectory: dataDirectory, database: database, hostname: hostname, port: port, ocspPort: ocspPort, ocspThreads: ocspThreads,
             issuancePort: issuancePort, issuanceThreads: issuanceThreads, issuanceCommitDelay: issuanceCommitDelay,
             publicBaseURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors,
             pkcs11KeyStore: pkcs11KeyStore, pkcs11PIN: pkcs11PIN, cardPKCS11Module: value(flags.cardPKCS11Module, "OPENCPS_CARD_PKCS11_MODULE"))
+        configuration.payerLotMaximumSheets = payerLotMaximumSheets
+        return configuration
     }
 
     /// Reads `name=token,name2=token2`.
