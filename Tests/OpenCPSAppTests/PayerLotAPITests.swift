@@ -102,4 +102,15 @@ struct PayerLotAPITests {
             }
         }
     }
+
+    @Test("a lot holds 500 sheets unless OPENCPS_PAYER_LOT_MAXIMUM_SHEETS says otherwise")
+    func maximumSetting() throws {
+        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: [:]).payerLotMaximumSheets == 500)
+        #expect(try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_PAYER_LOT_MAXIMUM_SHEETS": "20"]).payerLotMaximumSheets == 20)
+        for bad in ["0", "many", "10001"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try OpenCPSConfiguration.resolve(flags: .init(), environment: ["OPENCPS_PAYER_LOT_MAXIMUM_SHEETS": bad])
+            }
+        }
+    }
 }
