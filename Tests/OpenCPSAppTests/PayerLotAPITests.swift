@@ -33,18 +33,8 @@ struct PayerLotAPITests {
         let clock = FixedWallClock(Date())
         try await withConfiguredTestApp(clock: clock, pki: TestPKIMaterial.shared, actorTokens: TestActors.tokens(holders: ["810100271385"])) { app, configuration in
             let api = CardAPI(app: app, configuration: configuration)
-            var headers = HTTPHeaders.operatorHeaders
-            headers.contentType = .json
-            try await app.testing().test(.POST, "/api/v1/professionals", headers: headers, body: jsonBody(professionalJSON())) { #expect($0.status == .created) }
-            try await app.testing().test(.POST, "/api/v1/professionals/810100271385/registrations", headers: headers,
-                                         body: jsonBody(#"{"professionCode": "10", "registeredOn": "2026-11-02"}"#)) { #expect($0.status == .ok) }
-            let holder = TestActors.holder("810100271385")
-            let id = try #require(try await api.call(.GET, "/api/v1/cards?idNat=810100271385", as: holder).array.first?["id"] as? String)
-            let serial = try await api.makeActive(id, holder: holder)
-            let (pin, _) = try api.letter(serial: serial)
-            let token = try SoftwareToken.open(configuration.tokenDirectory.appendingPathComponent("\(serial).token"))
-            let certificate = try Certificate(pemEncoded: token.certificatePEM(.signature))
-            let chain = [TestPKIMaterial.shared.hierarchy.fortePersonnes.ca.certificate]
+            let card = try await SigningHolder(api)
+            let (token, pin, certificate, chain) = (card.token, card.pin, card.certificate, card.chain)
             func sign(_ document: [UInt8]) throws -> [UInt8] {
                 let builder = try CAdESSignatureBuilder(document: document, signer: certificate, chain: chain, signingTime: clock.now())
                 return try builder.signedData(signature: try token.sign(builder.signedAttributes, with: .signature, pin: pin).get())
