@@ -44,7 +44,8 @@ public struct RegistryRepository: Sendable {
             activityIDs: RegistryRows(professional).activities.map(\.id))
     }
 
-    /// Replaces a professional's record.
+    /// Replaces a professional's record; the directory file's flagged fields are kept when the
+    /// new record has none.
     /// - Parameters:
     ///   - expectedVersion: when given, the update is refused unless the stored version is this one.
     /// - Throws: ``PersistenceError/notFound(_:)``, ``PersistenceError/versionConflict(_:expected:actual:)``.
@@ -61,6 +62,10 @@ public struct RegistryRepository: Sendable {
                 throw PersistenceError.versionConflict(
                     "professional \(professional.idNat)", expected: expectedVersion, actual: existing.version)
             }
+            // The fields the directory file flagged stay with the record unless the new one
+            // brings flags of its own (an API body carries none).
+            var professional = professional
+            if professional.flags.isEmpty { professional.flags = existing.professional.flags }
             let before = RegistryDigest.of(existing.professional)
             let after = RegistryDigest.of(professional)
             guard before != after else { return existing.version }

@@ -40,10 +40,6 @@ public final class RegistryService: Sendable {
     /// - Throws: `registry.not-found`, `registry.version-conflict`, or what the reissue throws.
     public func update(_ professional: Professional, expectedVersion: Int?, actor: String) async throws -> StoredProfessional {
         try await database.transaction { _ in
-            var professional = professional
-            if professional.flags.isEmpty, let existing = try await self.repository.professional(professional.idNat) {
-                professional.flags = existing.professional.flags
-            }
             let stored = try await self.repository.update(professional, expectedVersion: expectedVersion, actor: actor)
             _ = try await self.cards?.renewal.reissueAfterRegistryChange(of: stored.professional.idNat)
             return stored
