@@ -74,7 +74,7 @@ public func configure(
     OperationsController(registry: dependencies.metrics, database: database).register(on: app.routes)
     let api = app.routes.grouped("api", "v1")
     OpenAPIController().register(on: api)
-    let tokens = OperatorTokens(configuration.operatorTokens)
+    let tokens = OperatorTokens(configuration.operatorTokens, roles: configuration.operatorRoles)
     let material = try dependencies.pki ?? (PKIMaterial.exists(configuration) ? PKIMaterial.open(configuration) : nil)
     var cardServices: CardServices?
     if let material {
@@ -91,7 +91,7 @@ public func configure(
         app.responder.use { app in
             OCSPKeptAnswerResponder(pki: pki, registry: metrics, next: app.responder.default)
         }
-        CertificateController(pki: pki, tokens: tokens, clock: clock).register(on: api)
+        CertificateController(pki: pki, holds: OperatorCertificateHolds(pki: pki, database: database), tokens: tokens, clock: clock).register(on: api)
         app.lifecycle.use(CRLPublicationSchedule(pki: pki))
         app.storage[PKIServiceKey.self] = pki
         let listener = OCSPListener(pki: pki, registry: metrics, threads: configuration.ocspThreads, logger: app.logger)

@@ -45,10 +45,10 @@ struct CardServicesTests {
             }
             #expect(try await cards.ordering.submit(file.id, actor: holder).state == .awaitingValidation)
             #expect(await errorCode { _ = try await cards.ordering.validate(file.id, actor: .ordre(.cnom)) } == "card.forbidden")
-            let rejected = try await cards.ordering.reject(file.id, reason: "justificatif d'activité périmé", actor: .agenceRegionale)
+            let rejected = try await cards.ordering.reject(file.id, reason: "justificatif d'activité périmé", actor: .agenceRegionale(.auvergneRhoneAlpes))
             #expect(rejected.state == .rejected && rejected.rejectionReason == "justificatif d'activité périmé")
             #expect(try await cards.ordering.submit(file.id, actor: holder).state == .awaitingValidation)
-            let validated = try await cards.ordering.validate(file.id, actor: .agenceRegionale)
+            let validated = try await cards.ordering.validate(file.id, actor: .agenceRegionale(.auvergneRhoneAlpes))
             let today = CivilDate(clock.now())
             #expect(validated.state == .validated && validated.validatedOn == today && validated.rejectionReason == nil)
             #expect(validated.dueOn == DeliveryDelay.standard.deadline(validatedOn: today, path: .standard).due)
@@ -133,14 +133,14 @@ struct CardServicesTests {
             let card = try await activeCard(cards, configuration)
             #expect(try await cards.reading.cards(of: claire.idNat, actor: .holder(claire.idNat)).map(\.id) == [card.id])
             #expect(try await cards.reading.cards(of: claire.idNat, actor: .holder(sophie.idNat)).isEmpty)
-            #expect(await errorCode { _ = try await cards.reading.file(card.id, actor: .agenceRegionale) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.reading.file(card.id, actor: .agenceRegionale(.auvergneRhoneAlpes)) } == "card.forbidden")
             let serial = try #require(card.manufacture?.serial.value)
             for query in [claire.idNat.value, serial, card.id.uppercased()] {
                 #expect(try await cards.helpDesk.findFiles(query, actor: .helpDesk).map(\.card.id) == [card.id], "\(query)")
             }
             #expect(try await cards.helpDesk.findFiles("nothing", actor: .helpDesk).isEmpty)
             #expect(await errorCode { _ = try await cards.helpDesk.findFiles(serial, actor: .holder(claire.idNat)) } == "card.forbidden")
-            #expect(await errorCode { _ = try await cards.helpDesk.overdueFiles(actor: .agenceRegionale) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.helpDesk.overdueFiles(actor: .agenceRegionale(.auvergneRhoneAlpes)) } == "card.forbidden")
             #expect(await errorCode { _ = try await cards.helpDesk.moveToExpress(card.id, justification: "urgence", actor: .helpDesk) } == "card.express-too-late")
 
             let file = try await cards.ordering.apply(idNat: sophie.idNat, kind: .cps, professionCode: "91", structureID: nil, actor: .holder(sophie.idNat))
@@ -238,12 +238,12 @@ struct CardServicesTests {
             clock.set(try #require(card.manufacture?.expiresOn).adding(months: -1).startOfDayUTC)
             let hospital = DemoData.establishments[0].identifier
             let centre = DemoData.establishments[2].identifier
-            for actor in [CardActor.agenceRegionale, .establishmentManager(hospital), .establishmentManager(centre), .helpDesk, .holder(sophie.idNat)] {
+            for actor in [CardActor.agenceRegionale(.auvergneRhoneAlpes), .establishmentManager(hospital), .establishmentManager(centre), .helpDesk, .holder(sophie.idNat)] {
                 #expect(await errorCode { _ = try await cards.renewal.renew(card.id, actor: actor) } == "card.forbidden", "\(actor)")
             }
             let renewal = try await cards.renewal.renew(card.id, actor: .holder(claire.idNat))
             // The renewal under way is not shown to someone who may not order it either.
-            #expect(await errorCode { _ = try await cards.renewal.renew(card.id, actor: .agenceRegionale) } == "card.forbidden")
+            #expect(await errorCode { _ = try await cards.renewal.renew(card.id, actor: .agenceRegionale(.auvergneRhoneAlpes)) } == "card.forbidden")
             #expect(try await cards.renewal.renew(card.id, actor: .ordre(.cnom)).id == renewal.id)
 
             // Sophie works at the Lyon centre, not at the hospital.

@@ -158,7 +158,7 @@ struct BenchCardsCommand: AsyncParsableCommand {
         _ = try await cards.ordering.submit(file.id, actor: .holder(idNat))
         let validator: CardActor = switch file.order.instance {
         case .ordre(let ordre): .ordre(ordre)
-        default: .agenceRegionale
+        default: .agenceRegionale(registered.regions.min() ?? .ileDeFrance)
         }
         return try await cards.ordering.validate(file.id, actor: validator).id
     }

@@ -91,8 +91,9 @@ struct ServeCommand: AsyncParsableCommand {
                 lines.append("  issuance alone: http://\(configuration.hostname):\(issuancePort)/api/v1/certificates")
             }
             if configuration.demo {
-                lines.append("  demo operator token: \(OpenCPSConfiguration.demoOperatorToken)  (Authorization: Bearer ...)")
-                lines.append("  demo actor tokens:   demo-helpdesk, demo-ars, demo-ordre-CNOM, demo-operator-production, demo-operator-security,")
+                lines.append("  demo operator token: \(OpenCPSConfiguration.demoOperatorToken)  (Authorization: Bearer ...; every role)")
+                lines.append("  demo operator tokens by role: demo-registry-operator, demo-issuance-operator, demo-security-operator")
+                lines.append("  demo actor tokens:   demo-helpdesk, demo-ars-<region> (84: Lyon), demo-ordre-CNOM, demo-operator-production, demo-operator-security,")
                 lines.append("                       demo-holder-<idNat>, demo-manager-<idNatStruct>  (PIN letters in \(configuration.letterDirectory.path))")
             }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OpenCPSDomain
+import OpenCPSHTTP
 import OpenCPSPersistence
 import OpenCPSPKI
 import OpenCPSServices
@@ -21,9 +22,9 @@ import OpenCPSServices
 /// | largest lot of the demonstration payer (`POST /api/v1/payer/lots`) | | `OPENCPS_PAYER_LOT_MAXIMUM_SHEETS` (1–10000) | `500` |
 /// | issuance commit delay (µs; SQLite) | | `OPENCPS_ISSUANCE_COMMIT_DELAY_US` | `800` (`0`: none) |
 /// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
-/// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name=token,...`) | none (demo: `demo=demo-operator-token`) |
+/// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name:role+role=token,...`; roles `registry`, `issuance`, `security`; `name=token`: every role) | none (demo: `demo-operator-token` with every role, and one token per role) |
 /// | log level | `--log-level` | `OPENCPS_LOG_LEVEL` | `info` |
-/// | card actors | | `OPENCPS_ACTOR_TOKENS` (`actor=token,...`, actor as `holder:<idNat>`, `ordre:CNOM`, `ars`, `manager:<idNatStruct>`, `helpdesk`, `operator:production\|security\|registration`) | none (demo: `demo-<actor>` tokens, listed at start) |
+/// | card actors | | `OPENCPS_ACTOR_TOKENS` (`actor=token,...`, actor as `holder:<idNat>`, `ordre:CNOM`, `ars:<region>` (INSEE region code, such as `84`), `manager:<idNatStruct>`, `helpdesk`, `operator:production\|security\|registration`) | none (demo: `demo-<actor>` tokens, listed at start) |
 /// | key-store passphrase | | `OPENCPS_KEYSTORE_PASSPHRASE_FILE` or `OPENCPS_KEYSTORE_PASSPHRASE` | none (demo: a random one kept in `<data>/keystore-passphrase`) |
 /// | PKCS #11 module holding the CA and OCSP keys | `--pkcs11-module` | `OPENCPS_PKCS11_MODULE` | none: the encrypted software store |
 /// | label of that module's token | `--pkcs11-token` | `OPENCPS_PKCS11_TOKEN` | none (required with a module) |
@@ -56,6 +57,8 @@ public struct OpenCPSConfiguration: Sendable {
     public var publicBaseURL: String
     /// The operators allowed to change the registry: token → operator name.
     public var operatorTokens: [String: String]
+    /// Each operator token's roles: token → roles; a token not listed has every role.
+    public var operatorRoles: [String: Set<OperatorRole>] = [:]
     /// Whether to load the demo data set on start.
     public var demo: Bool
     /// How much to log.
@@ -79,6 +82,9 @@ public struct OpenCPSConfiguration: Sendable {
 
     /// The demo operator's token, accepted only when the server runs with `--demo`.
     public static let demoOperatorToken = "demo-operator-token"
+    /// The demo's operator tokens of one role each (`demo-registry-operator`, ...), accepted only with `--demo`.
+    public static let demoRoleOperatorTokens: [OperatorRole: String] = Dictionary(
+        uniqueKeysWithValues: OperatorRole.allCases.map { ($0, "demo-\($0.rawValue)-operator") })
 
     /// Creates a configuration from explicit values (tests and embedders).
     public init(
@@ -228,8 +234,14 @@ public struct OpenCPSConfiguration: Sendable {
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ConfigurationError("log-level", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(levelText)'")
         }
-        var tokens = try parseTokens(environment["OPENCPS_OPERATOR_TOKENS"] ?? "")
-        if flags.demo, tokens.isEmpty { tokens[demoOperatorToken] = "demo" }
+        var (tokens, operatorRoles) = try parseOperatorTokens(environment["OPENCPS_OPERATOR_TOKENS"] ?? "")
+        if flags.demo, tokens.isEmpty {
+            tokens[demoOperatorToken] = "demo"
+            for (role, token) in demoRoleOperatorTokens {
+                tokens[token] = "demo-\(role.rawValue)"
+                operatorRoles[token] = [role]
+            }
+        }
         var passphrase = KeyStorePassphraseSource.none
         if let file = environment["OPENCPS_KEYSTORE_PASSPHRASE_FILE"], !file.isEmpty {
             passphrase = .file(URL(fileURLWithPath: file))
@@ -258,7 +270,7 @@ public struct OpenCPSConfiguration: Sendable {
         for (token, spec) in try parseTokens(environment["OPENCPS_ACTOR_TOKENS"] ?? "", setting: "OPENCPS_ACTOR_TOKENS") {
             // The platform acts only for itself (expiry, supersession, automatic orders): no token may.
             guard let actor = CardActor(auditName: spec), actor != .platform else {
-                throw ConfigurationError("actor-tokens", "'\(spec)' is not an actor: use holder:<idNat>, ordre:<CNOM...>, ars, manager:<idNatStruct>, helpdesk or operator:<production|security|registration>")
+                throw ConfigurationError("actor-tokens", "'\(spec)' is not an actor: use holder:<idNat>, ordre:<CNOM...>, ars:<region code, such as 84>, manager:<idNatStruct>, helpdesk or operator:<production|security|registration>")
             }
             actors[token] = actor
         }
@@ -269,7 +281,37 @@ public struct OpenCPSConfiguration: Sendable {
             operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors,
             pkcs11KeyStore: pkcs11KeyStore, pkcs11PIN: pkcs11PIN, cardPKCS11Module: value(flags.cardPKCS11Module, "OPENCPS_CARD_PKCS11_MODULE"))
         configuration.payerLotMaximumSheets = payerLotMaximumSheets
+        configuration.operatorRoles = operatorRoles
         return configuration
+    }
+
+    /// Reads `OPENCPS_OPERATOR_TOKENS`: `name:role+role=token,...`, or `name=token` for a token with every role (the
+    /// format before roles). Returns token → name and token → roles (only for tokens that name theirs).
+    static func parseOperatorTokens(_ text: String) throws(ConfigurationError) -> (names: [String: String], roles: [String: Set<OperatorRole>]) {
+        var names: [String: String] = [:]
+        var roles: [String: Set<OperatorRole>] = [:]
+        for (token, spec) in try parseTokens(text) {
+            let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                names[token] = spec
+                continue
+            }
+            var named: Set<OperatorRole> = []
+            for word in parts[1].split(separator: "+", omittingEmptySubsequences: false) {
+                guard let role = OperatorRole(rawValue: word.trimmingCharacters(in: .whitespaces)) else {
+                    throw ConfigurationError(
+                        "OPENCPS_OPERATOR_TOKENS",
+                        "'\(word)' is not an operator role: OPENCPS_OPERATOR_TOKENS reads name:role+role=token with roles \(OperatorRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                named.insert(role)
+            }
+            guard !parts[0].isEmpty else {
+                throw ConfigurationError("OPENCPS_OPERATOR_TOKENS", "OPENCPS_OPERATOR_TOKENS reads name:role+role=token: a name is needed before ':'")
+            }
+            names[token] = String(parts[0])
+            roles[token] = named
+        }
+        return (names, roles)
     }
 
     /// Reads `name=token,name2=token2`.

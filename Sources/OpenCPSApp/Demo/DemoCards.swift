@@ -9,12 +9,14 @@ import OpenCPSTokens
 /// the PIN from its letter), so that `opencps card` and the revocation endpoints can be
 /// tried at once.
 public enum DemoCards {
-    /// The demo's actors and their tokens (`demo-<actor>`), accepted only with `--demo`.
+    /// The demo's actors and their tokens (`demo-<actor>`, such as `demo-ars-84` for the agency of
+    /// Auvergne-Rhône-Alpes), accepted only with `--demo`.
     public static var actorTokens: [String: CardActor] {
         var actors: [CardActor] = [
-            .ordre(.cnom), .ordre(.cnop), .ordre(.oni), .ordre(.cnomk), .ordre(.cnosf), .agenceRegionale, .helpDesk,
+            .ordre(.cnom), .ordre(.cnop), .ordre(.oni), .ordre(.cnomk), .ordre(.cnosf), .helpDesk,
             .agencyOperator(.production), .agencyOperator(.security), .agencyOperator(.registration),
         ]
+        actors += Region.allCases.map { .agenceRegionale($0) }
         actors += DemoData.establishments.map { .establishmentManager($0.identifier) }
         actors += DemoData.professionals.map { .holder($0.idNat) }
         return Dictionary(uniqueKeysWithValues: actors.map { ("demo-" + $0.auditName.replacingOccurrences(of: ":", with: "-"), $0) })
@@ -56,7 +58,7 @@ public enum DemoCards {
         // CPS of a non-ordinal professional: applied for, documented, validated by the ARS.
         let orthophoniste = try await cards.ordering.apply(idNat: people[4].idNat, kind: .cps, professionCode: "91", structureID: nil, actor: .holder(people[4].idNat))
         try await documented(orthophoniste.id, by: .holder(people[4].idNat))
-        _ = try await cards.ordering.validate(orthophoniste.id, actor: .agenceRegionale)
+        _ = try await cards.ordering.validate(orthophoniste.id, actor: .agenceRegionale(.auvergneRhoneAlpes))
         try await finish(orthophoniste.id, holder: people[4].idNat)
         // CPF: a pharmacist in training, validated by the order of pharmacists.
         let cpf = try await cards.ordering.apply(idNat: people[1].idNat, kind: .cpf, professionCode: "21", structureID: nil, actor: .holder(people[1].idNat))

@@ -4,8 +4,9 @@ public enum CardActor: Hashable, Sendable, CustomStringConvertible {
     case holder(IdNat)
     /// A professional order, the instance for its profession's cards.
     case ordre(Ordre)
-    /// A regional health agency (ARS), the instance for non-ordinal professions' cards.
-    case agenceRegionale
+    /// A regional health agency (ARS), the instance for non-ordinal professions' cards of the
+    /// professionals the registry places in its region (see ``CardAuthorization/checkRegion(_:holder:)``).
+    case agenceRegionale(Region)
     /// The manager (CDE or CDA holder) of a structure, the instance for its staff's cards.
     case establishmentManager(StructureIdentifier)
     /// An operator of the single help desk (*guichet unique*).
@@ -20,7 +21,7 @@ public enum CardActor: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .holder(let idNat): "holder \(idNat)"
         case .ordre(let ordre): "order \(ordre.abbreviation)"
-        case .agenceRegionale: "regional health agency"
+        case .agenceRegionale(let region): "regional health agency of \(region.label)"
         case .establishmentManager(let structure): "manager of structure \(structure)"
         case .helpDesk: "help desk"
         case .agencyOperator(let role): "agency operator (\(role.rawValue))"
@@ -201,6 +202,32 @@ extension CardAuthorization {
                 code: "card.forbidden",
                 reason: "\(actor) may not act for \(holder.idNat): the registry shows no activity of theirs in structure \(structure)")
         }
+    }
+}
+
+extension CardAuthorization {
+    /// Refuses a regional health agency acting on the file of a professional whom the registry
+    /// does not place in its region: none of their activities is in one of the region's
+    /// departments (the activity's department, else its address's postal code). The reason names
+    /// the agency's region and nothing of the file.
+    /// - Parameter holder: the file's holder as the registry has them; nil when the registry does not know them.
+    /// - Throws: ``CardLifecycleError`` with code `card.forbidden`.
+    public static func checkRegion(_ actor: CardActor, holder: Professional?) throws(CardLifecycleError) {
+        guard case .agenceRegionale(let region) = actor else { return }
+        guard let holder, holder.regions.contains(region) else {
+            throw CardLifecycleError(
+                code: "card.forbidden", reason: "the regional health agency of \(region.label) acts only on files of its region")
+        }
+    }
+}
+
+extension Professional {
+    /// The regions of the professional's activities: each activity's department, else the
+    /// department of its address's postal code.
+    public var regions: Set<Region> {
+        Set(exercises.flatMap(\.activities).compactMap { activity in
+            (activity.department ?? activity.address?.postalCode.flatMap { DepartmentCode(postalCode: $0) }).flatMap { Region(department: $0) }
+        })
     }
 }
 

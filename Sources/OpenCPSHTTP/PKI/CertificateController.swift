@@ -9,14 +9,18 @@ import Vapor
 /// revoke, hold and release.
 public struct CertificateController: Sendable {
     private let pki: PKIService
+    private let holds: OperatorCertificateHolds
     private let tokens: OperatorTokens
     private let clock: any WallClock
     private let issuance: CertificateIssuanceEndpoint
     private let json = JSONContent()
 
     /// Creates the controller.
-    public init(pki: PKIService, tokens: OperatorTokens, clock: any WallClock) {
+    /// - Parameters:
+    ///   - holds: operators' releases, which leave a suspended card's holds to the card.
+    public init(pki: PKIService, holds: OperatorCertificateHolds, tokens: OperatorTokens, clock: any WallClock) {
         self.pki = pki
+        self.holds = holds
         self.tokens = tokens
         self.clock = clock
         self.issuance = CertificateIssuanceEndpoint(pki: pki, clock: clock)
@@ -24,12 +28,15 @@ public struct CertificateController: Sendable {
 
     /// Registers the routes under `api`.
     public func register(on api: any RoutesBuilder) {
-        let operators = api.grouped("certificates").grouped(OperatorAuthenticationMiddleware(tokens: tokens))
-        operators.post(use: issue)
-        operators.get(":issuer", ":serial", use: read)
-        operators.post(":issuer", ":serial", "revocation", use: revoke)
-        operators.post(":issuer", ":serial", "hold", use: hold)
-        operators.post(":issuer", ":serial", "release", use: release)
+        let certificates = api.grouped("certificates")
+        // Issuing and revoking are separate roles; both read what they act on.
+        certificates.grouped(OperatorAuthenticationMiddleware(tokens: tokens, role: .issuance)).post(use: issue)
+        certificates.grouped(OperatorAuthenticationMiddleware(tokens: tokens, roles: [.issuance, .security]))
+            .get(":issuer", ":serial", use: read)
+        let security = certificates.grouped(OperatorAuthenticationMiddleware(tokens: tokens, role: .security))
+        security.post(":issuer", ":serial", "revocation", use: revoke)
+        security.post(":issuer", ":serial", "hold", use: hold)
+        security.post(":issuer", ":serial", "release", use: release)
     }
 
     @Sendable
@@ -69,7 +76,7 @@ public struct CertificateController: Sendable {
     func release(_ request: Request) async throws -> CertificateBody {
         let (issuer, serial) = try Self.key(request)
         let note = try self.note(of: request)
-        return CertificateBody(try await pki.releaseHold(issuer: issuer, serialHex: serial, actor: request.auditActor, detail: note))
+        return CertificateBody(try await holds.release(issuer: issuer, serialHex: serial, actor: request.auditActor, detail: note))
     }
 
     /// The optional note of a hold or a release, `{"detail": "..."}`: no body is no note, and a

@@ -78,7 +78,7 @@ final class IssuanceHTTPHandler: LeanHTTPHandler {
         }
         // The main server's order: the operator first, then the body.
         let actor: String
-        switch OperatorAuthentication.operatorName(authorization: head.headers.first(name: "authorization"), tokens: service.tokens) {
+        switch OperatorAuthentication.operatorName(authorization: head.headers.first(name: "authorization"), tokens: service.tokens, roles: [.issuance]) {
         case .success(let name): actor = OperatorAuthentication.auditActor(operatorName: name)
         case .failure(let refusal): return problem(refusal, head: head, context: context)
         }

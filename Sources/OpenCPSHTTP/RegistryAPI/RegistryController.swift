@@ -19,7 +19,7 @@ public struct RegistryController: Sendable {
 
     /// Registers the routes under `api`.
     public func register(on api: any RoutesBuilder) {
-        let writes = api.grouped(OperatorAuthenticationMiddleware(tokens: tokens))
+        let writes = api.grouped(OperatorAuthenticationMiddleware(tokens: tokens, role: .registry))
         api.get("professionals", use: search)
         api.get("professionals", ":idNat", use: get)
         writes.post("professionals", use: create)

@@ -66,6 +66,13 @@ final class CardCore: Sendable {
         try CardAuthorization.check(actor, action, on: card.context)
     }
 
+    /// Refuses a regional health agency acting on a file outside its region, from the
+    /// registry (``CardAuthorization/checkRegion(_:holder:)``); other actors pass.
+    func authorizeRegion(_ actor: CardActor, _ card: Card) async throws {
+        guard case .agenceRegionale = actor else { return }
+        try CardAuthorization.checkRegion(actor, holder: try await registry.professional(card.holder)?.professional)
+    }
+
     // MARK: Changing
 
     /// Changes a stored card in one transaction: the stored card is read under the lock, the
@@ -78,7 +85,10 @@ final class CardCore: Sendable {
         // In a transaction of the service's own, so that what `change` reads is read in it.
         try await database.transaction { _ in
             try await self.cards.update(id: id, actor: actor.auditName, action: auditAction, detail: detail) { stored, _ in
-                if actor != .platform { try self.authorize(actor, action, stored) }
+                if actor != .platform {
+                    try self.authorize(actor, action, stored)
+                    try await self.authorizeRegion(actor, stored)
+                }
                 var updated = stored
                 try await change(&updated)
                 return updated

@@ -15,18 +15,27 @@ public final class CardReading: Sendable {
     public func file(_ id: String, actor: CardActor) async throws -> CardFile {
         let card = try await core.load(id)
         try core.authorize(actor, .view, card)
+        try await core.authorizeRegion(actor, card)
         return try await core.file(of: card)
     }
 
     /// The cards of a holder that the actor may see.
     public func cards(of idNat: IdNat, actor: CardActor) async throws -> [Card] {
-        try await core.cards.cards(holder: idNat).filter { CardAuthorization.isAllowed(actor, .view, on: $0.context) }
+        let cards = try await core.cards.cards(holder: idNat).filter { CardAuthorization.isAllowed(actor, .view, on: $0.context) }
+        guard let card = cards.first else { return [] }
+        do {
+            try await core.authorizeRegion(actor, card)
+        } catch let refusal as CardLifecycleError where refusal.code == "card.forbidden" {
+            return []
+        }
+        return cards
     }
 
     /// A card's history from the audit log (every transition and use).
     public func history(_ id: String, actor: CardActor) async throws -> [AuditEntry] {
         let card = try await core.load(id)
         try core.authorize(actor, .view, card)
+        try await core.authorizeRegion(actor, card)
         return try await core.cards.history(cardID: id)
     }
 }

@@ -56,6 +56,7 @@ public final class CardSecrets: Sendable {
     public func counters(_ id: String, actor: CardActor) async throws -> CardSecretCounters {
         let card = try await core.load(id)
         try core.authorize(actor, .view, card)
+        try await core.authorizeRegion(actor, card)
         return try token(card).counters()
     }
 

@@ -56,13 +56,13 @@ public struct CardServiceSettings: Sendable {
 }
 
 extension CardActor {
-    /// The actor as the audit log names it: `holder:<idNat>`, `ordre:CNOM`, `ars`,
+    /// The actor as the audit log names it: `holder:<idNat>`, `ordre:CNOM`, `ars:<region code>`,
     /// `manager:<idNatStruct>`, `helpdesk`, `operator:<role>`, `platform`.
     public var auditName: String {
         switch self {
         case .holder(let idNat): "holder:\(idNat.value)"
         case .ordre(let ordre): "ordre:\(ordre.abbreviation)"
-        case .agenceRegionale: "ars"
+        case .agenceRegionale(let region): "ars:\(region.code)"
         case .establishmentManager(let structure): "manager:\(structure.idNatStruct)"
         case .helpDesk: "helpdesk"
         case .agencyOperator(let role): "operator:\(role.rawValue)"
@@ -76,7 +76,7 @@ extension CardActor {
         switch (parts.first, parts.count) {
         case ("holder", 2): guard let idNat = try? IdNat(parts[1]) else { return nil }; self = .holder(idNat)
         case ("ordre", 2): guard let ordre = Ordre(rawValue: parts[1]) else { return nil }; self = .ordre(ordre)
-        case ("ars", 1): self = .agenceRegionale
+        case ("ars", 2): guard let region = Region(rawValue: parts[1]) else { return nil }; self = .agenceRegionale(region)
         case ("manager", 2):
             guard let structure = try? StructureIdentifier(idNatStruct: parts[1]) else { return nil }
             self = .establishmentManager(structure)

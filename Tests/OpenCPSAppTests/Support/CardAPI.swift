@@ -11,7 +11,10 @@ import VaporTesting
 /// The actors of the card tests, each with its token.
 enum TestActors {
     static let cnom = "t-ordre-cnom-0123456789"
+    /// The agency of Auvergne-Rhône-Alpes, where the demo's Lyon centre is.
     static let ars = "t-ars-0123456789abcdef"
+    /// The agency of another region (Bretagne).
+    static let otherArs = "t-ars-other-0123456789"
     static let manager = "t-manager-0123456789ab"
     static let otherManager = "t-manager-other-012345"
     static let helpDesk = "t-helpdesk-0123456789a"
@@ -23,7 +26,7 @@ enum TestActors {
     /// Every token, for the configuration.
     static func tokens(holders: [String]) -> [String: CardActor] {
         var tokens: [String: CardActor] = [
-            cnom: .ordre(.cnom), ars: .agenceRegionale,
+            cnom: .ordre(.cnom), ars: .agenceRegionale(.auvergneRhoneAlpes), otherArs: .agenceRegionale(.bretagne),
             manager: .establishmentManager(DemoData.establishments[0].identifier),
             otherManager: .establishmentManager(DemoData.establishments[2].identifier),
             helpDesk: .helpDesk, production: .agencyOperator(.production), security: .agencyOperator(.security),

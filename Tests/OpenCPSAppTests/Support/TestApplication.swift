@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import OpenCPSApp
 import OpenCPSDomain
+import OpenCPSHTTP
 import OpenCPSPersistence
 import OpenCPSPKI
 import OpenCPSServices
@@ -59,6 +60,10 @@ actor AsyncSemaphore {
 /// The operator token the test applications accept.
 let testOperatorToken = "test-operator-token-0123456789"
 
+/// Operator tokens of one role each, which the test applications accept beside ``testOperatorToken`` (every role).
+let testRoleOperatorTokens: [OperatorRole: String] = Dictionary(
+    uniqueKeysWithValues: OperatorRole.allCases.map { ($0, "test-\($0.rawValue)-operator-0123456789") })
+
 /// A fixed instant for tests: 2026-11-24T09:00:00Z.
 let testNow = Date(timeIntervalSince1970: 1_795_510_800)
 
@@ -83,9 +88,12 @@ func withConfiguredTestApp(
     let schema = TestDatabase.isPostgres ? "t_\(UUID().uuidString.prefix(8).lowercased())" : nil
     do {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("opencps-test-\(UUID().uuidString)")
-        let configuration = OpenCPSConfiguration(
+        var operators = [testOperatorToken: "tester"]
+        for (role, token) in testRoleOperatorTokens { operators[token] = "tester-\(role.rawValue)" }
+        var configuration = OpenCPSConfiguration(
             dataDirectory: data, database: TestDatabase.location, publicBaseURL: "http://opencps.test",
-            operatorTokens: [testOperatorToken: "tester"], logLevel: .warning, actorTokens: actorTokens, cardPKCS11Module: cardPKCS11Module)
+            operatorTokens: operators, logLevel: .warning, actorTokens: actorTokens, cardPKCS11Module: cardPKCS11Module)
+        configuration.operatorRoles = testRoleOperatorTokens.reduce(into: [:]) { $0[$1.value] = [$1.key] }
         try await configure(
             app, configuration: configuration,
             dependencies: OpenCPSDependencies(

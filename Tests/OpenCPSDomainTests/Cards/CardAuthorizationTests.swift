@@ -70,11 +70,11 @@ struct CardAuthorizationTests {
 
     @Test("the ARS decides on non-ordinal professions' cards only, and does not order them")
     func agenceRegionale() {
-        #expect(allowedActions(.agenceRegionale, on: bobsCPS) == [
+        #expect(allowedActions(.agenceRegionale(.bretagne), on: bobsCPS) == [
             .view, .transition(.requestDocuments), .transition(.validate), .transition(.reject), .transition(.revoke),
         ])
-        #expect(allowedActions(.agenceRegionale, on: alicesCPS).isEmpty)
-        #expect(allowedActions(.agenceRegionale, on: nursesCPE).isEmpty)
+        #expect(allowedActions(.agenceRegionale(.bretagne), on: alicesCPS).isEmpty)
+        #expect(allowedActions(.agenceRegionale(.bretagne), on: nursesCPE).isEmpty)
     }
 
     @Test("a manager runs its own staff's cards, not another establishment's")
