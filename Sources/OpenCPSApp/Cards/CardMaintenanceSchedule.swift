@@ -8,24 +8,48 @@ import Vapor
 
 /// The card lifecycle's background work, started and stopped with the application, every
 /// hour: renewal reminders into the outbox, the overdue watch for the help desk, expiry, and
-/// handing the outbox to the sender (each notification once: it is marked sent when handed over).
+/// handing the outbox to the sender (each notification once: it is marked sent when handed over);
+/// the sweep of what a crash left behind and the repair of blocked cards' certificates
+/// (``CardRepair``), which also run at start-up before the server answers.
 struct CardMaintenanceSchedule: LifecycleHandler {
     let cards: CardServices
     let database: ServiceDatabase
+    let sweepGrace: TimeInterval
     private let task = RepeatedTaskBox()
 
-    init(cards: CardServices, database: ServiceDatabase) {
+    init(cards: CardServices, database: ServiceDatabase, sweepGrace: TimeInterval) {
         self.cards = cards
         self.database = database
+        self.sweepGrace = sweepGrace
+    }
+
+    /// Sweeps and repairs, logging what was done; a failure is logged, never fatal.
+    static func sweepAndRepair(_ repair: CardRepair, grace: TimeInterval, logger: Logger) async {
+        do {
+            let sweep = try await repair.sweep(grace: grace)
+            let repaired = try await repair.repairBlockedCards()
+            if !sweep.abandonedCertificates.isEmpty || !sweep.removedFiles.isEmpty || !repaired.isEmpty {
+                logger.warning("card sweep and repair", metadata: [
+                    "abandoned-certificates": "\(sweep.abandonedCertificates.count)", "removed-files": "\(sweep.removedFiles.count)",
+                    "repaired-certificates": "\(repaired.count)",
+                ])
+            }
+        } catch {
+            logger.error("card sweep and repair failed", metadata: ["error": "\(error)"])
+        }
     }
 
     func didBootAsync(_ application: Application) async throws {
         let maintenance = cards.maintenance
+        let repair = cards.repair
+        let grace = sweepGrace
         let logger = application.logger
+        await Self.sweepAndRepair(repair, grace: grace, logger: logger)
         let database = self.database
         let eventLoop = application.eventLoopGroup.next()
         task.set(eventLoop.scheduleRepeatedAsyncTask(initialDelay: .seconds(5), delay: .hours(1)) { _ in
             eventLoop.makeFutureWithTask {
+                await Self.sweepAndRepair(repair, grace: grace, logger: logger)
                 do {
                     let reminders = try await maintenance.enqueueRenewalReminders()
                     let overdue = try await maintenance.overdueFiles()

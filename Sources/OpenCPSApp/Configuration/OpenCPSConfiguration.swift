@@ -20,6 +20,7 @@ import OpenCPSServices
 /// | dedicated issuance port | `--issuance-port` | `OPENCPS_ISSUANCE_PORT` | none (issuance on the main port only) |
 /// | threads of the issuance port | | `OPENCPS_ISSUANCE_THREADS` | `1` |
 /// | largest lot of the demonstration payer (`POST /api/v1/payer/lots`) | | `OPENCPS_PAYER_LOT_MAXIMUM_SHEETS` (1–10000) | `500` |
+/// | age below which the sweep leaves intents and card files alone (s) | | `OPENCPS_SWEEP_GRACE_SECONDS` (0–86400) | `300` |
 /// | issuance commit delay (µs; SQLite) | | `OPENCPS_ISSUANCE_COMMIT_DELAY_US` | `800` (`0`: none) |
 /// | public base URL | `--public-url` | `OPENCPS_PUBLIC_URL` | `http://<hostname>:<port>` |
 /// | operator tokens | | `OPENCPS_OPERATOR_TOKENS` (`name:role+role=token,...`; roles `registry`, `issuance`, `security`; `name=token`: every role) | none (demo: `demo-operator-token` with every role, and one token per role) |
@@ -51,6 +52,9 @@ public struct OpenCPSConfiguration: Sendable {
     public var issuanceThreads: Int
     /// The most care sheets a lot of the demonstration payer holds (OpenCPS's choice).
     public var payerLotMaximumSheets: Int = PayerLotService.defaultMaximumSheets
+    /// How old a certificate intent or a card file must be before the sweep (``CardRepair``)
+    /// takes it for left behind: younger ones may be a card being made, here or on another node.
+    public var sweepGrace: TimeInterval = 300
     /// How long an issuance transaction waits for more certificates under load (SQLite).
     public var issuanceCommitDelay: Duration
     /// The URL clients reach the server at; certificates and FHIR bundles name it.
@@ -218,6 +222,13 @@ public struct OpenCPSConfiguration: Sendable {
             }
             payerLotMaximumSheets = parsed
         }
+        var sweepGrace: TimeInterval = 300
+        if let text = environment["OPENCPS_SWEEP_GRACE_SECONDS"], !text.isEmpty {
+            guard let parsed = Int(text), (0...86_400).contains(parsed) else {
+                throw ConfigurationError("sweep-grace", "OPENCPS_SWEEP_GRACE_SECONDS must be a number of seconds from 0 to 86400, got '\(text)'")
+            }
+            sweepGrace = TimeInterval(parsed)
+        }
         var issuanceCommitDelay = CertificateGroupCommit.Gathering.default.delay
         if let text = environment["OPENCPS_ISSUANCE_COMMIT_DELAY_US"], !text.isEmpty {
             guard let microseconds = Int(text), (0...100_000).contains(microseconds) else {
@@ -282,6 +293,7 @@ public struct OpenCPSConfiguration: Sendable {
             pkcs11KeyStore: pkcs11KeyStore, pkcs11PIN: pkcs11PIN, cardPKCS11Module: value(flags.cardPKCS11Module, "OPENCPS_CARD_PKCS11_MODULE"))
         configuration.payerLotMaximumSheets = payerLotMaximumSheets
         configuration.operatorRoles = operatorRoles
+        configuration.sweepGrace = sweepGrace
         return configuration
     }
 

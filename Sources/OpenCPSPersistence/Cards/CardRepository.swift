@@ -166,6 +166,7 @@ public struct CardRepository: Sendable {
             let now = StoredTimestamp.string(clock.now())
             var events: [AuditEvent] = []
             events.reserveCapacity(items.count * 3)
+            try await CertificateIntentRepository.refuseAbandoned(items.flatMap(\.certificates), on: sql)
             try await CertificateRepository.insertRows(items.flatMap(\.certificates), on: sql)
             let shipments = items.flatMap(\.shipments)
             for chunk in shipments.chunked(by: 500) {

@@ -222,19 +222,25 @@ public struct CertificateRepository: Sendable {
         }
     }
 
-    /// Whether a serial number was issued by this CA, and its revocation if any.
+    /// Whether a serial number was issued by this CA, and its revocation if any. A serial
+    /// recorded only as an intent (signed, its card never recorded) was issued and is revoked.
     public func status(issuer: String, serial: String) async throws -> (issued: Bool, revocation: StoredRevocation?) {
         guard let row = try await database.sql.select().columns("serial", "revoked_at", "reason", "released_at")
             .from("certificates").where("issuer", .equal, issuer).where("serial", .equal, serial).first()
-        else { return (false, nil) }
+        else {
+            let intent = try await CertificateIntentRepository(database: database, clock: clock).revocation(issuer: issuer, serial: serial)
+            return (intent != nil, intent)
+        }
         return (true, try Self.revocation(row))
     }
 
-    /// Every revocation and hold of a CA (released holds included, for delta CRLs).
+    /// Every revocation and hold of a CA (released holds included, for delta CRLs), and its
+    /// abandoned certificate intents.
     public func revocations(issuer: String) async throws -> [StoredRevocation] {
         try await database.sql.select().columns("serial", "revoked_at", "reason", "released_at").from("certificates")
             .where("issuer", .equal, issuer).where("revoked_at", .isNot, SQLLiteral.null)
             .all().compactMap(Self.revocation)
+            + CertificateIntentRepository(database: database, clock: clock).abandoned(issuer: issuer)
     }
 
     /// Takes the next CRL number of a CA (full and delta CRLs share the sequence).

@@ -37,7 +37,9 @@ public final class CardProduction: Sendable {
     /// sealed letter holds them.
     ///
     /// All records (card, certificates, shipments, audit) are written in one transaction; if
-    /// it fails, the token and letter files are removed: no half-made card remains.
+    /// it fails, the token and letter files are removed: no half-made card remains. Each
+    /// certificate is recorded as an intent, committed, before the CA signs it: a crash at any
+    /// point leaves nothing signed that the database does not know (``CardRepair`` sweeps it).
     public func manufacture(_ id: String, actor: CardActor) async throws -> Card {
         let run = await manufacture([id], actor: actor)
         if let failure = run.failures.first { throw failure.error }
@@ -82,6 +84,8 @@ public final class CardProduction: Sendable {
         do {
             try workshop.prepareLetterFolder()
             (blanks, run.failures) = try await workshop.prepare(Array(ids), actor: actor)
+            // Recorded and committed before any of the batch's certificates is signed.
+            try await workshop.recordIntents(blanks)
         } catch {
             run.failures = ids.map { ($0, error) }
             return run
@@ -101,12 +105,15 @@ public final class CardProduction: Sendable {
                 }
             }
         }
+        let madeIDs = Set(made.map(\.blank.card.id))
+        await workshop.abandonIntents(of: blanks.filter { !madeIDs.contains($0.card.id) }, reason: "the card could not be made")
         guard !made.isEmpty else { return run }
         let madeCards = made
         do {
             try await CardWorkshop.flush(madeCards)
         } catch {
             for card in made { card.discard() }
+            await workshop.abandonIntents(of: made.map(\.blank), reason: "the card's files could not be flushed")
             run.failures += made.map { ($0.blank.card.id, error) }
             return run
         }
@@ -120,11 +127,13 @@ public final class CardProduction: Sendable {
                     run.manufactured += try await productionLine.run { try await self.workshop.record([card]) }
                 } catch {
                     card.discard()
+                    await workshop.abandonIntents(of: [card.blank], reason: "the card could not be recorded")
                     run.failures.append((card.blank.card.id, error))
                 }
             }
         } catch {
             for card in made { card.discard() }
+            await workshop.abandonIntents(of: made.map(\.blank), reason: "the card could not be recorded")
             run.failures += made.map { ($0.blank.card.id, error) }
         }
         return run

@@ -27,6 +27,8 @@ public struct CardServices: Sendable {
     public let helpDesk: HelpDesk
     /// Reminders, the overdue watch and expiry.
     public let maintenance: CardMaintenance
+    /// The sweep of what a crash left behind, and the repair of blocked cards' certificates.
+    public let repair: CardRepair
     /// The settings.
     public let settings: CardServiceSettings
 
@@ -56,6 +58,7 @@ public struct CardServices: Sendable {
         reading = CardReading(core: core)
         helpDesk = HelpDesk(core: core)
         maintenance = CardMaintenance(core: core)
+        repair = CardRepair(core: core)
         self.settings = settings
     }
 }

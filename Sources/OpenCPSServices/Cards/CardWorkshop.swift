@@ -19,6 +19,10 @@ struct CardWorkshop: Sendable {
         var letterTracking: String
         var pin: String
         var puk: String
+        /// The card's last day of validity.
+        var expiresOn: CivilDate
+        /// The serial numbers reserved for its certificates, recorded as intents before they are signed.
+        var certificateSerials: [CardKeyRole: String]
     }
 
     /// Where a made card's token is: a software token file under a pending name, or a PKCS #11
@@ -104,11 +108,46 @@ struct CardWorkshop: Sendable {
         }
         let serials = try await unused(count: ready.count, draw: { core.digits(10) }, taken: repository.takenSerials)
         let tracking = try await unused(count: ready.count * 2, draw: { core.settings.trackingPrefix + core.digits(12) }, taken: repository.takenTrackingNumbers)
+        let today = core.today
         let blanks = try ready.enumerated().map { index, item in
             Blank(card: item.0, personalisation: item.1, serial: try CardSerial(serials[index]),
-                  cardTracking: tracking[2 * index], letterTracking: tracking[2 * index + 1], pin: core.digits(4), puk: core.digits(8))
+                  cardTracking: tracking[2 * index], letterTracking: tracking[2 * index + 1], pin: core.digits(4), puk: core.digits(8),
+                  expiresOn: item.0.temporary ? today.adding(days: core.settings.temporaryValidityDays) : core.settings.validity.expiry(from: today),
+                  certificateSerials: Dictionary(uniqueKeysWithValues: CardKeyRole.allCases.map { ($0, core.pki.reserveSerial()) }))
         }
         return (blanks, failures)
+    }
+
+    /// Records the certificates of a batch as intents, committed before any is signed: if the
+    /// process dies before the batch is recorded, each signed certificate is still known,
+    /// revoked for OCSP, and put on the CRLs by the sweep (``CardRepair``).
+    func recordIntents(_ blanks: [Blank]) async throws {
+        let now = core.clock.now()
+        let intents = blanks.flatMap { blank in
+            CardKeyRole.allCases.compactMap { role in
+                blank.certificateSerials[role].map { serial in
+                    CertificateIntent(
+                        issuer: IssuingCARole.fortePersonnes.slug, serial: serial,
+                        profile: (role == .authentication ? CardCertificateProfile.authentication : .signature).rawValue,
+                        idNat: blank.card.holder.value, cardSerial: blank.serial.value, notAfter: Self.notAfter(blank.expiresOn), intendedAt: now)
+                }
+            }
+        }
+        try await CertificateIntentRepository(database: core.database.independent, clock: core.clock).record(intents)
+    }
+
+    /// Abandons the intents of cards that will not be recorded (their files are discarded):
+    /// their certificates, if signed, are revoked at once rather than at the next sweep.
+    /// Best effort: what fails here, the sweep does later.
+    func abandonIntents(of blanks: [Blank], reason: String) async {
+        guard !blanks.isEmpty else { return }
+        _ = try? await CertificateIntentRepository(database: core.database.independent, clock: core.clock)
+            .sweep(intendedBefore: .distantPast, cardSerials: blanks.map(\.serial.value), actor: CardActor.platform.auditName, detail: reason)
+    }
+
+    /// A certificate's last second of validity: the end of the card's last day.
+    static func notAfter(_ expiresOn: CivilDate) -> Date {
+        expiresOn.adding(days: 1).startOfDayUTC.addingTimeInterval(-1)
     }
 
     /// `count` distinct values from `draw` that `taken` says are unused.
@@ -133,9 +172,8 @@ struct CardWorkshop: Sendable {
         let card = blank.card
         let personalisation = blank.personalisation
         let serial = blank.serial
-        let today = core.today
         let now = core.clock.now()
-        let expiry = card.temporary ? today.adding(days: settings.temporaryValidityDays) : settings.validity.expiry(from: today)
+        let expiry = blank.expiresOn
         // On a PKCS #11 module the token is made first, since the keys are generated on it.
         let tokenInProgress = try core.pkcs11Cards?.personalise(
             cardSerial: serial.value, algorithm: settings.keyAlgorithm, pin: blank.pin, puk: blank.puk)
@@ -152,8 +190,8 @@ struct CardWorkshop: Sendable {
                     structureIdentifier: personalisation.structureIdentifier, cardTypeCode: card.kind.cardType.numericCode,
                     cardIssuerIdentifier: settings.cardIssuerIdentifier, cardSerialNumber: serial.value,
                     cardDomain: settings.cardDomain, publicKey: publicKey, notBefore: now,
-                    notAfter: expiry.adding(days: 1).startOfDayUTC.addingTimeInterval(-1)),
-                profile: role == .authentication ? .authentication : .signature)
+                    notAfter: Self.notAfter(expiry)),
+                profile: role == .authentication ? .authentication : .signature, serialHex: blank.certificateSerials[role])
         }
         let issued: [IssuedCertificate]
         var shipped = card

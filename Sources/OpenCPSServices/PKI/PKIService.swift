@@ -110,13 +110,25 @@ public final class PKIService: Sendable {
         public var profile: CardCertificateProfile
         /// Which issuing CA.
         public var authority: IssuingCARole
+        /// The serial number reserved for it (``reserveSerial()``) and recorded as an intent
+        /// before signing; nil: a new one is drawn when signing.
+        public var serialHex: String?
 
         /// Creates a request.
-        public init(request: CardCertificateRequest, profile: CardCertificateProfile, authority: IssuingCARole = .fortePersonnes) {
+        public init(
+            request: CardCertificateRequest, profile: CardCertificateProfile, authority: IssuingCARole = .fortePersonnes, serialHex: String? = nil
+        ) {
             self.request = request
             self.profile = profile
             self.authority = authority
+            self.serialHex = serialHex
         }
+    }
+
+    /// A serial number for a certificate to be signed later, so that it can be recorded as an
+    /// intent before the signature (``IssuanceRequest/serialHex``).
+    public func reserveSerial() -> String {
+        serials.next(at: clock.now()).hex
     }
 
     /// Issues certificates, stores them and audits each issuance, all in one transaction:
@@ -141,7 +153,8 @@ public final class PKIService: Sendable {
             guard let issuer = issuers[item.authority.slug] else {
                 throw PKIError.invalidConfiguration("no issuing CA \(item.authority.slug)")
             }
-            return try issuer.issue(item.request, profile: item.profile, now: now, serial: serials.next(at: now))
+            let serial = item.serialHex.flatMap(Certificate.SerialNumber.init(hex:)) ?? serials.next(at: now)
+            return try issuer.issue(item.request, profile: item.profile, now: now, serial: serial)
         }
     }
 

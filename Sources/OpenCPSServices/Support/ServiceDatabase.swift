@@ -26,6 +26,13 @@ public struct ServiceDatabase: Sendable {
         Self.open ?? connect()
     }
 
+    /// A database handle outside any open transaction: for records that must be committed on
+    /// their own before the caller goes on, whatever transaction it is in (certificate intents,
+    /// recorded before the CA signs).
+    public var independent: any Database {
+        connect()
+    }
+
     /// Runs `work` in one transaction: a new one, or the transaction the caller is already in.
     /// Nothing `work` writes is kept if it throws. What `work` asked for with ``afterCommit(_:)``
     /// runs once the outermost transaction has committed, before this returns.
