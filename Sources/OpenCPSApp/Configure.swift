@@ -93,6 +93,11 @@ public func configure(
         }
         CertificateController(pki: pki, holds: OperatorCertificateHolds(pki: pki, database: database), tokens: tokens, clock: clock).register(on: api)
         app.lifecycle.use(CRLPublicationSchedule(pki: pki))
+        if case .postgres(let url) = configuration.database {
+            // Several servers may share the database: hear each other's revocations.
+            app.lifecycle.use(try RevocationNotices(
+                pki: pki, url: url, searchPath: dependencies.postgresSearchPath ?? Application.postgresSearchPath(in: url)))
+        }
         app.storage[PKIServiceKey.self] = pki
         let listener = OCSPListener(pki: pki, registry: metrics, threads: configuration.ocspThreads, logger: app.logger)
         app.storage[OCSPListenerKey.self] = listener

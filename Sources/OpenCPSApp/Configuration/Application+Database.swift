@@ -23,7 +23,7 @@ extension Application {
             lifecycle.use(SQLiteJournalMode())
         case .postgres(let url):
             var configuration = try SQLPostgresConfiguration(url: url)
-            configuration.searchPath = postgresSearchPath
+            configuration.searchPath = postgresSearchPath ?? Self.postgresSearchPath(in: url)
             databases.use(
                 .postgres(configuration: configuration, maxConnectionsPerEventLoop: postgresConnectionsPerEventLoop, sqlLogLevel: .trace),
                 as: .psql)
@@ -31,6 +31,17 @@ extension Application {
         for migration in OpenCPSMigrations.all {
             migrations.add(migration)
         }
+    }
+}
+
+extension Application {
+    /// The schemas named by a PostgreSQL URL's `search_path` parameter (comma-separated), as
+    /// libpq's `options=-csearch_path=` would set them: several deployments (or tests) can share
+    /// a database, each in its own schema.
+    static func postgresSearchPath(in url: URL) -> [String]? {
+        guard let value = URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems?
+            .last(where: { $0.name == "search_path" })?.value, !value.isEmpty else { return nil }
+        return value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 }
 

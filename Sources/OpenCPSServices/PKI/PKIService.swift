@@ -47,7 +47,9 @@ public struct PublishedCRL: Sendable {
 /// revokes and holds them, answers OCSP and publishes full and delta CRLs.
 ///
 /// A revocation reaches OCSP at once: the cached responses naming the serial are dropped
-/// before `revoke` returns, and the CRLs are re-issued.
+/// before `revoke` returns, and the CRLs are re-issued. Every status change raises the
+/// revocation version in its transaction; other servers on the same PostgreSQL database hear
+/// of it through ``revocationNoticed(_:)`` (see docs/operations.md, "Several nodes").
 public final class PKIService: Sendable {
     /// The hierarchy served.
     public let hierarchy: PKIHierarchy
@@ -61,6 +63,7 @@ public final class PKIService: Sendable {
     private let cache = OCSPResponseCache()
     private let recorder: IssuanceRecorder
     private let published = PublishedCRLs()
+    private let pendingCRLs = PendingPublications()
     private let database: ServiceDatabase
 
     /// Creates the service.
@@ -203,18 +206,57 @@ public final class PKIService: Sendable {
     ) async throws -> CertificateView {
         try await database.transaction { database in
             let certificate = try await write(CertificateRepository(database: database, clock: self.clock))
+            let version = try await RevocationVersionRepository(database: database).raise(issuer: slug, serial: serialHex)
             await self.database.afterCommit {
-                self.cache.invalidate(issuer: slug, serialHex: serialHex)
-                do {
-                    try await self.publishCRL(slug)
-                } catch {
-                    // The revocation is stored and OCSP says so; the next CRL asked for is issued anew.
-                    self.published.markStale(slug)
-                }
+                self.cache.invalidate(issuer: slug, serialHex: serialHex, version: version)
+                await self.republishCRL(slug)
             }
             return CertificateView(certificate)
         }
     }
+
+    /// Publishes a CA's CRLs after a change; on failure the current ones are forgotten, so that
+    /// the next CRL asked for is issued anew (the change is stored and OCSP says so).
+    private func republishCRL(_ slug: String) async {
+        do {
+            try await publishCRL(slug)
+        } catch {
+            published.markStale(slug)
+        }
+    }
+
+    // MARK: Several servers
+
+    /// A status change made by any server on this database (a PostgreSQL notification, heard
+    /// after its commit): drops the kept answers naming the certificate and re-publishes the CA's
+    /// CRLs, so that this server's CRL lists the change within the time of one publication.
+    /// The kept answers are dropped before this returns; the publication runs on its own task.
+    public func revocationNoticed(_ notice: RevocationNotice) {
+        cache.invalidate(issuer: notice.issuer, serialHex: notice.serial, version: notice.version)
+        let slug = notice.issuer
+        guard crlBuilders[slug] != nil, pendingCRLs.begin(slug) else { return }
+        Task {
+            repeat {
+                await self.republishCRL(slug)
+            } while self.pendingCRLs.again(slug)
+        }
+    }
+
+    /// Stops keeping and serving OCSP answers: changes made by other servers may go unheard
+    /// (the notification connection is down). Every answer is signed from the database until
+    /// ``resumeKeptAnswers(at:)``.
+    public func suspendKeptAnswers() {
+        cache.suspend()
+    }
+
+    /// Keeps and serves OCSP answers again, once notifications are heard and the revocation
+    /// version has been read anew (after they were, so that no change falls between).
+    public func resumeKeptAnswers(at version: UInt64) {
+        cache.resume(at: version)
+    }
+
+    /// Whether kept OCSP answers are served (false while notifications may be missed).
+    public var keepsAnswers: Bool { cache.isLive }
 
     /// A certificate this PKI issued, with its status.
     /// - Throws: `registry.not-found` when no such certificate was issued here.
@@ -246,8 +288,11 @@ public final class PKIService: Sendable {
         guard let responder = responders[slug] else { return nil }
         let now = clock.now()
         if let cached = cache.response(for: request, now: now) { return cached }
-        let generation = cache.currentGeneration
-        let repository = CertificateRepository(database: database.current, clock: clock)
+        // The version is read before the status, so that the status reflects every change up
+        // to it; when it cannot be read the answer is given but not kept.
+        let handle = database.current
+        let version = try? await RevocationVersionRepository(database: handle).current()
+        let repository = CertificateRepository(database: handle, clock: clock)
         let result = await responder.respond(to: request, now: now) { serial in
             let state = try await repository.status(issuer: slug, serial: serial.hex)
             guard state.issued else { return .unknown }
@@ -258,10 +303,10 @@ public final class PKIService: Sendable {
             }
             return OCSPCertificateStatus.from(record, at: now)
         }
-        if result.status == .successful, !result.hasNonce, let nextUpdate = result.nextUpdate {
+        if result.status == .successful, !result.hasNonce, let nextUpdate = result.nextUpdate, let version {
             cache.store(
                 result, for: request, issuer: slug, expires: min(nextUpdate, now.addingTimeInterval(publishing.ocspReuse)),
-                readAt: generation)
+                readAt: version)
         }
         return result
     }
@@ -357,6 +402,38 @@ private final class PublishedCRLs: @unchecked Sendable {
             full[slug] = newFull
             delta[slug] = newDelta
             bases[slug] = base
+        }
+    }
+}
+
+/// CAs whose CRLs are being re-published after notices: notices arriving during a publication
+/// cause one more publication, not one each.
+private final class PendingPublications: @unchecked Sendable {
+    private let lock = NSLock()
+    // Guarded by lock: slug → whether another publication was asked for while one runs.
+    private var running: [String: Bool] = [:]
+
+    /// True when the caller is to publish; false when a running publication will run again.
+    func begin(_ slug: String) -> Bool {
+        lock.withLock {
+            if running[slug] != nil {
+                running[slug] = true
+                return false
+            }
+            running[slug] = false
+            return true
+        }
+    }
+
+    /// Whether to publish again (a notice came during the publication); ends the run if not.
+    func again(_ slug: String) -> Bool {
+        lock.withLock {
+            if running[slug] == true {
+                running[slug] = false
+                return true
+            }
+            running[slug] = nil
+            return false
         }
     }
 }
