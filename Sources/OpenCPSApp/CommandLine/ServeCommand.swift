@@ -97,6 +97,10 @@ struct ServeCommand: AsyncParsableCommand {
                 lines.append("                       demo-holder-<idNat>, demo-manager-<idNatStruct>  (PIN letters in \(configuration.letterDirectory.path))")
             }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            // Signed checkpoints of the audit log, on a schedule and at shutdown (serve only).
+            app.lifecycle.use(AuditCheckpointSchedule(
+                checkpoints: AuditCheckpoints(folder: configuration.auditKeyFolder, clock: SystemWallClock()),
+                settings: try AuditCheckpointSettings(environment: ProcessInfo.processInfo.environment)))
             // Vapor's serve command listens on the configured address and stops on SIGINT/SIGTERM.
             try await app.execute()
         } catch {
