@@ -1,14 +1,16 @@
 import ArgumentParser
 import Foundation
+import OpenCPSDomain
 import OpenCPSServices
 import Vapor
+import X509
 
 /// `opencps cards ...`: the operator's side of the cards, on the data folder and database.
 struct CardsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cards",
-        abstract: "Operate on the platform's cards: sweep and repair after a crash.",
-        subcommands: [CardsRepairCommand.self])
+        abstract: "Operate on the platform's cards: sweep and repair after a crash, hand PIN letters to the print service.",
+        subcommands: [CardsRepairCommand.self, CardsLettersCommand.self])
 }
 
 /// `opencps cards repair`: what the server does at start-up and every hour, on demand.
@@ -48,6 +50,55 @@ struct CardsRepairCommand: AsyncParsableCommand {
             for item in repaired { print("revoked \(item.certificate) (\(item.reason)) of \(item.cardState) card \(item.cardID)") }
             print("\(sweep.abandonedCertificates.count) certificates abandoned, \(sweep.removedFiles.count) files removed, \(repaired.count) certificates of blocked cards revoked")
             try await app.asyncShutdown()
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+}
+
+/// `opencps cards letters ...`.
+struct CardsLettersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "letters", abstract: "Hand PIN letters to the print service.", subcommands: [CardsLettersExportCommand.self])
+}
+
+/// `opencps cards letters export`: the waiting PIN letters, enveloped to the print service.
+struct CardsLettersExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export the waiting PIN letters once, encrypted to the print service's certificate, and remove them.",
+        discussion: """
+            Writes OUT (DER CMS EnvelopedData: AES-256-CBC content, its key encrypted with RSA-OAEP SHA-256 to the \
+            certificate given; the print service runs `openssl cms -decrypt -inform DER -in OUT -inkey KEY -recip CERT`). \
+            The content is the letters one after the other, each after a line `--- <file name> ---`. The letters are \
+            then removed from <data>/letters and each export is audited (card.pin-letter-export). OUT must not exist.
+            """)
+
+    @OptionGroup var options: DataOptions
+
+    @ArgumentParser.Option(name: .long, help: "The print service's certificate (PEM, RSA key of 2048 bits or more).")
+    var recipient: String
+
+    @ArgumentParser.Option(name: .long, help: "The file to write (must not exist).")
+    var out: String
+
+    func run() async throws {
+        let configuration = try options.configuration(defaultLogLevel: "warning")
+        guard let pem = try? String(contentsOfFile: recipient, encoding: .utf8), let certificate = try? Certificate(pemEncoded: pem) else {
+            throw ValidationError("\(recipient) is not a PEM certificate")
+        }
+        guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) exists: give a new file") }
+        let app = try await ApplicationRunner.makeServer(configuration)
+        do {
+            try await app.autoMigrate()
+            guard let cards = app.cards else { throw ValidationError("no PKI in \(configuration.dataDirectory.path): no cards") }
+            let serials = try await cards.letters.export(to: certificate, writingTo: URL(fileURLWithPath: out), actor: "operator:cli")
+            print(serials.isEmpty ? "no PIN letter waiting: nothing written" : "\(serials.count) PIN letters exported to \(out) and removed")
+            try await app.asyncShutdown()
+        } catch let error as any DomainError {
+            try? await app.asyncShutdown()
+            throw ValidationError("\(error.code): \(error.reason)")
         } catch {
             try? await app.asyncShutdown()
             throw error

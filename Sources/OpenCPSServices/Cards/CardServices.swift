@@ -29,6 +29,8 @@ public struct CardServices: Sendable {
     public let maintenance: CardMaintenance
     /// The sweep of what a crash left behind, and the repair of blocked cards' certificates.
     public let repair: CardRepair
+    /// The hand-off of PIN letters to the print service.
+    public let letters: PINLetterHandOff
     /// The settings.
     public let settings: CardServiceSettings
 
@@ -59,6 +61,7 @@ public struct CardServices: Sendable {
         helpDesk = HelpDesk(core: core)
         maintenance = CardMaintenance(core: core)
         repair = CardRepair(core: core)
+        self.letters = PINLetterHandOff(core: core)
         self.settings = settings
     }
 }
