@@ -410,6 +410,12 @@ json.dump({"profile": "authentication", "csr": csr, "givenName": "A", "surname":
            "cardSerialNumber": "1000000001"}, open(sys.argv[2], "w"), ensure_ascii=False)
 json.dump({"certificate_request": csr}, open(sys.argv[3], "w"))
 EOF
+# Issuance names a professional the registry knows, by the registry's names: register the holder.
+status=$(curl -s -m 10 -o "$WORK/registered.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' --data-binary '{"idNat": "810100271385", "lastName": "B", "firstName": "A",
+     "exercises": [{"professionCode": "10", "activities": [{"mode": "S", "department": "25"}]}]}' \
+    "http://127.0.0.1:$PORT_OURS/api/v1/professionals")
+[ "$status" = 201 ] || [ "$status" = 409 ] || { echo "registering the bench holder answered $status:" >&2; cat "$WORK/registered.json" >&2; exit 1; }
 # The main server's issuance endpoint, and the listener that serves issuance alone (--issuance-port).
 ISSUE_URL=http://127.0.0.1:$PORT_OURS/api/v1/certificates
 ISSUE_LISTENER_URL=http://127.0.0.1:$PORT_OURS_ISSUANCE/api/v1/certificates

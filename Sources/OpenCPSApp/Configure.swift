@@ -77,6 +77,8 @@ public func configure(
     let tokens = OperatorTokens(configuration.operatorTokens, roles: configuration.operatorRoles)
     let material = try dependencies.pki ?? (PKIMaterial.exists(configuration) ? PKIMaterial.open(configuration) : nil)
     var cardServices: CardServices?
+    // For issuance's lookups of holders only: it draws no card consequences.
+    let registryReader = RegistryService(database: database, clock: clock, cards: nil)
     if let material {
         let pki = try PKIService(
             hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock,
@@ -91,7 +93,7 @@ public func configure(
         app.responder.use { app in
             OCSPKeptAnswerResponder(pki: pki, registry: metrics, next: app.responder.default)
         }
-        CertificateController(pki: pki, holds: OperatorCertificateHolds(pki: pki, database: database), tokens: tokens, clock: clock).register(on: api)
+        CertificateController(pki: pki, holds: OperatorCertificateHolds(pki: pki, database: database), registry: registryReader, tokens: tokens, clock: clock).register(on: api)
         app.lifecycle.use(CRLPublicationSchedule(pki: pki))
         if case .postgres(let url) = configuration.database {
             // Several servers may share the database: hear each other's revocations.
@@ -106,7 +108,7 @@ public func configure(
                 listener: listener, name: "OCSP listener", path: "/ocsp/<ca>", hostname: configuration.hostname, port: ocspPort))
         }
         let issuanceListener = IssuanceListener(
-            pki: pki, tokens: tokens, clock: clock, threads: configuration.issuanceThreads, logger: app.logger)
+            pki: pki, registry: registryReader, tokens: tokens, clock: clock, threads: configuration.issuanceThreads, logger: app.logger)
         app.storage[IssuanceListenerKey.self] = issuanceListener
         if let issuancePort = configuration.issuancePort {
             app.lifecycle.use(ListenerLifecycle(

@@ -86,6 +86,33 @@ struct OperatorRolesTests {
         }
     }
 
+    @Test("issuance names a professional the registry knows, by the registry's names")
+    func issuanceChecksTheRegistry() async throws {
+        try await withTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app in
+            let folder = try ExternalTool.temporaryFolder("issuance-registry")
+            let csr = try TestIssuance.csr(in: folder, name: "holder", newKey: ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+            var headers = HTTPHeaders()
+            headers.bearerAuthorization = BearerAuthorization(token: try #require(testRoleOperatorTokens[.issuance]))
+            headers.contentType = .json
+            func issue(_ changes: [String: String]) async throws -> (HTTPStatus, String?) {
+                var fields = TestIssuance.fields(csr: csr)
+                for (key, value) in changes { fields[key] = value }
+                let body = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
+                var answer: (HTTPStatus, String?) = (.internalServerError, nil)
+                try await app.testing().test(.POST, "/api/v1/certificates", headers: headers, body: jsonBody(body)) { response in
+                    answer = (response.status, (try? jsonObject(response))?["code"] as? String)
+                }
+                return answer
+            }
+            #expect(try await issue([:]) == (.unprocessableEntity, "pki.issuance.unknown-professional"))
+            _ = try await DemoData(clock: FixedWallClock(testNow)).load(into: app.db)
+            #expect(try await issue(["surname": "MARTIN"]) == (.unprocessableEntity, "pki.issuance.subject-mismatch"))
+            #expect(try await issue(["givenName": "Paul"]) == (.unprocessableEntity, "pki.issuance.subject-mismatch"))
+            let accepted = try await issue([:])
+            #expect(accepted.0 == .created, "\(accepted)")
+        }
+    }
+
     @Test("OPENCPS_OPERATOR_TOKENS reads name:role+role=token, keeps name=token with every role, and refuses an unknown role")
     func configuration() throws {
         let configuration = try OpenCPSConfiguration.resolve(flags: .init(), environment: [

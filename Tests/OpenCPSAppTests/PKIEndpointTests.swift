@@ -46,6 +46,8 @@ struct PKIEndpointTests {
     /// the OCSP endpoint asked for (the same server, or the OCSP listener at a port of its own).
     func withServer(ocsp: OCSPEndpoint = .mainServer, _ body: (Application, String, String, URL) async throws -> Void) async throws {
         try await withTestApp(clock: SystemWallClock(), pki: TestPKIMaterial.shared) { app in
+            // Issuance names a professional the registry knows (Dr Claire Lambert, TestIssuance's holder).
+            _ = try await DemoData(clock: SystemWallClock()).load(into: app.db)
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = try #require(app.http.server.shared.localAddress?.port)
             let base = "http://127.0.0.1:\(port)"

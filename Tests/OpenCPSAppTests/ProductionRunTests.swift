@@ -99,12 +99,12 @@ struct ProductionRunTests {
             let unknown = "00000000-0000-4000-8000-000000000000"
             let ids = (validated.prefix(3) + [unknown]).map { "\"\($0)\"" }.joined(separator: ", ")
 
-            // Only production makes cards: a holder's run refuses every file, as forbidden.
+            // Only production makes cards: a holder's run is refused whole, before its list is
+            // read, telling nothing of which files exist.
             let holderRun = try await api.call(.POST, "/api/v1/production-runs", as: TestActors.holder(holders[0]), json: #"{"cardIds": [\#(ids)]}"#)
-            #expect(holderRun.status == .ok)
-            #expect((holderRun.json["manufactured"] as? [Any])?.isEmpty == true)
-            let holderRefusals = holderRun.json["refused"] as? [[String: Any]] ?? []
-            #expect(Set(holderRefusals.compactMap { $0["code"] as? String }) == ["card.forbidden", "registry.not-found"])
+            #expect(holderRun.status == .forbidden)
+            #expect(holderRun.json["code"] as? String == "card.forbidden")
+            #expect(try await api.call(.POST, "/api/v1/production-runs", as: TestActors.holder(holders[0]), json: "{}").status == .forbidden)
 
             let run = try await api.call(.POST, "/api/v1/production-runs", as: TestActors.production, json: #"{"cardIds": [\#(ids)]}"#)
             #expect(run.status == .ok)

@@ -115,7 +115,7 @@ public enum CardAuthorization {
     public static func check(_ actor: CardActor, _ action: CardAction, on card: CardContext) throws(CardLifecycleError) {
         if let why = refusal(actor, action, on: card) {
             throw CardLifecycleError(
-                code: "card.forbidden", reason: "\(actor) may not perform \"\(action)\" on a \(card.kind.code) card: \(why)")
+                code: "card.forbidden", reason: "\(actor) may not perform \"\(action)\" on this card: \(why)")
         }
     }
 
@@ -133,7 +133,7 @@ public enum CardAuthorization {
             return holderMay(action, kind: card.kind) ? nil : notARight
         case .ordre, .agenceRegionale, .establishmentManager, .agencyOperator(.registration):
             guard let instance = actor.instance, instance == card.instance else {
-                return "the card is outside its scope (its instance is \(card.instance))"
+                return "the card is outside its scope"
             }
             return instanceMay(action, instance: instance) ? nil : notARight
         case .helpDesk:
@@ -246,13 +246,24 @@ extension CardAuthorization {
         guard !activities.isEmpty else {
             throw CardLifecycleError(
                 code: "card.forbidden",
-                reason: "the registry shows no activity of \(holder.idNat) in structure \(structure)")
+                reason: "the registry shows no activity of the card's holder in structure \(structure)")
         }
         guard activities.contains(where: { $0.mode == .salarie }) else {
             throw CardLifecycleError(
                 code: "card.temporary-not-salaried",
                 reason: "a temporary card is for the establishment's salaried staff; "
                     + "\(holder.idNat) is not salaried there and waits for the replacement card")
+        }
+    }
+}
+
+extension CardAuthorization {
+    /// Refuses a production run (several files manufactured at once) to anyone but the
+    /// production operators, before the run's list is read.
+    /// - Throws: ``CardLifecycleError`` with code `card.forbidden`.
+    public static func checkProductionRun(_ actor: CardActor) throws(CardLifecycleError) {
+        guard case .agencyOperator(.production) = actor else {
+            throw CardLifecycleError(code: "card.forbidden", reason: "production runs are the production operators'")
         }
     }
 }

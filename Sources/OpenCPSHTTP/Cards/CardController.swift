@@ -44,18 +44,22 @@ public struct CardController: Sendable {
         card.post(":id", "manufacture") { try await file($0, cards.production.manufacture(id($0), actor: $0.cardActor)) }
         card.post(":id", "delivery") { try await file($0, cards.production.deliver(id($0), actor: $0.cardActor)) }
         card.post(":id", "activation") { request in
+            try await cards.secrets.authorizePresentation(id(request), actor: request.cardActor)
             let body = try json.decode(PINBody.self, from: request)
             return try await file(request, cards.secrets.activate(id(request), pin: body.pin, actor: request.cardActor))
         }
         card.post(":id", "pin", "verify") { request in
+            try await cards.secrets.authorizePresentation(id(request), actor: request.cardActor)
             let body = try json.decode(PINBody.self, from: request)
             return try secretResponse(try await cards.secrets.verifyPIN(id(request), pin: body.pin, actor: request.cardActor), puk: false)
         }
         card.post(":id", "pin", "change") { request in
+            try await cards.secrets.authorizePresentation(id(request), actor: request.cardActor)
             let body = try json.decode(PINChangeBody.self, from: request)
             return try secretResponse(try await cards.secrets.changePIN(id(request), current: body.currentPIN, new: body.newPIN, actor: request.cardActor), puk: false)
         }
         card.post(":id", "pin", "unblock") { request in
+            try await cards.secrets.authorizePresentation(id(request), actor: request.cardActor)
             let body = try json.decode(UnblockBody.self, from: request)
             return try secretResponse(try await cards.secrets.unblockPIN(id(request), puk: body.puk, newPIN: body.newPIN, actor: request.cardActor), puk: true)
         }
@@ -99,6 +103,7 @@ public struct CardController: Sendable {
     /// listed with the problem that kept it.
     @Sendable
     func productionRun(_ request: Request) async throws -> ProductionRunBody {
+        try CardAuthorization.checkProductionRun(try request.cardActor)
         let body = try json.decode(ProductionRunRequest.self, from: request)
         let ids = body.cardIds.map { $0.lowercased() }
         guard !ids.isEmpty, ids.count <= Self.maximumProductionRun, Set(ids).count == ids.count else {
@@ -159,6 +164,7 @@ public struct CardController: Sendable {
 
     @Sendable
     func upload(_ request: Request) async throws -> Response {
+        try await cards.ordering.authorizeDocuments(to: id(request), actor: request.cardActor)
         guard request.headers.contentType?.type == "multipart" else {
             throw Problem(status: .unsupportedMediaType, code: "card.multipart-required", detail: "documents are sent as multipart/form-data with fields kind and file")
         }

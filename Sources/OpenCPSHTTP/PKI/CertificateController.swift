@@ -18,12 +18,13 @@ public struct CertificateController: Sendable {
     /// Creates the controller.
     /// - Parameters:
     ///   - holds: operators' releases, which leave a suspended card's holds to the card.
-    public init(pki: PKIService, holds: OperatorCertificateHolds, tokens: OperatorTokens, clock: any WallClock) {
+    ///   - registry: where the holder of a certificate to issue is looked up.
+    public init(pki: PKIService, holds: OperatorCertificateHolds, registry: RegistryService, tokens: OperatorTokens, clock: any WallClock) {
         self.pki = pki
         self.holds = holds
         self.tokens = tokens
         self.clock = clock
-        self.issuance = CertificateIssuanceEndpoint(pki: pki, clock: clock)
+        self.issuance = CertificateIssuanceEndpoint(pki: pki, registry: registry, clock: clock)
     }
 
     /// Registers the routes under `api`.

@@ -11,6 +11,9 @@ import OpenCPSServices
 /// so that the two ports accept, refuse and answer alike.
 struct CertificateIssuanceEndpoint: Sendable {
     let pki: PKIService
+    /// Where the holder named by a request is looked up: a certificate names a professional the
+    /// registry knows, by the names the registry has.
+    let registry: RegistryService
     let clock: any WallClock
 
     /// An issued certificate's answer: the JSON body (``CertificateBody``) and its `Location`.
@@ -44,7 +47,7 @@ struct CertificateIssuanceEndpoint: Sendable {
             return role
         }
         let key = validator.read("csr") { try VerifiedRequestKey(csr: Self.derFromPEM(body.csr)) }
-        _ = validator.read("idNat") { try IdNat(body.idNat) }
+        let idNat = validator.read("idNat") { try IdNat(body.idNat) }
         // Personal certificates (CPS, CPF) carry no O/OU, as real IGC-Santé ones; staff
         // certificates (CPE, CPA) name their structure, which is part of the holder's identity.
         let cardTypeCode = body.cardTypeCode ?? 0
@@ -62,6 +65,7 @@ struct CertificateIssuanceEndpoint: Sendable {
             validator.refuse("validityYears", code: "field.out-of-range", reason: "must be between 1 and 10")
         }
         try validator.finish()
+        try await checkHolder(idNat!, givenName: body.givenName, surname: body.surname)
         let now = clock.now()
         let certificateRequest = CardCertificateRequest(
             givenName: body.givenName, surname: body.surname, idNat: body.idNat, professionTitle: body.professionTitle,
@@ -78,6 +82,29 @@ struct CertificateIssuanceEndpoint: Sendable {
             pem: certificate.pem, status: "good", revokedAt: nil, reason: nil
         ).json
         return Answer(json: json, location: "/api/v1/certificates/\(certificate.issuerSlug)/\(serial)")
+    }
+
+    /// Refuses a certificate for a professional the registry does not know, or under other names
+    /// than the registry's (compared without case or accents): an issuance operator cannot make a
+    /// certificate for whoever they like.
+    /// - Throws: ``Problem`` 422 `pki.issuance.unknown-professional` or `pki.issuance.subject-mismatch`.
+    private func checkHolder(_ idNat: IdNat, givenName: String, surname: String) async throws {
+        guard let holder = try await registry.professionalIfAny(idNat)?.professional else {
+            throw Problem(status: .unprocessableEntity, code: "pki.issuance.unknown-professional", detail: "the registry has no professional with this idNat")
+        }
+        guard Self.sameName(givenName, holder.firstName), Self.sameName(surname, holder.lastName) else {
+            throw Problem(
+                status: .unprocessableEntity, code: "pki.issuance.subject-mismatch",
+                detail: "givenName and surname must be the professional's names as the registry has them")
+        }
+    }
+
+    /// Whether two names are the same but for case, accents and surrounding spaces.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        func folded(_ text: String) -> String {
+            text.trimmingCharacters(in: .whitespaces).folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+        }
+        return folded(a) == folded(b)
     }
 
     /// The DER of a PEM CSR: the base64 of every line but the armour lines.

@@ -34,16 +34,17 @@ public final class IssuanceListener: DedicatedListener, @unchecked Sendable {
     /// - Parameters:
     ///   - pki: the issuing CAs.
     ///   - tokens: the operators allowed to issue, by bearer token (as on the main server).
+    ///   - registry: where the holder of a certificate to issue is looked up.
     ///   - clock: the clock that dates certificates.
     ///   - threads: how many threads read and answer requests (at least one; signing and
     ///     recording run off them).
     ///   - logger: where failures are logged.
     public init(
-        pki: PKIService, tokens: OperatorTokens, clock: any WallClock,
+        pki: PKIService, registry: RegistryService, tokens: OperatorTokens, clock: any WallClock,
         threads: Int = 1, logger: Logger
     ) {
         let service = IssuanceHTTPHandler.Service(
-            endpoint: CertificateIssuanceEndpoint(pki: pki, clock: clock), tokens: tokens, logger: logger)
+            endpoint: CertificateIssuanceEndpoint(pki: pki, registry: registry, clock: clock), tokens: tokens, logger: logger)
         super.init(server: LeanHTTPServer(name: "the issuance listener", threads: threads) { IssuanceHTTPHandler(service: service) })
     }
 }

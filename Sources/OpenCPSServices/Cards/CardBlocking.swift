@@ -63,22 +63,23 @@ public final class CardBlocking: Sendable {
     /// establishment where the holder is salaried; a libéral professional waits for the
     /// replacement.
     public func issueTemporaryCard(for opposedID: String, actor: CardActor) async throws -> Card {
-        let opposed = try await core.load(opposedID)
-        guard opposed.state == .opposed else {
-            throw CardLifecycleError(code: "card.not-opposed", reason: "a temporary card stands in for an opposed card")
-        }
+        // Who asks is settled before anything of the card is told (its state included).
         guard case .establishmentManager(let structure) = actor else {
             throw CardLifecycleError(code: "card.forbidden", reason: "only an establishment's manager issues temporary cards")
+        }
+        let opposed = try await core.load(opposedID)
+        guard let holder = try await core.registry.professional(opposed.holder)?.professional else {
+            throw CardLifecycleError(code: "card.forbidden", reason: "the registry shows no activity of the card's holder in structure \(structure)")
+        }
+        try CardAuthorization.checkTemporaryCard(for: holder, in: structure)
+        guard opposed.state == .opposed else {
+            throw CardLifecycleError(code: "card.not-opposed", reason: "a temporary card stands in for an opposed card")
         }
         let card = Card(
             id: core.newFileID(), holder: opposed.holder, kind: .cpe,
             order: CardOrder(mode: .manual, reason: .temporary, instance: .establishmentManager(structure)),
             profession: opposed.profession, structure: structure, temporary: true, createdAt: core.clock.now())
         try core.authorize(actor, .order, card)
-        guard let holder = try await core.registry.professional(opposed.holder)?.professional else {
-            throw PersistenceError.notFound("professional \(opposed.holder)")
-        }
-        try CardAuthorization.checkTemporaryCard(for: holder, in: structure)
         let number = opposed.manufacture?.serial.value ?? opposed.id
         try await core.cards.insert(card, actor: actor.auditName, detail: "temporary card while \(number) is replaced")
         _ = try await core.transition(card.id, .submitForValidation, actor: actor)

@@ -92,6 +92,12 @@ public final class CardOrdering: Sendable {
         return exercise?.activities.first?.structure
     }
 
+    /// Refuses an actor who may not add documents to the file, before its upload is read: who
+    /// asks is settled before anything else is answered.
+    public func authorizeDocuments(to id: String, actor: CardActor) async throws {
+        try core.authorize(actor, .transition(.submitDocuments), try await core.load(id), orAlso: .order)
+    }
+
     /// Adds a document to a file that is still being put together (ordered, awaiting
     /// documents, or rejected): its type and size are checked, its SHA-256 kept.
     public func addDocument(

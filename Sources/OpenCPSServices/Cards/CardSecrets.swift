@@ -60,6 +60,12 @@ public final class CardSecrets: Sendable {
         return try token(card).counters()
     }
 
+    /// Refuses an actor who may not present the card's secrets (anyone but its holder), before
+    /// the request's body is read: who asks is settled before anything else is answered.
+    public func authorizePresentation(_ id: String, actor: CardActor) async throws {
+        _ = try await authorized(id, actor)
+    }
+
     /// The card, for an actor who may present its secrets (its holder).
     private func authorized(_ id: String, _ actor: CardActor) async throws -> Card {
         let card = try await core.load(id)

@@ -63,7 +63,7 @@ struct CardAuthorizationTests {
             .transition(.reject), .transition(.revoke),
         ])
         try CardAuthorization.check(.ordre(.cnom), .transition(.validate), on: alicesCPS)
-        expectForbidden(.ordre(.cnop), .transition(.validate), on: alicesCPS, because: "outside its scope (its instance is ordre:CNOM)")
+        expectForbidden(.ordre(.cnop), .transition(.validate), on: alicesCPS, because: "outside its scope")
         expectForbidden(.ordre(.cnom), .view, on: bobsCPS, because: "outside its scope")
         expectForbidden(.ordre(.cnom), .transition(.suspend), on: alicesCPS, because: "not a right of the order")
     }
@@ -127,6 +127,6 @@ struct CardAuthorizationTests {
         let error = try #require(throws: CardLifecycleError.self) {
             try CardAuthorization.check(.ordre(.oni), .transition(.validate), on: alicesCPS)
         }
-        #expect(error.reason == #"order ONI may not perform "validate" on a CPS card: the card is outside its scope (its instance is ordre:CNOM)"#)
+        #expect(error.reason == #"order ONI may not perform "validate" on this card: the card is outside its scope"#)
     }
 }

@@ -1,0 +1,218 @@
+import Foundation
+import OpenCPSApp
+import OpenCPSDomain
+import OpenCPSHTTP
+import OpenCPSServices
+import Testing
+import Vapor
+import VaporTesting
+
+/// Issue 21's authorisation matrix: every route of the main server × every kind of caller,
+/// against the allow/deny table below. A route the application registers without a row fails
+/// the test. Every refusal is a 401/403 problem that names nothing of the resource.
+///
+/// The resource is Dr Claire Lambert's active CPS (order CNOM; she works at the Besançon
+/// hospital, demo establishment 0), its authentication certificate, her record and the
+/// hospital's. Refused calls change nothing, so they all run on one application; allowed calls
+/// that change things are the journeys' business, and here only allowed reads are made.
+@Suite("Authorisation matrix", TestTools.needs("openssl"))
+struct AuthorisationMatrixTests {
+    /// Every kind of caller.
+    enum Caller: String, CaseIterable, Hashable {
+        case anonymous, holder, otherHolder, ordreInScope, ordreOutOfScope, agencyOfRegion, agencyOfOtherRegion
+        case managerOfStructure, managerOfOtherStructure, helpDesk, production, securityActor, registrationActor
+        case registryOperator, issuanceOperator, securityOperator
+    }
+
+    /// Who may pass a route's gate: everyone (public), or some callers.
+    enum Rule {
+        case publicRoute
+        case allowed(Set<Caller>)
+    }
+
+    static let cardReaders: Set<Caller> = [.holder, .ordreInScope, .helpDesk, .production, .securityActor]
+
+    /// The table: `METHOD path` as the router has it → rule. Callers not allowed must be refused.
+    static let table: [String: Rule] = [
+        "GET /health": .publicRoute,
+        "GET /ready": .publicRoute,
+        "GET /metrics": .publicRoute,
+        "GET /api/v1/openapi.json": .publicRoute,
+        "GET /api/v1/professionals": .publicRoute,
+        "GET /api/v1/professionals/:idNat": .publicRoute,
+        "POST /api/v1/professionals": .allowed([.registryOperator]),
+        "PUT /api/v1/professionals/:idNat": .allowed([.registryOperator]),
+        "POST /api/v1/professionals/:idNat/registrations": .allowed([.registryOperator]),
+        "GET /api/v1/structures": .publicRoute,
+        "GET /api/v1/structures/:id": .publicRoute,
+        "POST /api/v1/structures": .allowed([.registryOperator]),
+        "PUT /api/v1/structures/:id": .allowed([.registryOperator]),
+        "POST /api/v1/certificates": .allowed([.issuanceOperator]),
+        "GET /api/v1/certificates/:issuer/:serial": .allowed([.issuanceOperator, .securityOperator]),
+        "POST /api/v1/certificates/:issuer/:serial/revocation": .allowed([.securityOperator]),
+        "POST /api/v1/certificates/:issuer/:serial/hold": .allowed([.securityOperator]),
+        "POST /api/v1/certificates/:issuer/:serial/release": .allowed([.securityOperator]),
+        // Public PKI, signatures and directory.
+        "GET /pki/:file": .publicRoute,
+        "GET /crl/:file": .publicRoute,
+        "POST /ocsp/:slug": .publicRoute,
+        "GET /ocsp/:slug/**": .publicRoute,
+        "POST /tsa": .publicRoute,
+        "POST /api/v1/signatures/verification": .publicRoute,
+        "POST /api/v1/payer/lots": .publicRoute,
+        "GET /fhir/metadata": .publicRoute,
+        "GET /fhir/Practitioner": .publicRoute,
+        "POST /fhir/Practitioner/_search": .publicRoute,
+        "GET /fhir/Practitioner/:id": .publicRoute,
+        "GET /fhir/PractitionerRole": .publicRoute,
+        "POST /fhir/PractitionerRole/_search": .publicRoute,
+        "GET /fhir/PractitionerRole/:id": .publicRoute,
+        "GET /fhir/Organization": .publicRoute,
+        "POST /fhir/Organization/_search": .publicRoute,
+        "GET /fhir/Organization/:id": .publicRoute,
+        // Cards: any actor token passes the gate of an order or a list, whose content is the
+        // actor's (filtered, or refused from the body); a card's routes follow the domain's rules.
+        "POST /api/v1/cards": .allowed(actorCallers),
+        "GET /api/v1/cards": .allowed(actorCallers),
+        "GET /api/v1/cards/:id": .allowed(cardReaders),
+        "GET /api/v1/cards/:id/history": .allowed(cardReaders),
+        "GET /api/v1/cards/:id/pin": .allowed(cardReaders),
+        "POST /api/v1/cards/:id/documents": .allowed([.holder, .ordreInScope]),
+        "POST /api/v1/cards/:id/submit": .allowed([.holder, .ordreInScope]),
+        "POST /api/v1/cards/:id/request-documents": .allowed([.ordreInScope]),
+        "POST /api/v1/cards/:id/validate": .allowed([.ordreInScope]),
+        "POST /api/v1/cards/:id/reject": .allowed([.ordreInScope]),
+        "POST /api/v1/cards/:id/express": .allowed([.helpDesk]),
+        "POST /api/v1/cards/:id/manufacture": .allowed([.production]),
+        "POST /api/v1/cards/:id/delivery": .allowed([.production]),
+        "POST /api/v1/cards/:id/activation": .allowed([.holder]),
+        "POST /api/v1/cards/:id/pin/verify": .allowed([.holder]),
+        "POST /api/v1/cards/:id/pin/change": .allowed([.holder]),
+        "POST /api/v1/cards/:id/pin/unblock": .allowed([.holder]),
+        "POST /api/v1/cards/:id/opposition": .allowed([.holder, .helpDesk, .securityActor]),
+        "POST /api/v1/cards/:id/suspension": .allowed([.securityActor]),
+        "POST /api/v1/cards/:id/reinstatement": .allowed([.securityActor]),
+        "POST /api/v1/cards/:id/revocation": .allowed([.ordreInScope, .securityActor]),
+        "POST /api/v1/cards/:id/renewal": .allowed([.holder, .ordreInScope]),
+        "POST /api/v1/cards/:id/temporary-card": .allowed([.managerOfStructure]),
+        "POST /api/v1/production-runs": .allowed([.production]),
+        "GET /api/v1/helpdesk/files": .allowed([.helpDesk]),
+        "GET /api/v1/helpdesk/overdue": .allowed([.helpDesk]),
+    ]
+
+    /// The callers holding an actor token (card routes' gate).
+    static let actorCallers: Set<Caller> = Set(Caller.allCases).subtracting([.anonymous, .registryOperator, .issuanceOperator, .securityOperator])
+
+    /// Each caller's bearer token (nil: no `Authorization` header).
+    static func token(_ caller: Caller) -> String? {
+        switch caller {
+        case .anonymous: nil
+        case .holder: TestActors.holder(DemoData.professionals[0].idNat.value)
+        case .otherHolder: TestActors.holder(DemoData.professionals[4].idNat.value)
+        case .ordreInScope: TestActors.cnom
+        case .ordreOutOfScope: cnop
+        case .agencyOfRegion: TestActors.ars
+        case .agencyOfOtherRegion: TestActors.otherArs
+        case .managerOfStructure: TestActors.manager
+        case .managerOfOtherStructure: TestActors.otherManager
+        case .helpDesk: TestActors.helpDesk
+        case .production: TestActors.production
+        case .securityActor: TestActors.security
+        case .registrationActor: registration
+        case .registryOperator: testRoleOperatorTokens[.registry]
+        case .issuanceOperator: testRoleOperatorTokens[.issuance]
+        case .securityOperator: testRoleOperatorTokens[.security]
+        }
+    }
+
+    static let cnop = "t-ordre-cnop-0123456789"
+    static let registration = "t-registration-0123456789"
+
+    @Test("every route × every caller: allowed callers pass the gate, the others get a 401/403 problem naming nothing of the resource")
+    func matrix() async throws {
+        let claire = DemoData.professionals[0]
+        let clock = FixedWallClock(Date())
+        var actors = TestActors.tokens(holders: DemoData.professionals.map(\.idNat.value))
+        actors[Self.cnop] = .ordre(.cnop)
+        actors[Self.registration] = .agencyOperator(.registration)
+        try await withConfiguredTestApp(clock: clock, pki: TestPKIMaterial.shared, actorTokens: actors) { app, configuration in
+            _ = try await DemoData(clock: clock).load(into: app.db)
+            let api = CardAPI(app: app, configuration: configuration)
+            let services = try #require(app.cards)
+            let id = try #require(try await services.ordering.orderAutomatically(for: claire, professionCode: "10")?.id)
+            let cardSerial = try await api.makeActive(id, holder: TestActors.holder(claire.idNat.value))
+            let card = try await api.file(id, as: TestActors.helpDesk)["card"] as? [String: Any] ?? [:]
+            let certificate = try #require(card["authenticationCertificate"] as? String)
+            let hospital = DemoData.establishments[0].identifier.idNatStruct
+            let secrets = [claire.idNat.value, claire.lastName, claire.firstName, id, cardSerial, certificate, "active"]
+
+            let routes = app.routes.all.map { route in
+                "\(route.method.rawValue) /" + route.path.map { "\($0)" }.joined(separator: "/")
+            }
+            let missing = Set(routes).subtracting(Self.table.keys).sorted()
+            #expect(missing.isEmpty, "routes without a row in the matrix: \(missing.joined(separator: ", "))")
+            let stale = Set(Self.table.keys).subtracting(routes).sorted()
+            #expect(stale.isEmpty, "rows of routes the application does not have: \(stale.joined(separator: ", "))")
+
+            for (key, rule) in Self.table.sorted(by: { $0.key < $1.key }) where routes.contains(key) {
+                let parts = key.split(separator: " ", maxSplits: 1)
+                let method = HTTPMethod(rawValue: String(parts[0]))
+                let path = Self.fill(String(parts[1]), card: id, idNat: claire.idNat.value, structure: hospital, serial: certificate, cardSerial: cardSerial)
+                for caller in Caller.allCases {
+                    let allowed: Bool
+                    switch rule {
+                    case .publicRoute: allowed = true
+                    case .allowed(let callers): allowed = callers.contains(caller)
+                    }
+                    // Allowed calls that change things are left to the journeys.
+                    if allowed && method != .GET { continue }
+                    var headers = HTTPHeaders()
+                    if let token = Self.token(caller) { headers.bearerAuthorization = BearerAuthorization(token: token) }
+                    let body: ByteBuffer? = method == .GET ? nil : ByteBuffer(string: Self.body(for: key))
+                    if body != nil { headers.contentType = .json }
+                    try await app.testing().test(method, path, headers: headers, body: body) { response in
+                        let text = response.body.string
+                        if allowed {
+                            #expect(response.status != .unauthorized && response.status != .forbidden, "\(caller) \(key): \(response.status) \(text)")
+                        } else {
+                            #expect(
+                                response.status == (caller == .anonymous ? .unauthorized : .forbidden) || response.status == .unauthorized,
+                                "\(caller) \(key): \(response.status) \(text)")
+                            #expect(response.headers.contentType?.description.hasPrefix("application/problem+json") == true, "\(caller) \(key)")
+                            // A holder's refusal may name the holder: they are that person.
+                            for secret in secrets where text.localizedCaseInsensitiveContains(secret) && !(caller == .holder && secret == claire.idNat.value) {
+                                Issue.record("\(caller) \(key): the refusal names \(secret): \(text)")
+                            }
+                        }
+                    }
+                }
+            }
+            // Nothing a refused call asked for happened.
+            #expect(try await api.state(id) == "active")
+            #expect(try await api.ocspStatus(serialHex: certificate) == "good")
+        }
+    }
+
+    /// A path with its parameters filled with the resource's identifiers.
+    static func fill(_ path: String, card: String, idNat: String, structure: String, serial: String, cardSerial: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { part -> String in
+            switch part {
+            case ":id": path.contains("structures") ? structure : card
+            case ":idNat": idNat
+            case ":issuer", ":ca", ":slug": "forte-personnes"
+            case ":file": path.hasPrefix("/crl") ? "forte-personnes.crl" : "forte-personnes.pem"
+            case "**": "MEIwQDA-MDwwOjAJBgUrDgMCGgUABBQ"
+            case ":serial": serial
+            default: String(part)
+            }
+        }.joined(separator: "/")
+    }
+
+    /// A body that an allowed caller could send, so that a refusal is the gate's and not the body's.
+    static func body(for key: String) -> String {
+        if key.hasSuffix("/activation") || key.hasSuffix("/pin-change") { return #"{"pin": "1234", "newPIN": "5678", "puk": "12345678"}"# }
+        if key.hasSuffix("/revocation") && key.contains("certificates") { return #"{"reason": "keyCompromise"}"# }
+        if key.hasSuffix("/express") { return #"{"justification": "urgence"}"# }
+        return #"{"reason": "contrôle", "detail": "note"}"#
+    }
+}
