@@ -10,7 +10,7 @@ import Testing
 struct CrashHarnessTests {
     @Test("two kills per scenario: every check passes after every restart")
     func shortRun() async throws {
-        var arguments = ["bench", "crash", "--kills", "2", "--files", "6", "--oppositions", "3", "--max-delay", "2500",
+        var arguments = ["bench", "crash", "--kills", "2", "--files", "6", "--oppositions", "3",
                          "--max-opposition-delay", "300", "--seed", "7", "--port", "\(try ExecutableTests.freePort())"]
         if TestDatabase.isPostgres, let url = TestDatabase.url {
             arguments += ["--database", url, "--wipe"]

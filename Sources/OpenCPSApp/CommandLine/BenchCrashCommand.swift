@@ -42,8 +42,8 @@ struct BenchCrashCommand: AsyncParsableCommand {
     @ArgumentParser.Option(name: .long, help: "Cards opposed at once per opposition kill.")
     var oppositions = 5
 
-    @ArgumentParser.Option(name: .long, help: "Longest wait before a kill in a production run (ms).")
-    var maxDelay = 4_000
+    @ArgumentParser.Option(name: .long, help: "Longest wait before a kill in a production run (ms; default: 1.3 times a calibration run, not killed).")
+    var maxDelay: Int?
 
     @ArgumentParser.Option(name: .long, help: "Longest wait before a kill during oppositions (ms).")
     var maxOppositionDelay = 400
@@ -91,10 +91,20 @@ struct BenchCrashCommand: AsyncParsableCommand {
         // First start: the demo's PKI and rows; then the setup, server stopped.
         try await server.start()
         server.stop()
-        printError("setup: \(kills * files) files to make, \(kills * oppositions) cards to oppose")
+        printError("setup: \((kills + 1) * files) files to make, \(kills * oppositions) cards to oppose")
         let (productionFiles, opposable) = try await Self.setup(
-            data: data, databaseURL: databaseURL, files: kills * files, opposable: kills * oppositions)
+            data: data, databaseURL: databaseURL, files: (kills + 1) * files, opposable: kills * oppositions)
         try await server.start()
+
+        // Calibration: one production run that is not killed, so that the kills land anywhere in
+        // a run (before the signatures, between them and the commit, after the commit).
+        let calibrationStart = ContinuousClock.now
+        let calibration = try JSONSerialization.data(withJSONObject: ["cardIds": Array(productionFiles.suffix(files))])
+        let (calibrationStatus, _) = try await server.http.send("POST", "/api/v1/production-runs", token: "demo-operator-production", body: calibration)
+        guard calibrationStatus == 200 else { throw ValidationError("the calibration production run answered \(calibrationStatus)") }
+        let runMilliseconds = Int((ContinuousClock.now - calibrationStart).seconds * 1_000)
+        let productionDelay = maxDelay ?? max(100, runMilliseconds * 13 / 10)
+        printError("calibration: a production run of \(files) files took \(runMilliseconds) ms; kills within \(productionDelay) ms")
 
         let check = CrashCheck(server: server, data: data, databaseURL: databaseURL, executable: executableURL)
         var random = SplitMix64(seed: seed)
@@ -104,7 +114,7 @@ struct BenchCrashCommand: AsyncParsableCommand {
             let ids = Array(productionFiles[(round * files)..<((round + 1) * files)])
             let body = try JSONSerialization.data(withJSONObject: ["cardIds": ids])
             let work = Task { try? await server.http.send("POST", "/api/v1/production-runs", token: "demo-operator-production", body: body) }
-            let delay = Int(random.next() % UInt64(max(1, maxDelay)))
+            let delay = Int(random.next() % UInt64(max(1, productionDelay)))
             try await Task.sleep(for: .milliseconds(delay))
             try await report.add(check.killRestartAndCheck(scenario: "production", round: round), kind: .production)
             _ = await work.value
@@ -128,6 +138,7 @@ struct BenchCrashCommand: AsyncParsableCommand {
         }
         let seconds = (ContinuousClock.now - started).seconds
         print(report.summary(database: database, kills: kills, files: files, oppositions: oppositions, seconds: seconds))
+        print("  production run of \(files) files not killed: \(runMilliseconds) ms; kills drawn within \(productionDelay) ms")
         if !report.failures.isEmpty {
             for failure in report.failures.prefix(20) { printError("FAILED: \(failure)") }
             throw ExitCode(1)
