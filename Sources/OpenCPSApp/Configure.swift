@@ -121,7 +121,6 @@ public func configure(
             letters: configuration.letterDirectory, database: database, clock: clock, random: dependencies.random,
             settings: dependencies.cardSettings)
         CardController(cards: cards, tokens: ActorTokens(configuration.actorTokens)).register(on: api)
-        app.lifecycle.use(CardMaintenanceSchedule(cards: cards, database: database, sweepGrace: configuration.sweepGrace))
         app.storage[CardServicesKey.self] = cards
         cardServices = cards
     } else {

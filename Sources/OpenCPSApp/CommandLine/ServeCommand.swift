@@ -3,6 +3,7 @@ import OpenCPSDomain
 import Fluent
 import Foundation
 import OpenCPSPersistence
+import OpenCPSServices
 import Vapor
 
 /// `opencps serve`: migrates, optionally loads the demo data, and serves HTTP.
@@ -97,6 +98,13 @@ struct ServeCommand: AsyncParsableCommand {
                 lines.append("                       demo-holder-<idNat>, demo-manager-<idNatStruct>  (PIN letters in \(configuration.letterDirectory.path))")
             }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            // The card maintenance (start-up sweep and repair, then hourly: reminders, overdue
+            // files, expiry) runs in serve only: in-process tests drive it themselves, with their
+            // own clock, and a sweep firing in the middle of a test's production run would take
+            // its batch for a crashed one.
+            if let cards = app.cards {
+                app.lifecycle.use(CardMaintenanceSchedule(cards: cards, database: ServiceDatabase { [unowned app] in app.db }, sweepGrace: configuration.sweepGrace))
+            }
             // Signed checkpoints of the audit log, on a schedule and at shutdown (serve only).
             app.lifecycle.use(AuditCheckpointSchedule(
                 checkpoints: AuditCheckpoints(folder: configuration.auditKeyFolder, clock: SystemWallClock()),

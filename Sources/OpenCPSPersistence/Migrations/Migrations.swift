@@ -15,9 +15,9 @@ public enum OpenCPSMigrations {
             M0007_BinaryIdentifierCollation(),
             M0008_PartialRevocationIndex(),
             M0009_DirectoryFidelity(),
-            M0015_AuditCheckpoints(),
-            M0013_CertificateIntents(),
             M0012_RevocationVersion(),
+            M0013_CertificateIntents(),
+            M0015_AuditCheckpoints(),
         ]
     }
 }
