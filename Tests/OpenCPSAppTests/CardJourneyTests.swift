@@ -73,6 +73,11 @@ struct CardJourneyTests {
             #expect(early.status == .unprocessableEntity)
             #expect(early.json["code"] as? String == "card.documents-missing")
             #expect(try await api.upload(id, kind: "identity", as: holder, mediaType: "text/plain", content: "hello") == .unprocessableEntity)
+            // The body that trapped MultipartKit (a header name byte of 0x80 or more) is a 400, and the server goes on.
+            let trap = Array("--X\r\nContent-Disposition: form-data; name=\"kind\"\r\n".utf8) + [0xC3, 0xA9] + Array(": x\r\n\r\nidentity\r\n--X--\r\n".utf8)
+            let refused = try await api.postDocumentBody(id, trap, boundary: "X", as: holder)
+            #expect(refused.status == .badRequest)
+            #expect(refused.code == "request.malformed-multipart")
             try await api.uploadMissingDocuments(id, as: holder)
             try await api.act(id, "submit", as: holder)
             // The order of médecins has no say on an orthophoniste's file; the holder cannot validate it.

@@ -168,14 +168,9 @@ public struct CardController: Sendable {
         guard request.headers.contentType?.type == "multipart" else {
             throw Problem(status: .unsupportedMediaType, code: "card.multipart-required", detail: "documents are sent as multipart/form-data with fields kind and file")
         }
-        let upload = try request.content.decode(DocumentUpload.self)
-        guard let kind = DocumentKind(rawValue: upload.kind) else {
-            throw ValidationFailure([FieldProblem(field: "kind", code: "field.unknown-code", reason: "must be one of \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))")])
-        }
-        let mediaType = upload.file.contentType?.serialize() ?? "application/octet-stream"
+        let upload = try DocumentUpload(request)
         let document = try await cards.ordering.addDocument(
-            to: id(request), kind: kind, mediaType: mediaType, content: Array(upload.file.data.readableBytesView),
-            actor: request.cardActor)
+            to: id(request), kind: upload.kind, mediaType: upload.mediaType, content: upload.content, actor: request.cardActor)
         return try await DocumentBody(document).encodeResponse(status: .created, for: request)
     }
 
@@ -270,11 +265,6 @@ struct UnblockBody: Content {
     var newPIN: String
 }
 
-/// A document upload (multipart).
-struct DocumentUpload: Content {
-    var kind: String
-    var file: File
-}
 
 /// A card in the API.
 public struct CardBody: Content {

@@ -37,6 +37,8 @@ public struct ProblemMiddleware: Middleware {
             return Problem(status: status, code: error.code, detail: error.reason)
         case let error as DecodingError:
             return Problem(status: .badRequest, code: "request.malformed-body", detail: describe(error))
+        case let error as MultipartError:
+            return Problem(status: .badRequest, code: error.code, detail: error.reason)
         case let abort as any AbortError:
             let code = abort.status == .notFound ? "route.not-found" : "http.\(abort.status.code)"
             return Problem(status: abort.status, code: code, detail: abort.reason)

@@ -104,6 +104,19 @@ struct CardAPI {
         return status
     }
 
+    /// Posts a raw multipart body to a card's documents: the status and the problem's code.
+    func postDocumentBody(_ id: String, _ body: [UInt8], boundary: String, as token: String) async throws -> (status: HTTPStatus, code: String?) {
+        var headers = HTTPHeaders()
+        headers.bearerAuthorization = BearerAuthorization(token: token)
+        headers.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
+        var result: (HTTPStatus, String?) = (.internalServerError, nil)
+        try await app.testing().test(.POST, "/api/v1/cards/\(id)/documents", headers: headers, body: ByteBuffer(bytes: body)) { response in
+            let problem = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+            result = (response.status, problem?["code"] as? String)
+        }
+        return result
+    }
+
     /// The PIN and PUK of a card, from its PIN letter.
     func letter(serial: String) throws -> (pin: String, puk: String) {
         let text = try String(contentsOf: configuration.letterDirectory.appendingPathComponent("\(serial)-lettre-code-porteur.txt"), encoding: .utf8)
