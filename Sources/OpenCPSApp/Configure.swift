@@ -117,6 +117,7 @@ public func configure(
         app.lifecycle.use(CardMaintenanceSchedule(cards: cards, database: database))
         app.storage[CardServicesKey.self] = cards
         cardServices = cards
+        OIDCComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, pki: pki, api: api)
     } else {
         app.logger.notice("No PKI in \(configuration.dataDirectory.path): run `opencps pki init` to serve certificates, CRLs, OCSP and cards.")
     }

@@ -74,6 +74,9 @@ struct ServeCommand: AsyncParsableCommand {
                         app.logger.notice("demo card: \(line)")
                     }
                 }
+                if let provider = app.oidcProvider {
+                    for line in try await DemoClients.register(provider.clients) { app.logger.notice("\(line)") }
+                }
             }
             let base = configuration.publicBaseURL
             var lines = [
@@ -94,6 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
                 lines.append("  demo operator token: \(OpenCPSConfiguration.demoOperatorToken)  (Authorization: Bearer ...)")
                 lines.append("  demo actor tokens:   demo-helpdesk, demo-ars, demo-ordre-CNOM, demo-operator-production, demo-operator-security,")
                 lines.append("                       demo-holder-<idNat>, demo-manager-<idNatStruct>  (PIN letters in \(configuration.letterDirectory.path))")
+                lines.append("  demo OIDC clients:   \(DemoClients.confidentialID) / \(DemoClients.confidentialSecret) (basic), \(DemoClients.signedUserinfoID) (post, signed userinfo), \(DemoClients.publicID) (public)")
+                lines.append("  OIDC discovery:      \(base)/.well-known/openid-configuration")
             }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
             // Vapor's serve command listens on the configured address and stops on SIGINT/SIGTERM.

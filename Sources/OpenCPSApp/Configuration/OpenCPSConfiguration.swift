@@ -29,6 +29,11 @@ import OpenCPSServices
 /// | label of that module's token | `--pkcs11-token` | `OPENCPS_PKCS11_TOKEN` | none (required with a module) |
 /// | that token's user PIN (never a flag) | | `OPENCPS_PKCS11_PIN_FILE` or `OPENCPS_PKCS11_PIN` | none (required with a module) |
 /// | PKCS #11 module cards are made on (a token per card) | `--card-pkcs11-module` | `OPENCPS_CARD_PKCS11_MODULE` | none: software tokens |
+/// | OpenID Connect: access (and ID) token lifetime, seconds | | `OPENCPS_OIDC_ACCESS_TOKEN_SECONDS` | `120` |
+/// | OpenID Connect: refresh token lifetime, seconds | | `OPENCPS_OIDC_REFRESH_TOKEN_SECONDS` | `1800` |
+/// | OpenID Connect: SSO session lifetime, seconds | | `OPENCPS_OIDC_SESSION_SECONDS` | `14400` |
+/// | OpenID Connect: SSO session idle timeout, seconds | | `OPENCPS_OIDC_SESSION_IDLE_SECONDS` | `1800` |
+/// | OpenID Connect: signing key rotation interval, seconds | | `OPENCPS_OIDC_KEY_ROTATION_SECONDS` | `2592000` (30 days) |
 public struct OpenCPSConfiguration: Sendable {
     /// The folder holding the SQLite file, the key store and, in the demo, the demo cards.
     public var dataDirectory: URL
@@ -71,6 +76,9 @@ public struct OpenCPSConfiguration: Sendable {
     public var pkcs11PIN: SecretSource
     /// The PKCS #11 module on which cards are made, one token per card; nil: software tokens.
     public var cardPKCS11Module: String?
+
+    /// The OpenID Connect provider's lifetimes and limits (its issuer is ``publicBaseURL``).
+    public var oidc = OIDCSettings(issuer: "")
 
     /// Where manufactured software tokens are kept.
     public var tokenDirectory: URL { dataDirectory.appendingPathComponent("tokens", isDirectory: true) }
@@ -269,6 +277,7 @@ public struct OpenCPSConfiguration: Sendable {
             operatorTokens: tokens, demo: flags.demo, logLevel: level, keyStorePassphrase: passphrase, actorTokens: actors,
             pkcs11KeyStore: pkcs11KeyStore, pkcs11PIN: pkcs11PIN, cardPKCS11Module: value(flags.cardPKCS11Module, "OPENCPS_CARD_PKCS11_MODULE"))
         configuration.payerLotMaximumSheets = payerLotMaximumSheets
+        configuration.oidc = try oidcSettings(environment: environment)
         return configuration
     }
 

@@ -15,6 +15,7 @@ public enum OpenCPSMigrations {
             M0007_BinaryIdentifierCollation(),
             M0008_PartialRevocationIndex(),
             M0009_DirectoryFidelity(),
+            M0010_CreateOIDC(),
         ]
     }
 }

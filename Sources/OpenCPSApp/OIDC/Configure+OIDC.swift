@@ -1,0 +1,35 @@
+import Foundation
+import OpenCPSDomain
+import OpenCPSHTTP
+import OpenCPSPKI
+import OpenCPSServices
+import Vapor
+
+/// The OpenID Connect provider's part of the composition root. It needs the PKI: card logins
+/// are decided by its CAs and certificate statuses.
+enum OIDCComposition {
+    /// Builds the provider and registers its routes.
+    @discardableResult
+    static func configure(
+        _ app: Application, configuration: OpenCPSConfiguration, dependencies: OpenCPSDependencies, database: ServiceDatabase, pki: PKIService,
+        api: any RoutesBuilder
+    ) -> OIDCProvider {
+        var settings = configuration.oidc
+        settings.issuer = configuration.publicBaseURL
+        let provider = OIDCProvider(pki: pki, database: database, clock: dependencies.clock, random: dependencies.random, settings: settings)
+        OIDCController(provider: provider, tokens: OperatorTokens(configuration.operatorTokens)).register(on: app.routes, api: api)
+        app.storage[OIDCProviderKey.self] = provider
+        return provider
+    }
+}
+
+/// Where the composition root leaves the OpenID Connect provider.
+enum OIDCProviderKey: StorageKey {
+    typealias Value = OIDCProvider
+}
+
+extension Application {
+    /// The OpenID Connect provider, if the data folder has a PKI: for `opencps client`, the
+    /// demo's clients, CIBA and tests.
+    public var oidcProvider: OIDCProvider? { storage[OIDCProviderKey.self] }
+}
