@@ -121,6 +121,7 @@ public func configure(
     } else {
         app.logger.notice("No PKI in \(configuration.dataDirectory.path): run `opencps pki init` to serve certificates, CRLs, OCSP and cards.")
     }
+    ECPSComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, api: api)
     let registry = RegistryService(database: database, clock: clock, cards: cardServices)
     app.storage[RegistryServiceKey.self] = registry
     RegistryController(registry: registry, tokens: tokens).register(on: api)

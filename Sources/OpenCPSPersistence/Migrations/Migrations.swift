@@ -16,6 +16,7 @@ public enum OpenCPSMigrations {
             M0008_PartialRevocationIndex(),
             M0009_DirectoryFidelity(),
             M0010_CreateOIDC(),
+            M0011_CreateECPS(),
         ]
     }
 }
