@@ -75,6 +75,7 @@ public func configure(
     let api = app.routes.grouped("api", "v1")
     OpenAPIController().register(on: api)
     let tokens = OperatorTokens(configuration.operatorTokens)
+    let ecps = ECPSComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, api: api)
     let material = try dependencies.pki ?? (PKIMaterial.exists(configuration) ? PKIMaterial.open(configuration) : nil)
     var cardServices: CardServices?
     if let material {
@@ -117,11 +118,10 @@ public func configure(
         app.lifecycle.use(CardMaintenanceSchedule(cards: cards, database: database))
         app.storage[CardServicesKey.self] = cards
         cardServices = cards
-        OIDCComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, pki: pki, api: api)
+        OIDCComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, pki: pki, api: api, ecps: ecps.logins)
     } else {
         app.logger.notice("No PKI in \(configuration.dataDirectory.path): run `opencps pki init` to serve certificates, CRLs, OCSP and cards.")
     }
-    ECPSComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, api: api)
     let registry = RegistryService(database: database, clock: clock, cards: cardServices)
     app.storage[RegistryServiceKey.self] = registry
     RegistryController(registry: registry, tokens: tokens).register(on: api)

@@ -98,4 +98,68 @@ struct ECPSExecutableTests {
             #expect(after.output.contains("revoked"), "\(after.output)")
         }
     }
+
+    /// The claims of a JWS, unverified (the provider's signatures are checked by authlib in its own tests).
+    static func claims(_ jws: String) throws -> [String: Any] {
+        let part = String(try #require(jws.split(separator: ".").dropFirst().first))
+        let payload = try #require(Base64URL.decode(part))
+        return try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
+    }
+
+    @Test("CIBA: a client asks, the command-line device approves, the client's poll gets tokens with amr ecps; a denial is access_denied; revoking the device ends the tokens")
+    func ciba() async throws {
+        try await Self.withListeningHolder { app, api, clock, base in
+            let oidc = OIDCTestLogin(app: app)
+            try await oidc.registerClients()
+            let device = try ExternalTool.temporaryFolder("ecps-device")
+            defer { try? FileManager.default.removeItem(at: device) }
+            #expect(try await Self.ecps(["enrol", "--payload", try await Self.payload(api, base: base), "--pin", "975310"], device: device).status == 0)
+
+            let started = try await oidc.post("/oidc/bc-authorize", form: [
+                "login_hint": Self.idNat, "binding_message": "W2-19", "scope": "openid profile",
+            ])
+            #expect(started.status == .ok, "\(started.json)")
+            let id = try #require(started.json["auth_req_id"] as? String)
+            #expect(started.json["interval"] as? Int == 5)
+            let grant = ["grant_type": "urn:openid:params:grant-type:ciba", "auth_req_id": id]
+            let early = try await oidc.post("/oidc/token", form: grant)
+            #expect(early.status == .badRequest)
+            #expect(early.json["error"] as? String == "authorization_pending")
+
+            let listed = try await Self.ecps(["pending"], device: device)
+            #expect(listed.output.contains("Service") && listed.output.contains("W2-19"), "\(listed.output)")
+            let approved = try await Self.ecps(["approve", id, "--pin", "975310"], device: device)
+            #expect(approved.status == 0, "\(approved.output)")
+            clock.advance(by: 6)
+            let tokens = try await oidc.post("/oidc/token", form: grant)
+            #expect(tokens.status == .ok, "\(tokens.json)")
+            let idToken = try Self.claims(try #require(tokens.json["id_token"] as? String))
+            #expect((idToken["amr"] as? [String])?.contains("ecps") == true)
+            #expect(idToken["acr"] as? String == "eidas1")
+            #expect(idToken["aud"] as? String == "service")
+            #expect(idToken["SubjectNameID"] as? String == Self.idNat)
+            let access = try #require(tokens.json["access_token"] as? String)
+            let refresh = try #require(tokens.json["refresh_token"] as? String)
+            #expect(try await oidc.isActive(access))
+            // Once only.
+            #expect(try await oidc.post("/oidc/token", form: grant).json["error"] as? String == "invalid_grant")
+
+            let second = try await oidc.post("/oidc/bc-authorize", form: ["login_hint": Self.idNat, "scope": "openid"])
+            let secondID = try #require(second.json["auth_req_id"] as? String)
+            #expect(try await Self.ecps(["deny", secondID, "--pin", "975310"], device: device).status == 0)
+            clock.advance(by: 6)
+            let denied = try await oidc.post("/oidc/token", form: ["grant_type": "urn:openid:params:grant-type:ciba", "auth_req_id": secondID])
+            #expect(denied.status == .badRequest)
+            #expect(denied.json["error"] as? String == "access_denied")
+
+            // The device is revoked: its session's tokens end with it, on the next call.
+            #expect(try await Self.ecps(["revoke"], device: device).status == 0)
+            #expect(try await oidc.isActive(access) == false)
+            let refreshed = try await oidc.post("/oidc/token", form: ["grant_type": "refresh_token", "refresh_token": refresh])
+            #expect(refreshed.status != .ok, "\(refreshed.json)")
+            // And nobody is left to ask.
+            let nobody = try await oidc.post("/oidc/bc-authorize", form: ["login_hint": Self.idNat, "scope": "openid"])
+            #expect(nobody.json["error"] as? String == "unknown_user_id")
+        }
+    }
 }

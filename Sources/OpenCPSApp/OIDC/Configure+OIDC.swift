@@ -12,12 +12,15 @@ enum OIDCComposition {
     @discardableResult
     static func configure(
         _ app: Application, configuration: OpenCPSConfiguration, dependencies: OpenCPSDependencies, database: ServiceDatabase, pki: PKIService,
-        api: any RoutesBuilder
+        api: any RoutesBuilder, ecps: ECPSLogins? = nil
     ) -> OIDCProvider {
         var settings = configuration.oidc
         settings.issuer = configuration.publicBaseURL
         let provider = OIDCProvider(pki: pki, database: database, clock: dependencies.clock, random: dependencies.random, settings: settings)
-        OIDCController(provider: provider, tokens: OperatorTokens(configuration.operatorTokens)).register(on: app.routes, api: api)
+        // e-CPS's CIBA: bc-authorize, and the token endpoint's CIBA grant.
+        let ciba = ecps.map { CIBAEndpoint(ciba: ECPSCIBA(logins: $0, provider: provider, clock: dependencies.clock), clients: provider.clients) }
+        ciba?.register(on: app.routes)
+        OIDCController(provider: provider, tokens: OperatorTokens(configuration.operatorTokens), ciba: ciba).register(on: app.routes, api: api)
         app.storage[OIDCProviderKey.self] = provider
         return provider
     }

@@ -29,6 +29,8 @@ struct TokenForm: Content {
     var client_secret: String?
     var token: String?
     var token_type_hint: String?
+    /// CIBA's request, with the grant `urn:openid:params:grant-type:ciba`.
+    var auth_req_id: String?
 }
 
 /// The end-session request's query.

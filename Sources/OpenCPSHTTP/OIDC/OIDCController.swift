@@ -13,15 +13,18 @@ import Vapor
 public struct OIDCController: Sendable {
     private let provider: OIDCProvider
     private let tokens: OperatorTokens
+    private let ciba: CIBAEndpoint?
     private let json = JSONContent()
 
     /// The SSO session cookie.
     static let cookie = "opencps_sso"
 
     /// Creates the controller.
-    public init(provider: OIDCProvider, tokens: OperatorTokens) {
+    /// - Parameter ciba: e-CPS's CIBA endpoint, which answers the token endpoint's CIBA grant.
+    public init(provider: OIDCProvider, tokens: OperatorTokens, ciba: CIBAEndpoint? = nil) {
         self.provider = provider
         self.tokens = tokens
+        self.ciba = ciba
     }
 
     /// Registers the routes: the protocol under `routes`, the client registry under `api`.
@@ -120,6 +123,9 @@ public struct OIDCController: Sendable {
     private func token(_ request: Request) async throws -> Response {
         let form = try request.content.decode(TokenForm.self)
         let client = try await provider.clients.authenticate(credentials(request, form), address: address(request), allowPublic: true)
+        if form.grant_type == ECPSCIBA.grantType, let ciba {
+            return try await ciba.token(client: client, authRequestID: form.auth_req_id)
+        }
         let issued: OIDCTokenResponse
         switch form.grant_type {
         case "authorization_code":

@@ -48,7 +48,6 @@ public struct ECPSDevices: Sendable {
     let core: ECPSCore
     let publicBaseURL: String
     let outbox: ECPSOutbox
-    let onRevoke: @Sendable (ECPSDevice) async throws -> Void
 
     /// Creates the service.
     /// - Parameters:
@@ -58,16 +57,13 @@ public struct ECPSDevices: Sendable {
     ///   - settings: lifetimes and limits.
     ///   - publicBaseURL: the server's address, put in QR payloads.
     ///   - outbox: where activation messages are written.
-    ///   - onRevoke: what else ends with a device (its sessions and refresh tokens), run in the
-    ///     revocation's transaction.
     public init(
         database: ServiceDatabase, clock: any WallClock, random: RandomBytes = .system, settings: ECPSSettings = ECPSSettings(),
-        publicBaseURL: String, outbox: ECPSOutbox, onRevoke: @escaping @Sendable (ECPSDevice) async throws -> Void = { _ in }
+        publicBaseURL: String, outbox: ECPSOutbox
     ) {
         core = ECPSCore(database: database, clock: clock, random: random, settings: settings)
         self.publicBaseURL = publicBaseURL
         self.outbox = outbox
-        self.onRevoke = onRevoke
     }
 
     /// Makes a one-time enrolment code for a card-authenticated holder, valid 90 seconds.
@@ -216,12 +212,15 @@ public struct ECPSDevices: Sendable {
             try await repository.lock()
             guard var device = try await repository.device(id: deviceID), device.holder == holder else { throw ECPSRuleError.deviceUnknown }
             guard device.revokedAt == nil else { return device }
-            device.revokedAt = core.clock.now()
+            let now = core.clock.now()
+            device.revokedAt = now
             try await repository.update(device)
-            try await onRevoke(device)
+            // The provider's sessions opened with this device, and their tokens, end in this transaction.
+            let ended = try await OIDCRepository(database: core.database.current, clock: core.clock)
+                .endSessions(where: .device, equals: device.id, reason: "e-CPS device revoked", at: now)
             try await repository.record([AuditEvent(
                 actor: ECPSCore.actor(holder), action: "ecps.device.revoke", entityType: "ecps-device", entityID: device.id,
-                detail: "\"\(device.label)\" revoked")])
+                detail: "\"\(device.label)\" revoked, \(ended.count) session(s) ended")])
             return device
         }
     }
