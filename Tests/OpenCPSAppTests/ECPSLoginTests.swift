@@ -151,4 +151,29 @@ struct ECPSLoginTests {
             #expect(try await device.pending(app, at: clock.now()).1.count == 1)
         }
     }
+
+    @Test("a holder logged in with e-CPS whose only card is opposed: the next introspection says inactive and the refresh fails")
+    func oppositionEndsECPSSessions() async throws {
+        try await ECPSEnrolmentTests.withHolder { app, api, clock in
+            let oidc = OIDCTestLogin(app: app)
+            try await oidc.registerClients()
+            var device = try ECPSTestDevice()
+            defer { device.remove() }
+            try #require(try await device.enrol(app, payload: try await ECPSEnrolmentTests.payload(api)).0 == .created)
+            let started = try await oidc.post("/oidc/bc-authorize", form: ["login_hint": Self.idNat, "scope": "openid"])
+            let id = try #require(started.json["auth_req_id"] as? String, "\(started.json)")
+            let listed = try #require(try await device.pending(app, at: clock.now()).1.first)
+            #expect(try await device.decide(app, listed, .approve, at: clock.now()).0 == .ok)
+            let tokens = try await oidc.post("/oidc/token", form: ["grant_type": "urn:openid:params:grant-type:ciba", "auth_req_id": id])
+            let access = try #require(tokens.json["access_token"] as? String, "\(tokens.json)")
+            let refresh = try #require(tokens.json["refresh_token"] as? String)
+            #expect(try await oidc.isActive(access))
+
+            let cardID = try #require(try await api.call(.GET, "/api/v1/cards?idNat=\(Self.idNat)", as: TestActors.holder(Self.idNat)).array.first?["id"] as? String)
+            try await api.act(cardID, "opposition", as: TestActors.holder(Self.idNat), json: #"{"reason": "perdue"}"#)
+            #expect(try await oidc.isActive(access) == false)
+            let refreshed = try await oidc.post("/oidc/token", form: ["grant_type": "refresh_token", "refresh_token": refresh])
+            #expect(refreshed.status != .ok, "\(refreshed.json)")
+        }
+    }
 }

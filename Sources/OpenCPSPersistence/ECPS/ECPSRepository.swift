@@ -126,6 +126,15 @@ public struct ECPSRepository: Sendable {
             .orderBy("created_at").limit(50).all(decoding: ECPSLoginRequestRow.self).map { try $0.request() }
     }
 
+    // MARK: Sessions
+
+    /// The identifiers of a holder's open SSO sessions opened with e-CPS.
+    public func openECPSSessions(holder: IdNat) async throws -> [String] {
+        try await sql.raw("""
+            SELECT id FROM oidc_sessions WHERE id_nat = \(bind: holder.value) AND means = 'ecps' AND ended_at IS NULL
+            """).all().map { try $0.decode(column: "id", as: String.self) }
+    }
+
     // MARK: Attempts
 
     /// The failures counted under `key` in the window that contains `now`, and when that window ends.
