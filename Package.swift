@@ -60,6 +60,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The e-CPS authenticator (the phone's side): device keys, the PIN-sealed approval key and
+        // its try counter, enrolment payloads, signed approvals. Foundation and swift-crypto only,
+        // so that a phone app can embed it (ArchitectureTests keeps the rule).
+        .target(
+            name: "OpenCPSECPS",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Fluent models, migrations and repositories that map rows to domain values.
         .target(
             name: "OpenCPSPersistence",
@@ -96,12 +107,14 @@ let package = Package(
             name: "OpenCPSServices",
             dependencies: [
                 "OpenCPSDomain",
+                "OpenCPSECPS",
                 "OpenCPSPKI",
                 "OpenCPSTokens",
                 "OpenCPSPersistence",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -134,6 +147,7 @@ let package = Package(
             name: "OpenCPSApp",
             dependencies: [
                 "OpenCPSDomain",
+                "OpenCPSECPS",
                 "OpenCPSPKI",
                 "OpenCPSPersistence",
                 "OpenCPSHTTP",
@@ -160,6 +174,11 @@ let package = Package(
         .testTarget(
             name: "OpenCPSDomainTests",
             dependencies: ["OpenCPSDomain"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OpenCPSECPSTests",
+            dependencies: ["OpenCPSECPS", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -75,6 +75,7 @@ public func configure(
     let api = app.routes.grouped("api", "v1")
     OpenAPIController().register(on: api)
     let tokens = OperatorTokens(configuration.operatorTokens, roles: configuration.operatorRoles)
+    let ecps = ECPSComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, api: api)
     let material = try dependencies.pki ?? (PKIMaterial.exists(configuration) ? PKIMaterial.open(configuration) : nil)
     var cardServices: CardServices?
     // For issuance's lookups of holders only: it draws no card consequences.
@@ -123,6 +124,7 @@ public func configure(
         CardController(cards: cards, tokens: ActorTokens(configuration.actorTokens)).register(on: api)
         app.storage[CardServicesKey.self] = cards
         cardServices = cards
+        OIDCComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, pki: pki, api: api, ecps: ecps.logins)
     } else {
         app.logger.notice("No PKI in \(configuration.dataDirectory.path): run `opencps pki init` to serve certificates, CRLs, OCSP and cards.")
     }

@@ -51,6 +51,12 @@ struct ArchitectureTests {
         #expect(outside.isEmpty, "\(outside)")
     }
 
+    @Test("the e-CPS authenticator imports Foundation and swift-crypto only, so a phone app can embed it")
+    func ecps() throws {
+        let outside = try Self.imports(of: "OpenCPSECPS").filter { !["Foundation", "Crypto", "_CryptoExtras"].contains($0.module) }
+        #expect(outside.isEmpty, "\(outside)")
+    }
+
     @Test("each layer imports nothing of the layers above it, and HTTP nothing of persistence", arguments: forbidden.keys.sorted())
     func layer(_ target: String) throws {
         let refused = Self.forbidden[target] ?? []

@@ -28,6 +28,10 @@ struct AuthorisationMatrixTests {
     enum Rule {
         case publicRoute
         case allowed(Set<Caller>)
+        /// OAuth endpoints: the caller is a relying service authenticated as it registered (or,
+        /// at userinfo, by an access token), which no actor or operator token is; every caller
+        /// here is refused with 401 and an OAuth error (RFC 6749 §5.2, RFC 6750 §3), not a problem.
+        case oauthClient
     }
 
     static let cardReaders: Set<Caller> = [.holder, .ordreInScope, .helpDesk, .production, .securityActor]
@@ -98,6 +102,35 @@ struct AuthorisationMatrixTests {
         "POST /api/v1/production-runs": .allowed([.production]),
         "GET /api/v1/helpdesk/files": .allowed([.helpDesk]),
         "GET /api/v1/helpdesk/overdue": .allowed([.helpDesk]),
+        // OpenID Connect: discovery, keys and the user agent's steps are public (the login proves
+        // itself in its body); the client endpoints authenticate relying services.
+        "GET /.well-known/openid-configuration": .publicRoute,
+        "GET /oidc/jwks": .publicRoute,
+        "GET /oidc/authorize": .publicRoute,
+        "POST /oidc/login/card": .publicRoute,
+        "GET /oidc/logout": .publicRoute,
+        "POST /oidc/token": .oauthClient,
+        "POST /oidc/introspect": .oauthClient,
+        "POST /oidc/revoke": .oauthClient,
+        "POST /oidc/bc-authorize": .oauthClient,
+        "GET /oidc/userinfo": .oauthClient,
+        "POST /oidc/userinfo": .oauthClient,
+        "GET /api/v1/oidc/clients": .allowed([.securityOperator]),
+        "GET /api/v1/oidc/clients/:id": .allowed([.securityOperator]),
+        "POST /api/v1/oidc/clients": .allowed([.securityOperator]),
+        "DELETE /api/v1/oidc/clients/:id": .allowed([.securityOperator]),
+        // e-CPS: a holder's card session starts an enrolment and sets the contact; a device
+        // enrols with its code and decides with its approval key's signature (in the body); the
+        // holder's devices are the holder's (card session) or a device's (proof); pending
+        // requests only a device's proof lists.
+        "POST /api/v1/ecps/enrolments": .allowed([.holder, .otherHolder]),
+        "PUT /api/v1/ecps/contact": .allowed([.holder, .otherHolder]),
+        "POST /api/v1/ecps/activations": .publicRoute,
+        "POST /api/v1/ecps/devices": .publicRoute,
+        "GET /api/v1/ecps/devices": .allowed([.holder, .otherHolder]),
+        "DELETE /api/v1/ecps/devices/:id": .allowed([.holder, .otherHolder]),
+        "GET /api/v1/ecps/requests": .allowed([]),
+        "POST /api/v1/ecps/requests/:id/decision": .publicRoute,
     ]
 
     /// The callers holding an actor token (card routes' gate).
@@ -163,6 +196,7 @@ struct AuthorisationMatrixTests {
                     switch rule {
                     case .publicRoute: allowed = true
                     case .allowed(let callers): allowed = callers.contains(caller)
+                    case .oauthClient: allowed = false
                     }
                     // Allowed calls that change things are left to the journeys.
                     if allowed && method != .GET { continue }
@@ -174,6 +208,14 @@ struct AuthorisationMatrixTests {
                         let text = response.body.string
                         if allowed {
                             #expect(response.status != .unauthorized && response.status != .forbidden, "\(caller) \(key): \(response.status) \(text)")
+                        } else if case .oauthClient = rule {
+                            #expect(response.status == .unauthorized, "\(caller) \(key): \(response.status) \(text)")
+                            let error = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["error"] as? String
+                            #expect(error == "invalid_client" || error == "invalid_token", "\(caller) \(key): \(text)")
+                            // "not active" is RFC 7662's word for a refused token, not the card's state.
+                            for secret in secrets where secret != "active" && text.localizedCaseInsensitiveContains(secret) {
+                                Issue.record("\(caller) \(key): the refusal names \(secret): \(text)")
+                            }
                         } else {
                             #expect(
                                 response.status == (caller == .anonymous ? .unauthorized : .forbidden) || response.status == .unauthorized,

@@ -30,6 +30,8 @@ struct OpenAPIRoutesTests {
         "crl": "full and delta CRLs as files (RFC 5280)",
         "ocsp": "the OCSP protocol (RFC 6960), binary request and response",
         "tsa": "the time-stamp protocol (RFC 3161), application/timestamp-query and -reply",
+        "oidc": "the OpenID Connect provider's endpoints, described by its discovery document",
+        ".well-known": "OpenID Connect Discovery 1.0 (/.well-known/openid-configuration)",
     ]
 
     /// A registered route in the document's spelling: `:name` becomes `{name}`.

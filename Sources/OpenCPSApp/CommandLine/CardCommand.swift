@@ -21,7 +21,7 @@ struct CardCommand: AsyncParsableCommand {
             success, 3 for a wrong PIN or PUK, 4 when the PIN is blocked or the PUK used up, 5 when the signing \
             policy refuses the document type.
             """,
-        subcommands: [CardStatusCommand.self, CardVerifyPINCommand.self, CardChangePINCommand.self, CardUnblockCommand.self, CardSignCommand.self])
+        subcommands: [CardStatusCommand.self, CardVerifyPINCommand.self, CardChangePINCommand.self, CardUnblockCommand.self, CardSignCommand.self, CardLoginCommand.self])
 }
 
 /// Which token a card command uses.

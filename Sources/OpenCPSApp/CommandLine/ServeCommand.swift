@@ -75,6 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
                         app.logger.notice("demo card: \(line)")
                     }
                 }
+                if let provider = app.oidcProvider {
+                    for line in try await DemoClients.register(provider.clients) { app.logger.notice("\(line)") }
+                }
             }
             let base = configuration.publicBaseURL
             var lines = [
@@ -96,6 +99,8 @@ struct ServeCommand: AsyncParsableCommand {
                 lines.append("  demo operator tokens by role: demo-registry-operator, demo-issuance-operator, demo-security-operator")
                 lines.append("  demo actor tokens:   demo-helpdesk, demo-ars-<region> (84: Lyon), demo-ordre-CNOM, demo-operator-production, demo-operator-security,")
                 lines.append("                       demo-holder-<idNat>, demo-manager-<idNatStruct>  (PIN letters in \(configuration.letterDirectory.path))")
+                lines.append("  demo OIDC clients:   \(DemoClients.confidentialID) / \(DemoClients.confidentialSecret) (basic), \(DemoClients.signedUserinfoID) (post, signed userinfo), \(DemoClients.publicID) (public)")
+                lines.append("  OIDC discovery:      \(base)/.well-known/openid-configuration")
             }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
             // The card maintenance (start-up sweep and repair, then hourly: reminders, overdue

@@ -31,6 +31,13 @@ import OpenCPSServices
 /// | label of that module's token | `--pkcs11-token` | `OPENCPS_PKCS11_TOKEN` | none (required with a module) |
 /// | that token's user PIN (never a flag) | | `OPENCPS_PKCS11_PIN_FILE` or `OPENCPS_PKCS11_PIN` | none (required with a module) |
 /// | PKCS #11 module cards are made on (a token per card) | `--card-pkcs11-module` | `OPENCPS_CARD_PKCS11_MODULE` | none: software tokens |
+/// | e-CPS: where activation codes are written (no mail/SMS gateway) | | `OPENCPS_ECPS_OUTBOX` | `<data>/outbox/ecps` |
+/// | e-CPS: months an enrolled device serves before reactivation | | `OPENCPS_ECPS_DEVICE_VALIDITY_MONTHS` (1–60) | `12` |
+/// | OpenID Connect: access (and ID) token lifetime, seconds | | `OPENCPS_OIDC_ACCESS_TOKEN_SECONDS` | `120` |
+/// | OpenID Connect: refresh token lifetime, seconds | | `OPENCPS_OIDC_REFRESH_TOKEN_SECONDS` | `1800` |
+/// | OpenID Connect: SSO session lifetime, seconds | | `OPENCPS_OIDC_SESSION_SECONDS` | `14400` |
+/// | OpenID Connect: SSO session idle timeout, seconds | | `OPENCPS_OIDC_SESSION_IDLE_SECONDS` | `1800` |
+/// | OpenID Connect: signing key rotation interval, seconds | | `OPENCPS_OIDC_KEY_ROTATION_SECONDS` | `2592000` (30 days) |
 public struct OpenCPSConfiguration: Sendable {
     /// The folder holding the SQLite file, the key store and, in the demo, the demo cards.
     public var dataDirectory: URL
@@ -78,6 +85,12 @@ public struct OpenCPSConfiguration: Sendable {
     public var pkcs11PIN: SecretSource
     /// The PKCS #11 module on which cards are made, one token per card; nil: software tokens.
     public var cardPKCS11Module: String?
+
+    /// e-CPS's lifetimes, limits and outbox (see ``ECPSSettings``).
+    public var ecps = ECPSSettings()
+
+    /// The OpenID Connect provider's lifetimes and limits (its issuer is ``publicBaseURL``).
+    public var oidc = OIDCSettings(issuer: "")
 
     /// Where manufactured software tokens are kept.
     public var tokenDirectory: URL { dataDirectory.appendingPathComponent("tokens", isDirectory: true) }
@@ -294,6 +307,8 @@ public struct OpenCPSConfiguration: Sendable {
         configuration.payerLotMaximumSheets = payerLotMaximumSheets
         configuration.operatorRoles = operatorRoles
         configuration.sweepGrace = sweepGrace
+        configuration.ecps = try ecpsSettings(environment: environment, dataDirectory: dataDirectory)
+        configuration.oidc = try oidcSettings(environment: environment)
         return configuration
     }
 

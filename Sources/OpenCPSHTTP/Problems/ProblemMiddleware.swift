@@ -17,7 +17,11 @@ public struct ProblemMiddleware: Middleware {
             } else {
                 request.logger.debug("request refused", metadata: ["code": "\(problem.code)"])
             }
-            return Self.response(for: problem, request: request)
+            let response = Self.response(for: problem, request: request)
+            if let limited = error as? any RateLimitedError {
+                response.headers.replaceOrAdd(name: .retryAfter, value: String(limited.retryAfter))
+            }
+            return response
         }
     }
 
@@ -61,6 +65,7 @@ public struct ProblemMiddleware: Middleware {
         case "card.letter-failed", "token.write-failed": .internalServerError
         case "card.pin-blocked", "card.puk-exhausted": .locked
         case "pki.tsa.unavailable": .serviceUnavailable
+        case let code where code.hasPrefix("ecps."): ECPSProblems.status(forCode: code)
         default: .unprocessableEntity
         }
     }

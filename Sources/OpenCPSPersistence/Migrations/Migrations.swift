@@ -15,6 +15,8 @@ public enum OpenCPSMigrations {
             M0007_BinaryIdentifierCollation(),
             M0008_PartialRevocationIndex(),
             M0009_DirectoryFidelity(),
+            M0010_CreateOIDC(),
+            M0011_CreateECPS(),
             M0012_RevocationVersion(),
             M0013_CertificateIntents(),
             M0015_AuditCheckpoints(),

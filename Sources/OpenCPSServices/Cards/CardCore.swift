@@ -101,9 +101,17 @@ final class CardCore: Sendable {
         _ id: String, _ transition: CardTransition, actor: CardActor, detail: String? = nil,
         also change: @escaping @Sendable (inout Card) async throws -> Void = { _ in }
     ) async throws -> Card {
-        try await self.change(id, actor: actor, authorizing: .transition(transition), auditAction: "card.\(transition.rawValue)", detail: detail) { card in
-            try card.apply(transition)
-            try await change(&card)
+        // One transaction: a card that stops logging in ends its SSO sessions and tokens with it.
+        try await database.transaction { database in
+            let card = try await self.change(id, actor: actor, authorizing: .transition(transition), auditAction: "card.\(transition.rawValue)", detail: detail) { card in
+                try card.apply(transition)
+                try await change(&card)
+            }
+            if OIDCCardSessions.endsSessions(card.state) {
+                try await OIDCCardSessions.end(cardID: card.id, state: card.state, database: database, clock: self.clock)
+                try await ECPSCardSessions.end(holder: card.holder, blockedCard: card, database: database, clock: self.clock)
+            }
+            return card
         }
     }
 

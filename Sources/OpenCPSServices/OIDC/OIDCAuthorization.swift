@@ -1,0 +1,186 @@
+import Foundation
+import OpenCPSDomain
+import OpenCPSPersistence
+import OpenCPSPKI
+
+/// The parameters of an authorization request (OpenID Connect Core §3.1.2.1).
+public struct OIDCAuthorizeParameters: Sendable {
+    /// Must be `code`.
+    public var responseType: String?
+    /// The client.
+    public var clientID: String?
+    /// One of the client's redirect URIs, exactly.
+    public var redirectURI: String?
+    /// Space-separated scopes, `openid` among them.
+    public var scope: String?
+    /// Returned untouched.
+    public var state: String?
+    /// Put into the ID token.
+    public var nonce: String?
+    /// PKCE challenge.
+    public var codeChallenge: String?
+    /// PKCE method: `S256` only.
+    public var codeChallengeMethod: String?
+    /// `login` forces a new login although a session exists.
+    public var prompt: String?
+
+    /// Creates the parameters.
+    public init(
+        responseType: String?, clientID: String?, redirectURI: String?, scope: String?, state: String?, nonce: String?,
+        codeChallenge: String?, codeChallengeMethod: String?, prompt: String? = nil
+    ) {
+        self.responseType = responseType
+        self.clientID = clientID
+        self.redirectURI = redirectURI
+        self.scope = scope
+        self.state = state
+        self.nonce = nonce
+        self.codeChallenge = codeChallenge
+        self.codeChallengeMethod = codeChallengeMethod
+        self.prompt = prompt
+    }
+}
+
+/// What the authorization endpoint answers.
+public enum OIDCAuthorizeOutcome: Sendable, Equatable {
+    /// The SSO session is active: back to the client with a code.
+    case redirect(String)
+    /// No session: the user agent must log in with the card, by signing this challenge.
+    case cardLogin(OIDCLoginChallenge)
+}
+
+/// The authorization endpoint: checks the request, then either issues a code in the running
+/// SSO session or opens a card login transaction whose challenge the card signs.
+public final class OIDCAuthorization: Sendable {
+    private let database: ServiceDatabase
+    private let clock: any WallClock
+    private let settings: OIDCSettings
+    private let clients: OIDCClients
+    private let issuer: OIDCTokenIssuer
+    private let cardCheck: OIDCCardCheck
+    private let limits: OIDCLimits
+
+    init(
+        database: ServiceDatabase, clock: any WallClock, settings: OIDCSettings, clients: OIDCClients, issuer: OIDCTokenIssuer,
+        cardCheck: OIDCCardCheck, limits: OIDCLimits
+    ) {
+        self.database = database
+        self.clock = clock
+        self.settings = settings
+        self.clients = clients
+        self.issuer = issuer
+        self.cardCheck = cardCheck
+        self.limits = limits
+    }
+
+    private var repository: OIDCRepository { OIDCRepository(database: database.current, clock: clock) }
+
+    /// Checks an authorization request and answers it.
+    /// - Parameter sessionID: the SSO session cookie, if the user agent has one.
+    public func authorize(_ parameters: OIDCAuthorizeParameters, sessionID: String?) async throws -> OIDCAuthorizeOutcome {
+        let request = try await check(parameters)
+        if let sessionID, parameters.prompt != "login", let session = try await activeSession(sessionID) {
+            return .redirect(try await redirect(with: session, for: request))
+        }
+        if parameters.prompt == "none" {
+            throw OIDCError(.loginRequired, code: "oidc.login-required", reason: "no active session and prompt=none")
+        }
+        let now = clock.now()
+        let challenge = OIDCLoginChallenge(
+            id: issuer.randomValue(18), challenge: issuer.randomValue(), request: request, createdAt: now,
+            expiresAt: now.addingTimeInterval(settings.challengeLifetime))
+        try await repository.insert(challenge)
+        return .cardLogin(challenge)
+    }
+
+    /// Answers a card login challenge: the card's authentication certificate and its signature
+    /// of ``OIDCLoginChallenge/signedMessage``. Opens the SSO session and returns to the
+    /// client with a code.
+    /// - Returns: the new session and the redirect URI with `code` and `state`.
+    public func completeCardLogin(
+        challengeID: String, signature: [UInt8], certificate: [UInt8], address: String
+    ) async throws -> (session: OIDCSession, redirect: String) {
+        try await limits.check(["address:\(address)"])
+        let now = clock.now()
+        guard let challenge = try await repository.challenge(id: challengeID) else {
+            try await limits.fail(["address:\(address)"])
+            throw OIDCError(.invalidRequest, code: "oidc.challenge.unknown", reason: "no such login challenge")
+        }
+        guard now < challenge.expiresAt else {
+            throw OIDCError(.accessDenied, code: "oidc.challenge.expired", reason: "the login challenge has expired: start again")
+        }
+        // Spent before it is checked: a challenge is answered once, right or wrong.
+        guard try await repository.spendChallenge(id: challengeID, at: now) else {
+            throw OIDCError(.accessDenied, code: "oidc.challenge.used", reason: "the login challenge was already answered: start again")
+        }
+        let subject: AuthenticatedSubject
+        do {
+            subject = try await cardCheck.authenticate(
+                certificate: certificate, signature: signature, message: challenge.signedMessage, means: .cardChallenge, address: address)
+        } catch let error as OIDCError {
+            try await recordFailure(error, client: challenge.request.clientID, address: address)
+            throw error
+        }
+        let session = try await issuer.openSession(for: subject, client: challenge.request.clientID)
+        return (session, try await redirect(with: session, for: challenge.request))
+    }
+
+    /// The session if it is still active (not ended, not expired, not idle too long).
+    func activeSession(_ id: String) async throws -> OIDCSession? {
+        guard let session = try await repository.session(id: id), session.isActive(at: clock.now(), idleTimeout: settings.sessionIdleTimeout) else {
+            return nil
+        }
+        return session
+    }
+
+    private func recordFailure(_ error: OIDCError, client: String, address: String) async throws {
+        try await database.transaction { _ in
+            try await self.repository.record([AuditEvent(
+                actor: "address:\(address)", action: "oidc.login.failure", entityType: "oidc-client", entityID: client,
+                detail: "means=card code=\(error.code)")])
+        }
+    }
+
+    /// Issues a code in the session and builds the redirect.
+    private func redirect(with session: OIDCSession, for request: OIDCAuthorizationRequest) async throws -> String {
+        let now = clock.now()
+        let code = issuer.randomValue()
+        try await repository.insert(OIDCAuthorizationCode(
+            digest: OIDCTokenIssuer.digest(code), sessionID: session.id, request: request, createdAt: now,
+            expiresAt: now.addingTimeInterval(settings.codeLifetime)))
+        try await repository.touchSession(id: session.id, at: now)
+        var components = URLComponents(string: request.redirectURI) ?? URLComponents()
+        var items = components.queryItems ?? []
+        items.append(URLQueryItem(name: "code", value: code))
+        if let state = request.state { items.append(URLQueryItem(name: "state", value: state)) }
+        items.append(URLQueryItem(name: "iss", value: settings.issuer))
+        components.queryItems = items
+        return components.string ?? request.redirectURI
+    }
+
+    /// The request, checked: the client exists, the redirect URI is one of its own exactly,
+    /// the scopes are allowed, PKCE S256 is there.
+    private func check(_ parameters: OIDCAuthorizeParameters) async throws -> OIDCAuthorizationRequest {
+        guard let clientID = parameters.clientID else {
+            throw OIDCError(.invalidRequest, code: "oidc.client.missing", reason: "client_id is required")
+        }
+        let client = try await clients.client(clientID)
+        guard let redirectURI = parameters.redirectURI, client.redirectURIs.contains(redirectURI) else {
+            throw OIDCError(.invalidRequest, code: "oidc.redirect-uri.mismatch", reason: "redirect_uri is not one the client registered (matched exactly)")
+        }
+        guard parameters.responseType == "code" else {
+            throw OIDCError(.unsupportedResponseType, code: "oidc.response-type.unsupported", reason: "response_type must be code")
+        }
+        let scopes = (parameters.scope ?? "").split(separator: " ").map(String.init)
+        guard scopes.contains(OIDCScope.openid) else {
+            throw OIDCError(.invalidScope, code: "oidc.scope.openid-missing", reason: "scope must include openid")
+        }
+        if let refused = scopes.first(where: { !client.scopes.contains($0) }) {
+            throw OIDCError(.invalidScope, code: "oidc.scope.not-allowed", reason: "the client may not ask for scope '\(refused)'")
+        }
+        try PKCE.checkChallenge(parameters.codeChallenge, method: parameters.codeChallengeMethod)
+        return OIDCAuthorizationRequest(
+            clientID: clientID, redirectURI: redirectURI, scope: scopes.joined(separator: " "), state: parameters.state, nonce: parameters.nonce,
+            codeChallenge: parameters.codeChallenge ?? "")
+    }
+}
