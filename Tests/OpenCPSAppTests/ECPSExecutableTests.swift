@@ -28,6 +28,16 @@ struct ECPSExecutableTests {
         try await ECPSEnrolmentTests.withHolder { app, api, clock in
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = try #require(app.http.server.shared.localAddress?.port)
+            // The device signs its proofs with the real time and the server allows 120 s of
+            // skew: on a loaded machine a test outlives that, so the server's clock follows the
+            // real time from here (never going back, so the test's own advances still count).
+            let follower = Task {
+                while !Task.isCancelled {
+                    clock.catchUp(to: Date())
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            defer { follower.cancel() }
             do {
                 try await body(app, api, clock, "http://127.0.0.1:\(port)")
             } catch {

@@ -13,6 +13,17 @@ extension Application {
     ///   - postgresConnectionsPerEventLoop: the pool's size on each event loop, for PostgreSQL.
     func useDatabase(_ location: DatabaseLocation, postgresSearchPath: [String]? = nil, postgresConnectionsPerEventLoop: Int = 4) throws {
         switch location {
+        case .sqliteMemory, .sqliteFile:
+            // SQLite's calls block a thread of the application's pool, and a write waiting for
+            // another connection's lock sleeps there (busy_timeout). Vapor's default pool is the
+            // process-wide one, one thread per core: two such waits stalled every database call
+            // of the process (seen as "Connection request timed out" under load). The
+            // application gets a pool of its own, sized past its connections and file I/O.
+            threadPool = NIOThreadPool(numberOfThreads: Self.sqliteThreads)
+        case .postgres:
+            break
+        }
+        switch location {
         case .sqliteMemory:
             databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
         case .sqliteFile(let path):
@@ -35,6 +46,9 @@ extension Application {
 }
 
 extension Application {
+    /// Threads of an application's blocking pool on SQLite.
+    static let sqliteThreads = 8
+
     /// The schemas named by a PostgreSQL URL's `search_path` parameter (comma-separated), as
     /// libpq's `options=-csearch_path=` would set them: several deployments (or tests) can share
     /// a database, each in its own schema.

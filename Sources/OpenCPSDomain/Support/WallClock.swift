@@ -30,4 +30,7 @@ public final class FixedWallClock: WallClock, @unchecked Sendable {
 
     /// Sets the clock.
     public func set(_ date: Date) { lock.withLock { current = date } }
+
+    /// Moves the clock forward to `date` if it shows an earlier time (never back).
+    public func catchUp(to date: Date) { lock.withLock { current = max(current, date) } }
 }

@@ -74,6 +74,12 @@ public struct CertificateIntentRepository: Sendable {
     public func record(_ intents: [CertificateIntent]) async throws {
         guard !intents.isEmpty else { return }
         try await database.transaction { db in
+            if SQLEngine(db.sql) == .sqlite {
+                // Another batch's recording may hold SQLite's write lock: wait for it asleep
+                // (SQLiteNIO's own busy handler spins on a core, which on a loaded machine kept
+                // the pool's connections past their 10 s timeout and failed production runs).
+                try await db.sql.raw("PRAGMA busy_timeout = 30000").run()
+            }
             for chunk in intents.chunked(by: 500) {
                 try await db.sql.insert(into: "certificate_intents").models(Array(chunk), nilEncodingStrategy: .asNil).run()
             }

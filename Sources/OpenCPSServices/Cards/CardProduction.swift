@@ -78,14 +78,24 @@ public final class CardProduction: Sendable {
         try await core.transition(id, .deliver, actor: actor)
     }
 
+    /// Abandons the intents of cards that will not be recorded, on the production line.
+    private func abandonIntents(of blanks: [CardWorkshop.Blank], reason: String) async {
+        guard !blanks.isEmpty else { return }
+        let workshop = self.workshop
+        _ = try? await productionLine.run { await workshop.abandonIntents(of: blanks, reason: reason) }
+    }
+
     private func manufactureBatch(_ ids: ArraySlice<String>, actor: CardActor) async -> Run {
         var run = Run()
         let blanks: [CardWorkshop.Blank]
         do {
             try workshop.prepareLetterFolder()
             (blanks, run.failures) = try await workshop.prepare(Array(ids), actor: actor)
-            // Recorded and committed before any of the batch's certificates is signed.
-            try await workshop.recordIntents(blanks)
+            // Recorded and committed before any of the batch's certificates is signed, on the
+            // production line: on SQLite a write that waits for another batch's lock sleeps on
+            // one of the few threads every database call shares; queued here, it waits without one.
+            let workshop = self.workshop
+            try await productionLine.run { try await workshop.recordIntents(blanks) }
         } catch {
             run.failures = ids.map { ($0, error) }
             return run
@@ -106,14 +116,14 @@ public final class CardProduction: Sendable {
             }
         }
         let madeIDs = Set(made.map(\.blank.card.id))
-        await workshop.abandonIntents(of: blanks.filter { !madeIDs.contains($0.card.id) }, reason: "the card could not be made")
+        await abandonIntents(of: blanks.filter { !madeIDs.contains($0.card.id) }, reason: "the card could not be made")
         guard !made.isEmpty else { return run }
         let madeCards = made
         do {
             try await CardWorkshop.flush(madeCards)
         } catch {
             for card in made { card.discard() }
-            await workshop.abandonIntents(of: made.map(\.blank), reason: "the card's files could not be flushed")
+            await abandonIntents(of: made.map(\.blank), reason: "the card's files could not be flushed")
             run.failures += made.map { ($0.blank.card.id, error) }
             return run
         }
@@ -127,13 +137,13 @@ public final class CardProduction: Sendable {
                     run.manufactured += try await productionLine.run { try await self.workshop.record([card]) }
                 } catch {
                     card.discard()
-                    await workshop.abandonIntents(of: [card.blank], reason: "the card could not be recorded")
+                    await abandonIntents(of: [card.blank], reason: "the card could not be recorded")
                     run.failures.append((card.blank.card.id, error))
                 }
             }
         } catch {
             for card in made { card.discard() }
-            await workshop.abandonIntents(of: made.map(\.blank), reason: "the card could not be recorded")
+            await abandonIntents(of: made.map(\.blank), reason: "the card could not be recorded")
             run.failures += made.map { ($0.blank.card.id, error) }
         }
         return run
