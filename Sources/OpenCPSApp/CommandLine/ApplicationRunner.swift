@@ -37,7 +37,7 @@ enum ApplicationRunner {
             if let freshPostgresSchema, let sql = app.db as? any SQLDatabase {
                 try await sql.raw("CREATE SCHEMA \(ident: freshPostgresSchema)").run()
             }
-            if migrate { try await app.autoMigrate() }
+            if migrate { try await app.migrateSchema() }
             let result = try await body(app)
             try await app.asyncShutdown()
             return result

@@ -39,7 +39,7 @@ struct CardsRepairCommand: AsyncParsableCommand {
         }
         let app = try await ApplicationRunner.makeServer(configuration)
         do {
-            try await app.autoMigrate()
+            try await app.migrateSchema()
             guard let cards = app.cards else {
                 throw ValidationError("no PKI in \(configuration.dataDirectory.path): nothing to repair")
             }
@@ -91,7 +91,7 @@ struct CardsLettersExportCommand: AsyncParsableCommand {
         guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) exists: give a new file") }
         let app = try await ApplicationRunner.makeServer(configuration)
         do {
-            try await app.autoMigrate()
+            try await app.migrateSchema()
             guard let cards = app.cards else { throw ValidationError("no PKI in \(configuration.dataDirectory.path): no cards") }
             let serials = try await cards.letters.export(to: certificate, writingTo: URL(fileURLWithPath: out), actor: "operator:cli")
             print(serials.isEmpty ? "no PIN letter waiting: nothing written" : "\(serials.count) PIN letters exported to \(out) and removed")

@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let app = try await ApplicationRunner.makeServer(configuration)
         do {
-            try await app.autoMigrate()
+            try await app.migrateSchema()
             // A first import killed half-way leaves the registry without its search indexes.
             try await RegistrySecondaryIndexes.restore(on: app.db)
             if configuration.demo {

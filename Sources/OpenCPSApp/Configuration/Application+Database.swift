@@ -46,6 +46,26 @@ extension Application {
 }
 
 extension Application {
+    /// Brings the schema up to date. When every migration is already recorded nothing is
+    /// written, so that a server running as the application role — which may read the ledger
+    /// but create nothing (``ApplicationRole``) — starts on a schema its owner migrated.
+    /// - Throws: ``MigrationError`` naming the database's refusal.
+    func migrateSchema() async throws {
+        let recorded: Set<String>
+        do {
+            recorded = Set(try await (db as! any SQLDatabase).raw("SELECT name FROM _fluent_migrations").all()
+                .map { try $0.decode(column: "name", as: String.self) })
+        } catch {
+            recorded = []
+        }
+        guard !OpenCPSMigrations.all.allSatisfy({ recorded.contains($0.name) }) else { return }
+        do {
+            try await autoMigrate()
+        } catch {
+            throw MigrationError(reason: String(reflecting: error))
+        }
+    }
+
     /// Threads of an application's blocking pool on SQLite.
     static let sqliteThreads = 8
 
@@ -66,4 +86,17 @@ private struct SQLiteJournalMode: LifecycleHandler {
             try await sql.raw("PRAGMA journal_mode = WAL").run()
         }
     }
+}
+
+/// The schema could not be brought up to date.
+struct MigrationError: Error, CustomStringConvertible, LocalizedError {
+    /// What the database answered.
+    var reason: String
+
+    var description: String {
+        "the database schema could not be migrated (\(reason)); on PostgreSQL, run `opencps migrate` as the schema's owner "
+            + "and start the server as the role it granted (--grant-to)"
+    }
+
+    var errorDescription: String? { description }
 }
