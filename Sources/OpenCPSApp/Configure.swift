@@ -71,6 +71,8 @@ public func configure(
 
     let clock = dependencies.clock
     let database = ServiceDatabase { [unowned app] in app.db }
+    // Inside ProblemMiddleware: refused credentials reach the audit log, rate-bounded.
+    app.middleware.use(FailedAuthenticationMiddleware(failures: FailedAuthentications(database: database, clock: clock)))
     OperationsController(registry: dependencies.metrics, database: database).register(on: app.routes)
     let api = app.routes.grouped("api", "v1")
     OpenAPIController().register(on: api)

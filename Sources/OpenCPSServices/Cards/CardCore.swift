@@ -55,6 +55,15 @@ final class CardCore: Sendable {
     // MARK: Loading and authorising
 
     /// The card, or `registry.not-found`.
+    /// Records that `actor` read a card's personal file (issue 21: reads of personal files are
+    /// audited). Kept under the entity type `card-read`, apart from the card's own history, so
+    /// that reading the history does not grow it.
+    func auditRead(_ card: Card, actor: CardActor, what: String) async throws {
+        try await AuditLog(clock: clock).record(
+            [AuditEvent(actor: actor.auditName, action: "card.read", entityType: "card-read", entityID: card.id, detail: what)],
+            on: database.current)
+    }
+
     func load(_ id: String) async throws -> Card {
         guard let card = try await cards.card(id: id) else { throw PersistenceError.notFound("card \(id)") }
         return card

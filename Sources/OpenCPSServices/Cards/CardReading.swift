@@ -16,7 +16,9 @@ public final class CardReading: Sendable {
         let card = try await core.load(id)
         try core.authorize(actor, .view, card)
         try await core.authorizeRegion(actor, card)
-        return try await core.file(of: card)
+        let file = try await core.file(of: card)
+        try await core.auditRead(card, actor: actor, what: "file")
+        return file
     }
 
     /// The cards of a holder that the actor may see.
@@ -36,7 +38,9 @@ public final class CardReading: Sendable {
         let card = try await core.load(id)
         try core.authorize(actor, .view, card)
         try await core.authorizeRegion(actor, card)
-        return try await core.cards.history(cardID: id)
+        let history = try await core.cards.history(cardID: id)
+        try await core.auditRead(card, actor: actor, what: "history")
+        return history
     }
 }
 
@@ -71,6 +75,7 @@ public final class HelpDesk: Sendable {
         for card in found {
             try core.authorize(actor, .view, card)
             files.append(try await core.file(of: card))
+            try await core.auditRead(card, actor: actor, what: "file, found by the help desk")
         }
         return files
     }
