@@ -118,7 +118,11 @@ public func configure(
         app.lifecycle.use(CardMaintenanceSchedule(cards: cards, database: database))
         app.storage[CardServicesKey.self] = cards
         cardServices = cards
-        OIDCComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, pki: pki, api: api, ecps: ecps.logins)
+        let provider = OIDCComposition.configure(
+            app, configuration: configuration, dependencies: dependencies, database: database, pki: pki, api: api, ecps: ecps.logins)
+        if let tlsLogin = configuration.cardTLSLogin {
+            try OIDCComposition.configureTLSLogin(app, settings: tlsLogin, hostname: configuration.hostname, provider: provider, pki: pki)
+        }
     } else {
         app.logger.notice("No PKI in \(configuration.dataDirectory.path): run `opencps pki init` to serve certificates, CRLs, OCSP and cards.")
     }
@@ -188,10 +192,11 @@ struct ListenerLifecycle: LifecycleHandler {
     let path: String
     let hostname: String
     let port: Int
+    var scheme = "http"
 
     func didBootAsync(_ application: Application) async throws {
         let port = try await listener.start(host: hostname, port: self.port)
-        application.logger.notice("\(name) on http://\(hostname):\(port)\(path)")
+        application.logger.notice("\(name) on \(scheme)://\(hostname):\(port)\(path)")
     }
 
     func shutdownAsync(_ application: Application) async {

@@ -201,22 +201,33 @@ public struct OIDCController: Sendable {
     private func oauth(_ work: () async throws -> Response) async throws -> Response {
         do {
             return try await work()
-        } catch let error as OIDCError {
-            let response = try jsonResponse(.object([
-                "error": .string(error.kind.rawValue), "error_description": .string(error.reason), "code": .string(error.code),
-            ]))
-            response.status = OIDCProblems.status(error.kind)
-            if error.kind == .invalidClient { response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Basic realm=\"opencps\"") }
-            if error.kind == .invalidToken { response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer error=\"invalid_token\"") }
-            return response
-        } catch let error as OIDCRateLimited {
-            let response = try jsonResponse(.object([
-                "error": .string("slow_down"), "error_description": .string(error.reason), "code": .string(error.code),
-            ]))
-            response.status = .tooManyRequests
-            response.headers.replaceOrAdd(name: .retryAfter, value: String(error.retryAfter))
-            return response
+        } catch {
+            guard let (status, headers, body) = Self.oauthRefusal(error) else { throw error }
+            return Response(status: status, headers: headers, body: .init(data: Data(body)))
         }
+    }
+
+    /// The OAuth answer to a refusal of the protocol (`{"error", "error_description", "code"}`,
+    /// its status and headers); nil for an error that is not one (a problem document answers it).
+    static func oauthRefusal(_ error: any Error) -> (HTTPStatus, HTTPHeaders, [UInt8])? {
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        if let error = error as? OIDCError {
+            if error.kind == .invalidClient { headers.replaceOrAdd(name: .wwwAuthenticate, value: "Basic realm=\"opencps\"") }
+            if error.kind == .invalidToken { headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer error=\"invalid_token\"") }
+            let body = JSONValue.object([
+                "error": .string(error.kind.rawValue), "error_description": .string(error.reason), "code": .string(error.code),
+            ])
+            return (OIDCProblems.status(error.kind), headers, body.encoded())
+        }
+        if let error = error as? OIDCRateLimited {
+            headers.replaceOrAdd(name: .retryAfter, value: String(error.retryAfter))
+            let body = JSONValue.object([
+                "error": .string("slow_down"), "error_description": .string(error.reason), "code": .string(error.code),
+            ])
+            return (.tooManyRequests, headers, body.encoded())
+        }
+        return nil
     }
 
     /// Runs an admin call, answering its refusals as problems.
