@@ -61,13 +61,15 @@ public struct OIDCController: Sendable {
         admin.post { request -> Response in
             let body = try json.decode(ClientRegistrationBody.self, from: request)
             guard let method = OIDCClientAuthMethod(rawValue: body.tokenEndpointAuthMethod ?? "client_secret_basic") else {
-                throw Problem(status: .unprocessableEntity, code: "oidc.client.bad-auth-method", detail: "tokenEndpointAuthMethod is one of client_secret_basic, client_secret_post, none")
+                throw Problem(
+                    status: .unprocessableEntity, code: "oidc.client.bad-auth-method",
+                    detail: "tokenEndpointAuthMethod is one of \(OIDCClientAuthMethod.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (client, secret) = try await adminCall {
                 try await provider.clients.register(
                     .init(id: body.clientId, name: body.name ?? body.clientId, authMethod: method, redirectURIs: body.redirectUris,
                           postLogoutRedirectURIs: body.postLogoutRedirectUris ?? [], scopes: body.scopes ?? OIDCScope.known,
-                          userinfoSigned: body.userinfoSigned ?? false),
+                          userinfoSigned: body.userinfoSigned ?? false, jwks: body.jwks.map { String(decoding: $0.encoded(), as: UTF8.self) }),
                     actor: request.auditActor)
             }
             var reply = ClientBody(client)
@@ -184,7 +186,9 @@ public struct OIDCController: Sendable {
                 clientID: basic.username.removingPercentEncoding ?? basic.username, secret: basic.password.removingPercentEncoding ?? basic.password,
                 basic: true)
         }
-        return .init(clientID: form.client_id, secret: form.client_secret, basic: false)
+        return .init(
+            clientID: form.client_id, secret: form.client_secret, basic: false, assertion: form.client_assertion,
+            assertionType: form.client_assertion_type)
     }
 
     private func address(_ request: Request) -> String {
