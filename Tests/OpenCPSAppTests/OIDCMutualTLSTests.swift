@@ -45,6 +45,11 @@ struct OIDCMutualTLSTests {
     /// An application with the médecin's active card, the test clients, and the listener on a
     /// free port of 127.0.0.1.
     private func withListener(_ body: (OIDCTestLogin, SigningHolder, CardAPI, Files, Int) async throws -> Void) async throws {
+        try await Self.withListener(body)
+    }
+
+    /// ``withListener(_:)`` for other suites.
+    static func withListener(_ body: (OIDCTestLogin, SigningHolder, CardAPI, Files, Int) async throws -> Void) async throws {
         try await withConfiguredTestApp(
             clock: FixedWallClock(Date()), pki: TestPKIMaterial.shared, actorTokens: TestActors.tokens(holders: [SigningHolder.idNat])
         ) { app, configuration in
@@ -70,7 +75,7 @@ struct OIDCMutualTLSTests {
     }
 
     /// GETs the authorization URL with curl, with a client certificate and key or without.
-    private func curl(port: Int, files: Files, certificate: URL?, key: URL?) async throws -> Answer {
+    static func curl(port: Int, files: Files, certificate: URL?, key: URL?) async throws -> Answer {
         let bodyFile = files.folder.appendingPathComponent("body-\(UUID().uuidString)")
         var arguments = [
             "--silent", "--show-error", "--max-time", "30", "--cacert", files.serverCertificate.path, "--output", bodyFile.path,
@@ -94,7 +99,7 @@ struct OIDCMutualTLSTests {
     @Test("curl with the card's authentication certificate and key logs in: the code becomes tokens whose ID token says amr mtls")
     func login() async throws {
         try await withListener { login, card, _, files, port in
-            let answer = try await curl(port: port, files: files, certificate: files.cardCertificate, key: files.cardKey)
+            let answer = try await Self.curl(port: port, files: files, certificate: files.cardCertificate, key: files.cardKey)
             #expect(answer.status == 302, "\(answer.json)")
             let location = try #require(answer.location.flatMap(URLComponents.init(string:)))
             #expect(location.host == "service.test")
@@ -118,12 +123,12 @@ struct OIDCMutualTLSTests {
     func strangerAndNone() async throws {
         try await withListener { _, _, _, files, port in
             let stranger = try OIDCStrangerCertificate()
-            let refused = try await curl(port: port, files: files, certificate: stranger.certificateFile, key: stranger.keyFile)
+            let refused = try await Self.curl(port: port, files: files, certificate: stranger.certificateFile, key: stranger.keyFile)
             #expect(refused.status == 403)
             #expect(refused.json["error"] as? String == "access_denied")
             #expect(refused.json["code"] as? String == "oidc.card.untrusted-certificate")
 
-            let none = try await curl(port: port, files: files, certificate: nil, key: nil)
+            let none = try await Self.curl(port: port, files: files, certificate: nil, key: nil)
             #expect(none.status == 403)
             #expect(none.json["code"] as? String == "oidc.card.no-client-certificate")
         }
@@ -133,12 +138,12 @@ struct OIDCMutualTLSTests {
     func blockedCards() async throws {
         try await withListener { _, card, api, files, port in
             try await api.act(card.cardID, "suspension", as: TestActors.security, json: #"{"reason": "usage suspect"}"#)
-            let suspended = try await curl(port: port, files: files, certificate: files.cardCertificate, key: files.cardKey)
+            let suspended = try await Self.curl(port: port, files: files, certificate: files.cardCertificate, key: files.cardKey)
             #expect(suspended.status == 403)
             #expect(suspended.json["code"] as? String == "oidc.card.certificate-on-hold")
 
             try await api.act(card.cardID, "revocation", as: TestActors.security, json: #"{"reason": "radiation"}"#)
-            let revoked = try await curl(port: port, files: files, certificate: files.cardCertificate, key: files.cardKey)
+            let revoked = try await Self.curl(port: port, files: files, certificate: files.cardCertificate, key: files.cardKey)
             #expect(revoked.status == 403)
             #expect(revoked.json["code"] as? String == "oidc.card.certificate-revoked")
         }
