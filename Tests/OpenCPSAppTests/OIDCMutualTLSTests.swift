@@ -45,13 +45,13 @@ struct OIDCMutualTLSTests {
     /// An application with the médecin's active card, the test clients, and the listener on a
     /// free port of 127.0.0.1.
     private func withListener(_ body: (OIDCTestLogin, SigningHolder, CardAPI, Files, Int) async throws -> Void) async throws {
-        try await Self.withListener(body)
+        try await Self.withListener(clock: FixedWallClock(Date()), body)
     }
 
-    /// ``withListener(_:)`` for other suites.
-    static func withListener(_ body: (OIDCTestLogin, SigningHolder, CardAPI, Files, Int) async throws -> Void) async throws {
+    /// ``withListener(_:)`` for other suites, with the application's clock.
+    static func withListener(clock: FixedWallClock, _ body: (OIDCTestLogin, SigningHolder, CardAPI, Files, Int) async throws -> Void) async throws {
         try await withConfiguredTestApp(
-            clock: FixedWallClock(Date()), pki: TestPKIMaterial.shared, actorTokens: TestActors.tokens(holders: [SigningHolder.idNat])
+            clock: clock, pki: TestPKIMaterial.shared, actorTokens: TestActors.tokens(holders: [SigningHolder.idNat])
         ) { app, configuration in
             let api = CardAPI(app: app, configuration: configuration)
             let card = try await SigningHolder(api)

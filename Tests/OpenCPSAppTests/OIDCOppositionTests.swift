@@ -11,7 +11,8 @@ import Vapor
 struct OIDCOppositionTests {
     @Test("logged in by card challenge, mutual TLS and e-CPS; the card opposed: every access token inactive, every refresh refused")
     func oppositionEndsEverything() async throws {
-        try await OIDCMutualTLSTests.withListener { login, card, api, files, port in
+        let clock = FixedWallClock(Date())
+        try await OIDCMutualTLSTests.withListener(clock: clock) { login, card, api, files, port in
             let app = login.app
             var sessions: [(means: String, access: String, refresh: String)] = []
             func keep(_ means: String, _ tokens: (status: HTTPStatus, json: [String: Any])) throws {
@@ -30,8 +31,8 @@ struct OIDCOppositionTests {
             try #require(try await device.enrol(app, payload: try await ECPSEnrolmentTests.payload(api)).0 == .created)
             let started = try await login.post("/oidc/bc-authorize", form: ["login_hint": SigningHolder.idNat, "scope": "openid"])
             let requestID = try #require(started.json["auth_req_id"] as? String, "\(started.json)")
-            let listed = try #require(try await device.pending(app, at: Date()).1.first)
-            #expect(try await device.decide(app, listed, .approve, at: Date()).0 == .ok)
+            let listed = try #require(try await device.pending(app, at: clock.now()).1.first)
+            #expect(try await device.decide(app, listed, .approve, at: clock.now()).0 == .ok)
             try keep("ecps", try await login.post("/oidc/token", form: ["grant_type": "urn:openid:params:grant-type:ciba", "auth_req_id": requestID]))
             for session in sessions { #expect(try await login.isActive(session.access), "\(session.means)") }
 

@@ -27,11 +27,13 @@ struct OIDCPrivateKeyJWTTests {
         }
 
         /// An ES256 assertion, as a client library makes one.
-        func assertion(audience: String = "http://opencps.test/oidc/token", jti: String = UUID().uuidString, expires: Date = Date().addingTimeInterval(60)) throws -> String {
+        /// - Parameter now: the server's clock (the tests' clock is fixed at their start).
+        func assertion(now: Date, audience: String = "http://opencps.test/oidc/token", jti: String = UUID().uuidString, lifetime: TimeInterval = 60) throws -> String {
+            let expires = now.addingTimeInterval(lifetime)
             let header = JSONValue.object(["alg": .string("ES256"), "kid": .string("k1"), "typ": .string("JWT")])
             let claims = JSONValue.object([
                 "iss": .string(OIDCPrivateKeyJWTTests.clientID), "sub": .string(OIDCPrivateKeyJWTTests.clientID), "aud": .string(audience),
-                "jti": .string(jti), "exp": .integer(Int64(expires.timeIntervalSince1970)), "iat": .integer(Int64(Date().timeIntervalSince1970)),
+                "jti": .string(jti), "exp": .integer(Int64(expires.timeIntervalSince1970)), "iat": .integer(Int64(now.timeIntervalSince1970)),
             ])
             let input = Base64URL.encode(header.encoded()) + "." + Base64URL.encode(claims.encoded())
             return input + "." + Base64URL.encode(try key.signature(for: Data(input.utf8)).rawRepresentation)
@@ -44,8 +46,9 @@ struct OIDCPrivateKeyJWTTests {
 
     @Test("a client registered with its JWK Set redeems a code with an assertion; a replayed jti, another key, another audience, an expired assertion and a secret are refused")
     func assertions() async throws {
+        let clock = FixedWallClock(Date())
         try await withConfiguredTestApp(
-            clock: FixedWallClock(Date()), pki: TestPKIMaterial.shared, actorTokens: TestActors.tokens(holders: [SigningHolder.idNat])
+            clock: clock, pki: TestPKIMaterial.shared, actorTokens: TestActors.tokens(holders: [SigningHolder.idNat])
         ) { app, configuration in
             let card = try await SigningHolder(CardAPI(app: app, configuration: configuration))
             let login = OIDCTestLogin(app: app)
@@ -68,7 +71,7 @@ struct OIDCPrivateKeyJWTTests {
 
             let code = try await login.code(token: card.token, pin: card.pin, query: OIDCTestLogin.authorizeQuery(client: Self.clientID, scope: "openid profile"))
             let redeem = ["grant_type": "authorization_code", "code": code, "redirect_uri": OIDCTestLogin.redirectURI, "code_verifier": OIDCTestLogin.verifier]
-            let assertion = try key.assertion()
+            let assertion = try key.assertion(now: clock.now())
             let tokens = try await login.post("/oidc/token", form: assertionForm(assertion, redeem), basic: nil)
             #expect(tokens.status == .ok, "\(tokens.json)")
             let access = try #require(tokens.json["access_token"] as? String)
@@ -78,15 +81,15 @@ struct OIDCPrivateKeyJWTTests {
             #expect(replayed.status == .unauthorized)
             #expect(replayed.json["code"] as? String == "oidc.client.assertion-replayed")
 
-            let active = try await login.post("/oidc/introspect", form: assertionForm(try key.assertion(audience: "http://opencps.test/oidc/introspect"), introspect), basic: nil)
+            let active = try await login.post("/oidc/introspect", form: assertionForm(try key.assertion(now: clock.now(), audience: "http://opencps.test/oidc/introspect"), introspect), basic: nil)
             #expect(active.status == .ok, "\(active.json)")
             #expect(active.json["active"] as? Bool == true)
 
-            let forged = try await login.post("/oidc/introspect", form: assertionForm(try ClientKey().assertion(), introspect), basic: nil)
+            let forged = try await login.post("/oidc/introspect", form: assertionForm(try ClientKey().assertion(now: clock.now()), introspect), basic: nil)
             #expect(forged.json["code"] as? String == "oidc.client.assertion-bad-signature")
-            let elsewhere = try await login.post("/oidc/introspect", form: assertionForm(try key.assertion(audience: "https://other.test/token"), introspect), basic: nil)
+            let elsewhere = try await login.post("/oidc/introspect", form: assertionForm(try key.assertion(now: clock.now(), audience: "https://other.test/token"), introspect), basic: nil)
             #expect(elsewhere.json["code"] as? String == "oidc.client.assertion-bad-audience")
-            let expired = try await login.post("/oidc/introspect", form: assertionForm(try key.assertion(expires: Date().addingTimeInterval(-120)), introspect), basic: nil)
+            let expired = try await login.post("/oidc/introspect", form: assertionForm(try key.assertion(now: clock.now(), lifetime: -120), introspect), basic: nil)
             #expect(expired.json["code"] as? String == "oidc.client.assertion-expired")
             let secret = try await login.post("/oidc/introspect", form: introspect.merging(["client_secret": "a-secret-0123456789"]) { a, _ in a }, basic: nil)
             #expect(secret.status == .unauthorized)
