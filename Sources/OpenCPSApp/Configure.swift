@@ -126,7 +126,11 @@ public func configure(
         CardController(cards: cards, tokens: ActorTokens(configuration.actorTokens)).register(on: api)
         app.storage[CardServicesKey.self] = cards
         cardServices = cards
-        OIDCComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, pki: pki, api: api, ecps: ecps.logins)
+        let provider = OIDCComposition.configure(
+            app, configuration: configuration, dependencies: dependencies, database: database, pki: pki, api: api, ecps: ecps.logins)
+        if let tlsLogin = configuration.cardTLSLogin {
+            try OIDCComposition.configureTLSLogin(app, settings: tlsLogin, hostname: configuration.hostname, provider: provider, pki: pki)
+        }
     } else {
         app.logger.notice("No PKI in \(configuration.dataDirectory.path): run `opencps pki init` to serve certificates, CRLs, OCSP and cards.")
     }
@@ -196,10 +200,11 @@ struct ListenerLifecycle: LifecycleHandler {
     let path: String
     let hostname: String
     let port: Int
+    var scheme = "http"
 
     func didBootAsync(_ application: Application) async throws {
         let port = try await listener.start(host: hostname, port: self.port)
-        application.logger.notice("\(name) on http://\(hostname):\(port)\(path)")
+        application.logger.notice("\(name) on \(scheme)://\(hostname):\(port)\(path)")
     }
 
     func shutdownAsync(_ application: Application) async {

@@ -92,6 +92,10 @@ public struct OpenCPSConfiguration: Sendable {
     /// The OpenID Connect provider's lifetimes and limits (its issuer is ``publicBaseURL``).
     public var oidc = OIDCSettings(issuer: "")
 
+    /// Card login by mutual TLS on a port of its own (``CardTLSLoginListener``); nil for none
+    /// (the default).
+    public var cardTLSLogin: CardTLSLoginSettings?
+
     /// Where manufactured software tokens are kept.
     public var tokenDirectory: URL { dataDirectory.appendingPathComponent("tokens", isDirectory: true) }
     /// Where PIN letters wait for the print service.
@@ -309,6 +313,7 @@ public struct OpenCPSConfiguration: Sendable {
         configuration.sweepGrace = sweepGrace
         configuration.ecps = try ecpsSettings(environment: environment, dataDirectory: dataDirectory)
         configuration.oidc = try oidcSettings(environment: environment)
+        configuration.cardTLSLogin = try cardTLSLoginSettings(environment: environment, otherPorts: [port, ocspPort, issuancePort].compactMap { $0 })
         return configuration
     }
 

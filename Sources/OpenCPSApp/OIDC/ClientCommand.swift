@@ -42,8 +42,11 @@ struct ClientAddCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A readable name (default: the client_id).")
     var name: String?
 
-    @Option(name: .long, help: "client_secret_basic (default), client_secret_post, or none for a public client (PKCE only).")
+    @Option(name: .long, help: "client_secret_basic (default), client_secret_post, private_key_jwt (with --jwks), or none for a public client (PKCE only).")
     var authMethod: String = "client_secret_basic"
+
+    @Option(name: .long, help: "A JWK Set file (JSON) with the client's public keys: registers a private_key_jwt client (implies --auth-method private_key_jwt).")
+    var jwks: String?
 
     @Option(name: .long, help: "A redirect URI, matched exactly (repeat for several).")
     var redirectURI: [String] = []
@@ -58,12 +61,20 @@ struct ClientAddCommand: AsyncParsableCommand {
     var userinfoSigned = false
 
     func run() async throws {
-        guard let method = OIDCClientAuthMethod(rawValue: authMethod) else {
-            throw ValidationError("--auth-method is client_secret_basic, client_secret_post or none")
+        guard var method = OIDCClientAuthMethod(rawValue: authMethod) else {
+            throw ValidationError("--auth-method is client_secret_basic, client_secret_post, private_key_jwt or none")
+        }
+        var keys: String?
+        if let jwks {
+            guard let data = FileManager.default.contents(atPath: jwks), let text = String(data: data, encoding: .utf8) else {
+                throw ValidationError("cannot read the JWK Set file \(jwks)")
+            }
+            keys = text
+            method = .privateKeyJWT
         }
         let registration = OIDCClients.Registration(
             id: id, name: name ?? id, authMethod: method, redirectURIs: redirectURI, postLogoutRedirectURIs: postLogoutRedirectURI,
-            scopes: scope.isEmpty ? OIDCScope.known : scope, userinfoSigned: userinfoSigned)
+            scopes: scope.isEmpty ? OIDCScope.known : scope, userinfoSigned: userinfoSigned, jwks: keys)
         let (client, secret) = try await withClients(options) { clients in
             try await refusing { try await clients.register(registration, actor: "operator:cli") }
         }

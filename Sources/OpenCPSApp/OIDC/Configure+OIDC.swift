@@ -24,6 +24,30 @@ enum OIDCComposition {
         app.storage[OIDCProviderKey.self] = provider
         return provider
     }
+
+    /// The mutual TLS card login's listener, started with the application, when configured.
+    /// - Throws: when the listener's certificate or key cannot be read.
+    static func configureTLSLogin(_ app: Application, settings: CardTLSLoginSettings, hostname: String, provider: OIDCProvider, pki: PKIService) throws {
+        func read(_ file: URL, _ what: String) throws -> String {
+            guard let data = FileManager.default.contents(atPath: file.path), let text = String(data: data, encoding: .utf8) else {
+                throw ConfigurationError("oidc-mtls-certificate", "cannot read the mutual TLS login's \(what) at \(file.path)")
+            }
+            return text
+        }
+        let listener: CardTLSLoginListener
+        do {
+            listener = try CardTLSLoginListener(
+                provider: provider, certificateChainPEM: try read(settings.certificateChainFile, "certificate chain"),
+                privateKeyPEM: try read(settings.privateKeyFile, "private key"),
+                clientCAs: pki.hierarchy.issuingAuthorities.map { $0.ca.pem }, logger: app.logger)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError("oidc-mtls-certificate", "the mutual TLS login's certificate chain or key is not usable PEM: \(error)")
+        }
+        app.lifecycle.use(ListenerLifecycle(
+            listener: listener, name: "Mutual TLS card login", path: "/oidc/authorize", hostname: hostname, port: settings.port, scheme: "https"))
+    }
 }
 
 /// Where the composition root leaves the OpenID Connect provider.

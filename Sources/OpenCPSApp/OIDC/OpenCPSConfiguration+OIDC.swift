@@ -26,3 +26,48 @@ extension OpenCPSConfiguration {
         return settings
     }
 }
+
+/// Where and how the mutual TLS card login listens: its port, and the listener's own
+/// certificate chain and key (PEM files), which a browser or `curl --cacert` checks.
+public struct CardTLSLoginSettings: Sendable, Equatable {
+    /// The port, on the server's address.
+    public var port: Int
+    /// The listener's certificate chain, leaf first (PEM).
+    public var certificateChainFile: URL
+    /// The listener's private key (PEM).
+    public var privateKeyFile: URL
+
+    /// Creates the settings.
+    public init(port: Int, certificateChainFile: URL, privateKeyFile: URL) {
+        self.port = port
+        self.certificateChainFile = certificateChainFile
+        self.privateKeyFile = privateKeyFile
+    }
+}
+
+extension OpenCPSConfiguration {
+    /// The mutual TLS card login from the environment: `OPENCPS_OIDC_MTLS_PORT` turns it on and
+    /// needs `OPENCPS_OIDC_MTLS_CERTIFICATE` and `OPENCPS_OIDC_MTLS_KEY`; off when the port is unset.
+    /// - Parameter otherPorts: the ports already taken (main, OCSP, issuance).
+    static func cardTLSLoginSettings(environment: [String: String], otherPorts: [Int]) throws(ConfigurationError) -> CardTLSLoginSettings? {
+        func text(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let certificate = text("OPENCPS_OIDC_MTLS_CERTIFICATE")
+        let key = text("OPENCPS_OIDC_MTLS_KEY")
+        guard let portText = text("OPENCPS_OIDC_MTLS_PORT") else {
+            if certificate != nil || key != nil {
+                throw ConfigurationError("oidc-mtls-port", "OPENCPS_OIDC_MTLS_CERTIFICATE and OPENCPS_OIDC_MTLS_KEY need OPENCPS_OIDC_MTLS_PORT, the port of the mutual TLS login")
+            }
+            return nil
+        }
+        guard let port = Int(portText), (0...65_535).contains(port) else {
+            throw ConfigurationError("oidc-mtls-port", "OPENCPS_OIDC_MTLS_PORT must be a port from 0 to 65535, got '\(portText)'")
+        }
+        if port != 0, otherPorts.contains(port) {
+            throw ConfigurationError("oidc-mtls-port", "OPENCPS_OIDC_MTLS_PORT must differ from the main, OCSP and issuance ports (\(port))")
+        }
+        guard let certificate, let key else {
+            throw ConfigurationError("oidc-mtls-certificate", "the mutual TLS login needs the listener's certificate chain and key: OPENCPS_OIDC_MTLS_CERTIFICATE and OPENCPS_OIDC_MTLS_KEY (PEM files)")
+        }
+        return CardTLSLoginSettings(port: port, certificateChainFile: URL(fileURLWithPath: certificate), privateKeyFile: URL(fileURLWithPath: key))
+    }
+}

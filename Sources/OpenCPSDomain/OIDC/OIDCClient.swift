@@ -7,6 +7,9 @@ public enum OIDCClientAuthMethod: String, Sendable, Codable, CaseIterable {
     case clientSecretBasic = "client_secret_basic"
     /// The secret in the form body.
     case clientSecretPost = "client_secret_post"
+    /// A JWT signed with the client's own private key (RFC 7523 §2.2, OpenID Connect Core §9):
+    /// the provider keeps only the public keys (a JWK Set); no secret is shared.
+    case privateKeyJWT = "private_key_jwt"
     /// A public client (a native or browser application): no secret, PKCE proves the code's owner.
     case none
 }
@@ -23,6 +26,8 @@ public struct OIDCClient: Sendable, Equatable {
     public var secretDigest: String?
     /// The salt of `secretDigest`.
     public var secretSalt: String?
+    /// The public keys of a `private_key_jwt` client, as the JWK Set (RFC 7517) it registered.
+    public var jwks: String?
     /// The redirect URIs, matched exactly (no prefix, no extra path, no extra query).
     public var redirectURIs: [String]
     /// Where it may ask to be sent after logout (end-session), matched exactly.
@@ -37,13 +42,15 @@ public struct OIDCClient: Sendable, Equatable {
     /// Creates a client.
     public init(
         id: String, name: String, authMethod: OIDCClientAuthMethod, secretDigest: String? = nil, secretSalt: String? = nil,
-        redirectURIs: [String], postLogoutRedirectURIs: [String] = [], scopes: [String], userinfoSigned: Bool = false, createdAt: Date
+        jwks: String? = nil, redirectURIs: [String], postLogoutRedirectURIs: [String] = [], scopes: [String], userinfoSigned: Bool = false,
+        createdAt: Date
     ) {
         self.id = id
         self.name = name
         self.authMethod = authMethod
         self.secretDigest = secretDigest
         self.secretSalt = secretSalt
+        self.jwks = jwks
         self.redirectURIs = redirectURIs
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.scopes = scopes
@@ -79,8 +86,17 @@ public struct OIDCClient: Sendable, Equatable {
         if let unknown = scopes.first(where: { !OIDCScope.known.contains($0) }) {
             throw OIDCError(.invalidClientMetadata, code: "oidc.client.unknown-scope", reason: "unknown scope '\(unknown)'; known: \(OIDCScope.known.joined(separator: ", "))")
         }
-        if authMethod != .none, secretDigest == nil {
-            throw OIDCError(.invalidClientMetadata, code: "oidc.client.no-secret", reason: "a confidential client has a secret")
+        switch authMethod {
+        case .clientSecretBasic, .clientSecretPost:
+            if secretDigest == nil {
+                throw OIDCError(.invalidClientMetadata, code: "oidc.client.no-secret", reason: "a client authenticating with a secret has one")
+            }
+        case .privateKeyJWT:
+            if jwks == nil {
+                throw OIDCError(.invalidClientMetadata, code: "oidc.client.no-jwks", reason: "a private_key_jwt client registers its public keys (a JWK Set)")
+            }
+        case .none:
+            break
         }
     }
 }

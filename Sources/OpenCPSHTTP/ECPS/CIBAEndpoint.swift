@@ -14,6 +14,8 @@ public struct CIBAEndpoint: Sendable {
     struct AuthorizeForm: Content {
         var client_id: String?
         var client_secret: String?
+        var client_assertion: String?
+        var client_assertion_type: String?
         var login_hint: String?
         var binding_message: String?
         var scope: String?
@@ -31,7 +33,10 @@ public struct CIBAEndpoint: Sendable {
             try await Self.answering {
                 let form = try request.content.decode(AuthorizeForm.self)
                 let client = try await clients.authenticate(
-                    Self.credentials(request, clientID: form.client_id, secret: form.client_secret), address: Self.address(request), allowPublic: false)
+                    Self.credentials(
+                        request, clientID: form.client_id, secret: form.client_secret, assertion: form.client_assertion,
+                        assertionType: form.client_assertion_type),
+                    address: Self.address(request), allowPublic: false)
                 let started = try await ciba.start(client: client, loginHint: form.login_hint, bindingMessage: form.binding_message, scope: form.scope)
                 return try Self.json(.object([
                     "auth_req_id": .string(started.id), "expires_in": .integer(Int64(started.expiresIn)), "interval": .integer(Int64(started.interval)),
@@ -80,13 +85,15 @@ public struct CIBAEndpoint: Sendable {
         }
     }
 
-    private static func credentials(_ request: Request, clientID: String?, secret: String?) -> OIDCClients.Credentials {
+    private static func credentials(
+        _ request: Request, clientID: String?, secret: String?, assertion: String?, assertionType: String?
+    ) -> OIDCClients.Credentials {
         if let basic = request.headers.basicAuthorization {
             return .init(
                 clientID: basic.username.removingPercentEncoding ?? basic.username, secret: basic.password.removingPercentEncoding ?? basic.password,
                 basic: true)
         }
-        return .init(clientID: clientID, secret: secret, basic: false)
+        return .init(clientID: clientID, secret: secret, basic: false, assertion: assertion, assertionType: assertionType)
     }
 
     private static func address(_ request: Request) -> String {

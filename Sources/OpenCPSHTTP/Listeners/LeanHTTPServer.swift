@@ -11,6 +11,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import OpenCPSPKI
 
 /// A port of its own for a few endpoints, served without Vapor: ``OCSPListener`` and
@@ -52,6 +53,7 @@ final class LeanHTTPServer: Sendable {
     private let name: String
     private let threads: Int
     private let limits: ListenerLimits
+    private let tls: TLSTermination?
     private let makeHandler: @Sendable () -> any ChannelHandler
     /// The connections open now.
     private let openConnections = NIOLockedValueBox(0)
@@ -62,11 +64,17 @@ final class LeanHTTPServer: Sendable {
     /// - Parameters:
     ///   - name: how errors name it (`the OCSP listener`).
     ///   - threads: how many threads serve the port (at least one).
+    ///   - tls: TLS in front of HTTP, for a listener that must see its clients' certificates
+    ///     (``CardTLSLoginListener``); nil for plain HTTP.
     ///   - makeHandler: a connection's handler, after SwiftNIO's HTTP/1.1 server pipeline.
-    init(name: String, threads: Int, limits: ListenerLimits = ListenerLimits(), makeHandler: @escaping @Sendable () -> any ChannelHandler) {
+    init(
+        name: String, threads: Int, limits: ListenerLimits = ListenerLimits(), tls: TLSTermination? = nil,
+        makeHandler: @escaping @Sendable () -> any ChannelHandler
+    ) {
         self.name = name
         self.threads = max(1, threads)
         self.limits = limits
+        self.tls = tls
         self.makeHandler = makeHandler
     }
 
@@ -79,6 +87,7 @@ final class LeanHTTPServer: Sendable {
         }
         let makeHandler = self.makeHandler
         let limits = self.limits
+        let tls = self.tls
         let openConnections = self.openConnections
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let bootstrap = ServerBootstrap(group: group)
@@ -98,6 +107,7 @@ final class LeanHTTPServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: limits.idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+                    if let tls { try channel.pipeline.syncOperations.addHandler(tls.handler()) }
                     // Every header these servers write is their own: constant names, and values
                     // that are constants, numbers, HTTP dates, hex or paths they built; no byte of a
                     // request reaches one. NIO's check of outbound header bytes took a tenth of an
@@ -129,6 +139,24 @@ final class LeanHTTPServer: Sendable {
 
     /// The port listened on, while listening.
     var port: Int? { running.withLockedValue { $0?.channel.localAddress?.port } }
+}
+
+/// TLS in front of a ``LeanHTTPServer``: the server's certificate and key, and what it does
+/// with the client's certificate.
+struct TLSTermination: Sendable {
+    /// The context every connection's TLS handler is made from.
+    let context: NIOSSLContext
+    /// Decides on the client's certificate chain during the handshake; nil for NIOSSL's own
+    /// verification against the context's trust roots.
+    let verification: (@Sendable ([NIOSSLCertificate]) -> NIOSSLVerificationResult)?
+
+    /// A connection's TLS handler.
+    func handler() -> NIOSSLServerHandler {
+        guard let verification else { return NIOSSLServerHandler(context: context) }
+        return NIOSSLServerHandler(context: context, customVerificationCallback: { chain, promise in
+            promise.succeed(verification(chain))
+        })
+    }
 }
 
 /// The limits of a dedicated listener's connections; the defaults are OpenCPS's choices.

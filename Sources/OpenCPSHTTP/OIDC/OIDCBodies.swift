@@ -27,6 +27,9 @@ struct TokenForm: Content {
     var refresh_token: String?
     var client_id: String?
     var client_secret: String?
+    /// A `private_key_jwt` client's assertion (RFC 7523) and its type.
+    var client_assertion: String?
+    var client_assertion_type: String?
     var token: String?
     var token_type_hint: String?
     /// CIBA's request, with the grant `urn:openid:params:grant-type:ciba`.
@@ -74,6 +77,8 @@ struct ClientRegistrationBody: Content {
     var postLogoutRedirectUris: [String]?
     var scopes: [String]?
     var userinfoSigned: Bool?
+    /// The public keys of a `private_key_jwt` client (a JWK Set).
+    var jwks: JSONValue?
 }
 
 /// A client as operators read it (never its secret, except once at registration).
@@ -87,6 +92,8 @@ struct ClientBody: Content {
     var userinfoSigned: Bool
     var createdAt: Date
     var clientSecret: String?
+    /// The registered JWK Set of a `private_key_jwt` client.
+    var jwks: JSONValue?
 
     init(_ client: OIDCClient) {
         clientId = client.id
@@ -97,6 +104,7 @@ struct ClientBody: Content {
         scopes = client.scopes
         userinfoSigned = client.userinfoSigned
         createdAt = client.createdAt
+        jwks = client.jwks.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
     }
 }
 

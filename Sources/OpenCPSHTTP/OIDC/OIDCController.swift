@@ -61,13 +61,15 @@ public struct OIDCController: Sendable {
         admin.post { request -> Response in
             let body = try json.decode(ClientRegistrationBody.self, from: request)
             guard let method = OIDCClientAuthMethod(rawValue: body.tokenEndpointAuthMethod ?? "client_secret_basic") else {
-                throw Problem(status: .unprocessableEntity, code: "oidc.client.bad-auth-method", detail: "tokenEndpointAuthMethod is one of client_secret_basic, client_secret_post, none")
+                throw Problem(
+                    status: .unprocessableEntity, code: "oidc.client.bad-auth-method",
+                    detail: "tokenEndpointAuthMethod is one of \(OIDCClientAuthMethod.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (client, secret) = try await adminCall {
                 try await provider.clients.register(
                     .init(id: body.clientId, name: body.name ?? body.clientId, authMethod: method, redirectURIs: body.redirectUris,
                           postLogoutRedirectURIs: body.postLogoutRedirectUris ?? [], scopes: body.scopes ?? OIDCScope.known,
-                          userinfoSigned: body.userinfoSigned ?? false),
+                          userinfoSigned: body.userinfoSigned ?? false, jwks: body.jwks.map { String(decoding: $0.encoded(), as: UTF8.self) }),
                     actor: request.auditActor)
             }
             var reply = ClientBody(client)
@@ -184,7 +186,9 @@ public struct OIDCController: Sendable {
                 clientID: basic.username.removingPercentEncoding ?? basic.username, secret: basic.password.removingPercentEncoding ?? basic.password,
                 basic: true)
         }
-        return .init(clientID: form.client_id, secret: form.client_secret, basic: false)
+        return .init(
+            clientID: form.client_id, secret: form.client_secret, basic: false, assertion: form.client_assertion,
+            assertionType: form.client_assertion_type)
     }
 
     private func address(_ request: Request) -> String {
@@ -201,22 +205,33 @@ public struct OIDCController: Sendable {
     private func oauth(_ work: () async throws -> Response) async throws -> Response {
         do {
             return try await work()
-        } catch let error as OIDCError {
-            let response = try jsonResponse(.object([
-                "error": .string(error.kind.rawValue), "error_description": .string(error.reason), "code": .string(error.code),
-            ]))
-            response.status = OIDCProblems.status(error.kind)
-            if error.kind == .invalidClient { response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Basic realm=\"opencps\"") }
-            if error.kind == .invalidToken { response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer error=\"invalid_token\"") }
-            return response
-        } catch let error as OIDCRateLimited {
-            let response = try jsonResponse(.object([
-                "error": .string("slow_down"), "error_description": .string(error.reason), "code": .string(error.code),
-            ]))
-            response.status = .tooManyRequests
-            response.headers.replaceOrAdd(name: .retryAfter, value: String(error.retryAfter))
-            return response
+        } catch {
+            guard let (status, headers, body) = Self.oauthRefusal(error) else { throw error }
+            return Response(status: status, headers: headers, body: .init(data: Data(body)))
         }
+    }
+
+    /// The OAuth answer to a refusal of the protocol (`{"error", "error_description", "code"}`,
+    /// its status and headers); nil for an error that is not one (a problem document answers it).
+    static func oauthRefusal(_ error: any Error) -> (HTTPStatus, HTTPHeaders, [UInt8])? {
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        if let error = error as? OIDCError {
+            if error.kind == .invalidClient { headers.replaceOrAdd(name: .wwwAuthenticate, value: "Basic realm=\"opencps\"") }
+            if error.kind == .invalidToken { headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer error=\"invalid_token\"") }
+            let body = JSONValue.object([
+                "error": .string(error.kind.rawValue), "error_description": .string(error.reason), "code": .string(error.code),
+            ])
+            return (OIDCProblems.status(error.kind), headers, body.encoded())
+        }
+        if let error = error as? OIDCRateLimited {
+            headers.replaceOrAdd(name: .retryAfter, value: String(error.retryAfter))
+            let body = JSONValue.object([
+                "error": .string("slow_down"), "error_description": .string(error.reason), "code": .string(error.code),
+            ])
+            return (.tooManyRequests, headers, body.encoded())
+        }
+        return nil
     }
 
     /// Runs an admin call, answering its refusals as problems.

@@ -92,8 +92,9 @@ public struct SoftwareSigningKey: PKISigningKey, CustomStringConvertible {
 }
 
 extension SoftwareSigningKey {
-    /// The private key in PEM, for the benchmark fixtures only: the peers measured beside
-    /// OpenCPS (openssl ocsp, cfssl) need the same CA and responder keys in a file. Package
+    /// The private key in PEM, for the benchmark fixtures and tests only: the peers measured beside
+    /// OpenCPS (openssl ocsp, cfssl) need the same CA and responder keys in a file, and curl a
+    /// software card's authentication key to log in by mutual TLS. Package
     /// access keeps it out of every public API; no command of a real deployment calls it.
     package func pemForBenchmarkPeers() -> String {
         switch backing {

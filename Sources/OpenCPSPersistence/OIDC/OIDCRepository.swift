@@ -46,8 +46,9 @@ public struct OIDCRepository: Sendable {
             throw OIDCError(.invalidClientMetadata, code: "oidc.client.exists", reason: "a client '\(client.id)' is already registered")
         }
         try await sql.raw("""
-            INSERT INTO oidc_clients (id, name, auth_method, secret_digest, secret_salt, redirect_uris, post_logout_redirect_uris, scopes, userinfo_signed, created_at)
+            INSERT INTO oidc_clients (id, name, auth_method, secret_digest, secret_salt, jwks, redirect_uris, post_logout_redirect_uris, scopes, userinfo_signed, created_at)
             VALUES (\(bind: client.id), \(bind: client.name), \(bind: client.authMethod.rawValue), \(bind: client.secretDigest), \(bind: client.secretSalt),
+            \(bind: client.jwks),
             \(bind: Self.list(client.redirectURIs)), \(bind: Self.list(client.postLogoutRedirectURIs)), \(bind: Self.list(client.scopes)),
             \(bind: client.userinfoSigned ? 1 : 0), \(bind: Self.text(client.createdAt)))
             """).run()
@@ -72,6 +73,16 @@ public struct OIDCRepository: Sendable {
         return true
     }
 
+    /// Records a client assertion's `jti` until it expires; false if the client presented it
+    /// before (on this node or another). Expired identifiers are forgotten on the way.
+    public func spendAssertion(clientID: String, jti: String, expiresAt: Date, at now: Date) async throws -> Bool {
+        try await sql.raw("DELETE FROM oidc_client_assertions WHERE expires_at < \(bind: Self.text(now))").run()
+        return try await sql.raw("""
+            INSERT INTO oidc_client_assertions (client_id, jti, expires_at) VALUES (\(bind: clientID), \(bind: jti), \(bind: Self.text(expiresAt)))
+            ON CONFLICT DO NOTHING RETURNING jti
+            """).first() != nil
+    }
+
     private static func list(_ values: [String]) -> String { values.joined(separator: " ") }
     private static func split(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
 
@@ -80,7 +91,7 @@ public struct OIDCRepository: Sendable {
         guard let authMethod = OIDCClientAuthMethod(rawValue: method) else { throw PersistenceError.corrupt("OIDC client", "auth_method \(method)") }
         return OIDCClient(
             id: try row.decode(column: "id", as: String.self), name: try row.decode(column: "name", as: String.self), authMethod: authMethod,
-            secretDigest: try optional(row, "secret_digest"), secretSalt: try optional(row, "secret_salt"),
+            secretDigest: try optional(row, "secret_digest"), secretSalt: try optional(row, "secret_salt"), jwks: try optional(row, "jwks"),
             redirectURIs: split(try row.decode(column: "redirect_uris", as: String.self)),
             postLogoutRedirectURIs: split(try row.decode(column: "post_logout_redirect_uris", as: String.self)),
             scopes: split(try row.decode(column: "scopes", as: String.self)),

@@ -118,11 +118,40 @@ public final class OIDCAuthorization: Sendable {
             subject = try await cardCheck.authenticate(
                 certificate: certificate, signature: signature, message: challenge.signedMessage, means: .cardChallenge, address: address)
         } catch let error as OIDCError {
-            try await recordFailure(error, client: challenge.request.clientID, address: address)
+            try await recordFailure(error, means: .cardChallenge, client: challenge.request.clientID, address: address)
             throw error
         }
         let session = try await issuer.openSession(for: subject, client: challenge.request.clientID)
         return (session, try await redirect(with: session, for: challenge.request))
+    }
+
+    /// Completes an authorization request for a card that proved possession of its
+    /// authentication key in a TLS handshake (mutual TLS): the same checks of the request as
+    /// ``authorize(_:sessionID:)``, the same fail-closed card check as the challenge login
+    /// (without a signature to verify: the handshake's CertificateVerify was it), then the SSO
+    /// session and the code. The certificate is never trusted for having passed the handshake:
+    /// the listener accepts any, so that a refusal is an answer the user can read.
+    /// - Parameters:
+    ///   - certificate: the client certificate of the TLS connection (DER).
+    ///   - address: the client's address, for the limits and the audit.
+    /// - Returns: the new session and the redirect URI with `code` and `state`.
+    public func completeTLSLogin(
+        _ parameters: OIDCAuthorizeParameters, certificate: [UInt8]?, address: String
+    ) async throws -> (session: OIDCSession, redirect: String) {
+        try await limits.check(["address:\(address)"])
+        let request = try await check(parameters)
+        let subject: AuthenticatedSubject
+        do {
+            guard let certificate else {
+                throw OIDCError(.accessDenied, code: "oidc.card.no-client-certificate", reason: "present the card's authentication certificate and key (TLS client certificate)")
+            }
+            subject = try await cardCheck.authenticate(certificate: certificate, signature: nil, message: [], means: .mutualTLS, address: address)
+        } catch let error as OIDCError {
+            try await recordFailure(error, means: .mutualTLS, client: request.clientID, address: address)
+            throw error
+        }
+        let session = try await issuer.openSession(for: subject, client: request.clientID)
+        return (session, try await redirect(with: session, for: request))
     }
 
     /// The session if it is still active (not ended, not expired, not idle too long).
@@ -133,11 +162,11 @@ public final class OIDCAuthorization: Sendable {
         return session
     }
 
-    private func recordFailure(_ error: OIDCError, client: String, address: String) async throws {
+    private func recordFailure(_ error: OIDCError, means: OIDCAuthenticationMeans, client: String, address: String) async throws {
         try await database.transaction { _ in
             try await self.repository.record([AuditEvent(
                 actor: "address:\(address)", action: "oidc.login.failure", entityType: "oidc-client", entityID: client,
-                detail: "means=card code=\(error.code)")])
+                detail: "means=\(means.rawValue) code=\(error.code)")])
         }
     }
 

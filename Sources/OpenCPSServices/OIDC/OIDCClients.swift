@@ -12,12 +12,14 @@ public final class OIDCClients: Sendable {
     private let clock: any WallClock
     private let random: RandomBytes
     private let limits: OIDCLimits
+    private let settings: OIDCSettings
 
     /// Creates the registry of clients (``OIDCProvider`` makes one; `opencps client` too).
     public init(database: ServiceDatabase, clock: any WallClock, random: RandomBytes, settings: OIDCSettings) {
         self.database = database
         self.clock = clock
         self.random = random
+        self.settings = settings
         self.limits = OIDCLimits(database: database, clock: clock, settings: settings)
     }
 
@@ -41,11 +43,13 @@ public final class OIDCClients: Sendable {
         public var userinfoSigned: Bool
         /// The secret to set (the demo's known one); nil: a random one is made.
         public var secret: String?
+        /// The public keys of a `private_key_jwt` client: a JWK Set's JSON text.
+        public var jwks: String?
 
         /// Creates a registration.
         public init(
             id: String, name: String, authMethod: OIDCClientAuthMethod, redirectURIs: [String], postLogoutRedirectURIs: [String] = [],
-            scopes: [String] = OIDCScope.known, userinfoSigned: Bool = false, secret: String? = nil
+            scopes: [String] = OIDCScope.known, userinfoSigned: Bool = false, secret: String? = nil, jwks: String? = nil
         ) {
             self.id = id
             self.name = name
@@ -55,16 +59,27 @@ public final class OIDCClients: Sendable {
             self.scopes = scopes
             self.userinfoSigned = userinfoSigned
             self.secret = secret
+            self.jwks = jwks
         }
     }
 
     /// Registers a client.
-    /// - Returns: the client and its secret (shown once; nil for a public client).
+    /// - Returns: the client and its secret (shown once; nil for a public or `private_key_jwt` client).
     public func register(_ registration: Registration, actor: String) async throws -> (client: OIDCClient, secret: String?) {
         var secret: String?
         var digest: String?
         var salt: String?
-        if registration.authMethod != .none {
+        var jwks: String?
+        if registration.authMethod == .privateKeyJWT {
+            guard let text = registration.jwks else {
+                throw OIDCError(.invalidClientMetadata, code: "oidc.client.no-jwks", reason: "a private_key_jwt client registers its public keys (a JWK Set)")
+            }
+            _ = try OIDCClientAssertion.keys(jwks: text)
+            jwks = text
+        } else if registration.jwks != nil {
+            throw OIDCError(.invalidClientMetadata, code: "oidc.client.unexpected-jwks", reason: "only a private_key_jwt client registers keys")
+        }
+        if registration.authMethod == .clientSecretBasic || registration.authMethod == .clientSecretPost {
             let value = registration.secret ?? Base64URL.encode(random.bytes(32))
             guard value.count >= 16 else {
                 throw OIDCError(.invalidClientMetadata, code: "oidc.client.weak-secret", reason: "a client secret has at least 16 characters")
@@ -75,7 +90,7 @@ public final class OIDCClients: Sendable {
             digest = Self.digest(value, salt: saltValue)
         }
         let client = OIDCClient(
-            id: registration.id, name: registration.name, authMethod: registration.authMethod, secretDigest: digest, secretSalt: salt,
+            id: registration.id, name: registration.name, authMethod: registration.authMethod, secretDigest: digest, secretSalt: salt, jwks: jwks,
             redirectURIs: registration.redirectURIs, postLogoutRedirectURIs: registration.postLogoutRedirectURIs, scopes: registration.scopes,
             userinfoSigned: registration.userinfoSigned, createdAt: clock.now())
         try client.validate()
@@ -120,12 +135,18 @@ public final class OIDCClients: Sendable {
         public var secret: String?
         /// Whether it came in an `Authorization: Basic` header.
         public var basic: Bool
+        /// A `client_assertion` (RFC 7523), for a `private_key_jwt` client.
+        public var assertion: String?
+        /// Its `client_assertion_type`.
+        public var assertionType: String?
 
         /// Creates the credentials.
-        public init(clientID: String?, secret: String?, basic: Bool) {
+        public init(clientID: String?, secret: String?, basic: Bool, assertion: String? = nil, assertionType: String? = nil) {
             self.clientID = clientID
             self.secret = secret
             self.basic = basic
+            self.assertion = assertion
+            self.assertionType = assertionType
         }
     }
 
@@ -133,7 +154,7 @@ public final class OIDCClients: Sendable {
     /// the client and the address.
     /// - Parameter allowPublic: whether a public client may call without a secret (token endpoint), or not (introspection).
     public func authenticate(_ credentials: Credentials, address: String, allowPublic: Bool) async throws -> OIDCClient {
-        guard let id = credentials.clientID, !id.isEmpty else {
+        guard let id = credentials.clientID ?? credentials.assertion.flatMap(OIDCClientAssertion.claimedClient), !id.isEmpty else {
             throw OIDCError(.invalidClient, code: "oidc.client.missing", reason: "the client is not identified (client_id, or HTTP Basic)")
         }
         let keys = ["client:\(id)", "address:\(address)"]
@@ -142,7 +163,12 @@ public final class OIDCClients: Sendable {
             try await limits.fail(keys)
             throw OIDCError(.invalidClient, code: "oidc.client.unknown", reason: "unknown client '\(id)'")
         }
+        if credentials.assertion != nil, client.authMethod != .privateKeyJWT {
+            throw OIDCError(.invalidClient, code: "oidc.client.wrong-method", reason: "this client authenticates with \(client.authMethod.rawValue)")
+        }
         switch client.authMethod {
+        case .privateKeyJWT:
+            try await checkAssertion(credentials, client: client, failing: keys)
         case .none:
             guard allowPublic else {
                 throw OIDCError(.invalidClient, code: "oidc.client.public-refused", reason: "a public client may not call this endpoint")
@@ -161,6 +187,36 @@ public final class OIDCClients: Sendable {
             }
         }
         return client
+    }
+
+    /// The URLs a client assertion's `aud` may name: the issuer and the endpoints where clients
+    /// authenticate (libraries put the token endpoint, or the endpoint they call).
+    private var audiences: Set<String> {
+        let issuer = settings.issuer
+        return [issuer, "\(issuer)/oidc/token", "\(issuer)/oidc/introspect", "\(issuer)/oidc/revoke", "\(issuer)/oidc/bc-authorize"]
+    }
+
+    /// Checks a `private_key_jwt` client's assertion, and spends its `jti`.
+    private func checkAssertion(_ credentials: Credentials, client: OIDCClient, failing keys: [String]) async throws {
+        guard credentials.secret == nil else {
+            throw OIDCError(.invalidClient, code: "oidc.client.wrong-method", reason: "this client authenticates with private_key_jwt, not a secret")
+        }
+        guard let assertion = credentials.assertion, credentials.assertionType == OIDCClientAssertion.type else {
+            throw OIDCError(.invalidClient, code: "oidc.client.assertion-missing", reason: "this client authenticates with client_assertion and client_assertion_type \(OIDCClientAssertion.type)")
+        }
+        let now = clock.now()
+        let checked: OIDCClientAssertion.Checked
+        do {
+            checked = try OIDCClientAssertion.check(
+                assertion, clientID: client.id, keys: try OIDCClientAssertion.keys(jwks: client.jwks ?? ""), audiences: audiences, now: now)
+        } catch {
+            try await limits.fail(keys)
+            throw error
+        }
+        guard try await repository.spendAssertion(clientID: client.id, jti: checked.jti, expiresAt: checked.expiresAt, at: now) else {
+            try await limits.fail(keys)
+            throw OIDCError(.invalidClient, code: "oidc.client.assertion-replayed", reason: "this client assertion (jti) was already used")
+        }
     }
 
     static func digest(_ secret: String, salt: String) -> String {

@@ -18,6 +18,13 @@ public final class OIDCKeys: Sendable {
     private let database: ServiceDatabase
     private let clock: any WallClock
     private let settings: OIDCSettings
+    /// The keys as last read, for at most ``cacheLifetime``: every token issued and every
+    /// introspection needs them, and reading and parsing them each time cost a query and a key
+    /// parse per signature (docs/benchmarks.md, issue 23). Another node's rotation is seen within
+    /// that second; a token signed by a key not yet seen here makes ``verify(_:)`` read again.
+    private let cache = KeyCache()
+    /// How long the keys read from the database are used before they are read again.
+    static let cacheLifetime: TimeInterval = 1
 
     /// Creates the key service.
     public init(database: ServiceDatabase, clock: any WallClock, settings: OIDCSettings) {
@@ -38,8 +45,12 @@ public final class OIDCKeys: Sendable {
 
     /// The published keys, newest first; makes the first key, or the next one when the
     /// current key is older than the rotation interval.
-    func keys() async throws -> [Key] {
+    func keys(fresh: Bool = false) async throws -> [Key] {
         let now = clock.now()
+        if !fresh, let cached = cache.value, cached.loadedAt <= now, now.timeIntervalSince(cached.loadedAt) < Self.cacheLifetime,
+           let current = cached.keys.first(where: { !$0.retired }), now.timeIntervalSince(current.createdAt) < settings.keyRotationInterval {
+            return cached.keys
+        }
         var rows = try await repository.signingKeys(at: now)
         if rows.first(where: { $0.retiredAt == nil }).map({ now.timeIntervalSince($0.createdAt) >= settings.keyRotationInterval }) ?? true {
             try await database.transaction { _ in
@@ -59,10 +70,12 @@ public final class OIDCKeys: Sendable {
             }
             rows = try await repository.signingKeys(at: now)
         }
-        return try rows.map { row in
+        let keys = try rows.map { row in
             guard let der = Data(base64Encoded: row.privateKey) else { throw PersistenceError.corrupt("OIDC key \(row.kid)", "not base64") }
             return Key(kid: row.kid, privateKey: try P256.Signing.PrivateKey(derRepresentation: der), createdAt: row.createdAt, retired: row.retiredAt != nil)
         }
+        cache.value = (now, keys)
+        return keys
     }
 
     /// Signs claims as a compact JWS with the current key.
@@ -87,12 +100,19 @@ public final class OIDCKeys: Sendable {
               let signatureBytes = Base64URL.decode(parts[2]),
               case .object(let header)? = try? JSONDecoder().decode(JSONValue.self, from: Data(headerBytes)),
               header["alg"]?.string == "ES256", let kid = header["kid"]?.string,
-              let key = try await keys().first(where: { $0.kid == kid }),
+              let key = try await key(kid),
               let signature = try? P256.Signing.ECDSASignature(rawRepresentation: signatureBytes),
               key.privateKey.publicKey.isValidSignature(signature, for: Data((parts[0] + "." + parts[1]).utf8)),
               case .object(let claims)? = try? JSONDecoder().decode(JSONValue.self, from: Data(payloadBytes))
         else { return nil }
         return claims
+    }
+
+    /// The published key with this `kid`, reading the database again if the cached keys lack it
+    /// (another node may have rotated within the cache's second).
+    private func key(_ kid: String) async throws -> Key? {
+        if let key = try await keys().first(where: { $0.kid == kid }) { return key }
+        return try await keys(fresh: true).first(where: { $0.kid == kid })
     }
 
     /// The JWKS document (RFC 7517): every published key's public half.
@@ -120,5 +140,17 @@ extension PKCE {
     /// The S256 challenge of a verifier: base64url(SHA-256(verifier)).
     public static func s256(_ verifier: String) -> String {
         Base64URL.encode(SHA256.hash(data: Data(verifier.utf8)))
+    }
+}
+
+/// The signing keys last read and when (``OIDCKeys``'s cache).
+private final class KeyCache: @unchecked Sendable {
+    // @unchecked: the one mutable property is read and written under the lock.
+    private let lock = NSLock()
+    private var stored: (loadedAt: Date, keys: [OIDCKeys.Key])?
+
+    var value: (loadedAt: Date, keys: [OIDCKeys.Key])? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

@@ -7,16 +7,22 @@ card's token file and PIN_FILE a file holding its PIN. The card login is perform
 `opencps card login`, as the user agent would; everything else is authlib's: discovery, the
 authorization URL with PKCE (S256), the code exchange, ID token validation (signature through
 JWKS, iss, aud, nonce, exp, at_hash), userinfo as JSON and as a signed JWT, refresh,
-introspection and revocation. Prints one line per check and exits non-zero on the first failure.
+introspection and revocation; then a client registered through the admin API with its public
+key authenticates with authlib's private_key_jwt (RFC 7523) at the token and introspection
+endpoints, and a replayed assertion or one signed by another key is refused. Prints one line per
+check and exits non-zero on the first failure.
 """
 
 import secrets
 import subprocess
 import sys
+import time
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, JsonWebToken
+from authlib.jose import jwt as jose_jwt
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oidc.core import CodeIDToken
 
 BASE, OPENCPS, TOKEN, PIN_FILE = sys.argv[1:5]
@@ -39,11 +45,14 @@ jwks = JsonWebKey.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).
 jwt = JsonWebToken(["ES256"])
 
 
-def login(client_id, auth_method):
+def login(client_id, auth_method, secret=SECRET, auth=None):
     """The code flow with PKCE, the card signing the challenge; returns the session and tokens."""
     client = OAuth2Session(
-        client_id, SECRET, scope=SCOPE, redirect_uri=REDIRECT, code_challenge_method="S256", token_endpoint_auth_method=auth_method
+        client_id, secret, scope=SCOPE, redirect_uri=REDIRECT, code_challenge_method="S256", token_endpoint_auth_method=auth_method,
+        revocation_endpoint_auth_method=auth_method,
     )
+    if auth is not None:
+        client.register_client_auth_method(auth)
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(16)
     url, state = client.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
@@ -88,4 +97,41 @@ check(old["active"] is False, "introspection: the used refresh token is not")
 client.revoke_token(metadata["revocation_endpoint"], token=refreshed["refresh_token"], token_type_hint="refresh_token")
 after = client.introspect_token(metadata["introspection_endpoint"], token=refreshed["access_token"]).json()
 check(after["active"] is False, "revocation of the refresh token ends its access token")
+
+# private_key_jwt: the client keeps its private key; the provider knows its public JWK only.
+key = JsonWebKey.generate_key("RSA", 2048, is_private=True)
+public = dict(key.as_dict(is_private=False), kid="pkjwt-1", use="sig", alg="RS256")
+registered = requests.post(
+    f"{BASE}/api/v1/oidc/clients", timeout=10, headers={"Authorization": "Bearer demo-operator-token"},
+    json={"clientId": "demo-service-pkjwt", "tokenEndpointAuthMethod": "private_key_jwt", "redirectUris": [REDIRECT], "jwks": {"keys": [public]}},
+)
+check(registered.status_code == 201 and "clientSecret" not in registered.json(), "a private_key_jwt client registers its JWK Set and gets no secret")
+check("private_key_jwt" in metadata["token_endpoint_auth_methods_supported"], "discovery offers private_key_jwt")
+private = dict(key.as_dict(is_private=True), kid="pkjwt-1")
+token_endpoint = metadata["token_endpoint"]
+pk_client, pk_token, _ = login("demo-service-pkjwt", "private_key_jwt", secret=private, auth=PrivateKeyJWT(token_endpoint))
+answer = pk_client.introspect_token(metadata["introspection_endpoint"], token=pk_token["access_token"]).json()
+check(answer["active"] is True and answer["client_id"] == "demo-service-pkjwt", "private_key_jwt: introspection authenticates the client too")
+
+
+def introspect_with(assertion):
+    return requests.post(metadata["introspection_endpoint"], timeout=10, data={
+        "token": pk_token["access_token"], "client_id": "demo-service-pkjwt",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": assertion,
+    })
+
+
+def assertion(signing_key, jti):
+    now = int(time.time())
+    claims = {"iss": "demo-service-pkjwt", "sub": "demo-service-pkjwt", "aud": token_endpoint, "iat": now, "exp": now + 60, "jti": jti}
+    return jose_jwt.encode({"alg": "RS256", "kid": "pkjwt-1"}, claims, signing_key).decode()
+
+
+once = assertion(private, secrets.token_urlsafe(16))
+check(introspect_with(once).status_code == 200, "private_key_jwt: a fresh assertion authenticates")
+replayed = introspect_with(once)
+check(replayed.status_code == 401 and replayed.json()["code"] == "oidc.client.assertion-replayed", "private_key_jwt: a replayed jti is refused")
+stranger = JsonWebKey.generate_key("RSA", 2048, is_private=True).as_dict(is_private=True)
+forged = introspect_with(assertion(stranger, secrets.token_urlsafe(16)))
+check(forged.status_code == 401 and forged.json()["code"] == "oidc.client.assertion-bad-signature", "private_key_jwt: another key's assertion is refused")
 print("authlib: all checks passed")

@@ -4,6 +4,9 @@ import Testing
 /// A self-signed certificate with a card-like subject, made by openssl: from a CA that is not ours.
 struct OIDCStrangerCertificate {
     let pem: String
+    /// The certificate and its private key as files (for `curl --cert --key`).
+    let certificateFile: URL
+    let keyFile: URL
 
     init() throws {
         let folder = try ExternalTool.temporaryFolder("oidc-stranger")
@@ -13,6 +16,8 @@ struct OIDCStrangerCertificate {
             "-out", folder.appendingPathComponent("cert.pem").path,
         ])
         try #require(result.status == 0, "\(result.output)")
-        pem = try String(contentsOf: folder.appendingPathComponent("cert.pem"), encoding: .utf8)
+        certificateFile = folder.appendingPathComponent("cert.pem")
+        keyFile = folder.appendingPathComponent("key.pem")
+        pem = try String(contentsOf: certificateFile, encoding: .utf8)
     }
 }
