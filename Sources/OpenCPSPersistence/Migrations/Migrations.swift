@@ -17,6 +17,7 @@ public enum OpenCPSMigrations {
             M0009_DirectoryFidelity(),
             M0010_CreateOIDC(),
             M0011_CreateECPS(),
+            M0016_CreatePortalSessions(),
         ]
     }
 }

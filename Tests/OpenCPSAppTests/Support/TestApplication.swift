@@ -74,7 +74,7 @@ func withTestApp(
 func withConfiguredTestApp(
     clock: any WallClock = FixedWallClock(testNow), pki: PKIMaterial? = nil, actorTokens: [String: CardActor] = [:],
     random: RandomBytes = .system, cardSettings: CardServiceSettings = CardServiceSettings(keyAlgorithm: .p256),
-    cardPKCS11Module: String? = nil,
+    cardPKCS11Module: String? = nil, publicBaseURL: String = "http://opencps.test",
     _ body: (Application, OpenCPSConfiguration) async throws -> Void
 ) async throws {
     if TestDatabase.isPostgres { await TestDatabase.postgresApplications.acquire() }
@@ -84,7 +84,7 @@ func withConfiguredTestApp(
     do {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("opencps-test-\(UUID().uuidString)")
         let configuration = OpenCPSConfiguration(
-            dataDirectory: data, database: TestDatabase.location, publicBaseURL: "http://opencps.test",
+            dataDirectory: data, database: TestDatabase.location, publicBaseURL: publicBaseURL,
             operatorTokens: [testOperatorToken: "tester"], logLevel: .warning, actorTokens: actorTokens, cardPKCS11Module: cardPKCS11Module)
         try await configure(
             app, configuration: configuration,
