@@ -122,9 +122,12 @@ struct PortalTests {
             #expect(try await api.state(card.id) == "opposed")
             let after = try await browser.get(try #require(declared.location))
             #expect(after.body.contains("En opposition") && after.body.contains("Votre carte est bloquée"))
+            let history = try await browser.get("/portail/cartes/\(card.id)/historique")
+            #expect(history.status == .ok)
+            #expect(history.body.contains("Opposition (perte ou vol)") && history.body.contains("Activation") && history.body.contains("Vous"))
             // The opposition is the holder's own act in the audit log.
-            let history = try await cards.history(card.id, actor: .holder(try IdNat(Self.idNat)))
-            #expect(history.contains { $0.actor == "holder:\(Self.idNat)" && $0.action.contains("oppose") }, "\(history.map { "\($0.actor) \($0.action)" })")
+            let entries = try await cards.history(card.id, actor: .holder(try IdNat(Self.idNat)))
+            #expect(entries.contains { $0.actor == "holder:\(Self.idNat)" && $0.action.contains("oppose") }, "\(entries.map { "\($0.actor) \($0.action)" })")
         }
     }
 
@@ -149,6 +152,8 @@ struct PortalTests {
             #expect(act.status == .notFound)
             #expect(try await app.cards?.reading.file(othersCard.id, actor: .platform).card.state == othersCard.state)
             #expect(try await browser.get("/portail/cartes/no-such-card/opposition").status == .notFound)
+            let othersHistory = try await browser.get("/portail/cartes/\(othersCard.id)/historique")
+            #expect(othersHistory.status == .notFound && !othersHistory.body.contains("DURAND"))
             let revocation = try await browser.post("/portail/appareils/not-a-device/revocation", form: ["csrf": csrf])
             #expect(revocation.status == .notFound)
         }

@@ -34,6 +34,8 @@ struct PageContext: Encodable {
     var reminders: [String] = []
     var hasReminders = false
     var card: CardView?
+    var history: [HistoryView] = []
+    var hasHistory = false
 
     init(title: String) {
         self.title = title
@@ -95,9 +97,50 @@ struct DeviceView: Encodable {
     }
 }
 
+/// One line of a card's history, in French.
+struct HistoryView: Encodable {
+    var when: String
+    var what: String
+    var who: String
+
+    init(_ entry: AuditEntry, holder: IdNat) {
+        when = French.timestamp(entry.recordedAt)
+        let name = entry.action.hasPrefix("card.") ? String(entry.action.dropFirst(5)) : entry.action
+        what = Self.actions[name] ?? name
+        who = switch entry.actor {
+        case CardActor.holder(holder).auditName: "Vous"
+        case "platform": "La plateforme"
+        case "helpdesk": "Le guichet unique"
+        case "ars": "L'agence régionale de santé"
+        case let actor where actor.hasPrefix("ordre:"): "L'ordre (\(actor.dropFirst(6)))"
+        case let actor where actor.hasPrefix("manager:"): "Le responsable de la structure"
+        case let actor where actor.hasPrefix("operator:"): "L'opérateur des cartes"
+        default: entry.actor
+        }
+    }
+
+    /// The card's transitions and uses, in French.
+    static let actions: [String: String] = [
+        "order": "Commande", "request_documents": "Pièces justificatives demandées", "submit_documents": "Pièces justificatives déposées",
+        "submit_for_validation": "Dossier soumis à validation", "validate": "Dossier validé", "reject": "Dossier refusé",
+        "resubmit": "Dossier soumis de nouveau", "start_manufacture": "Fabrication", "manufacture": "Fabrication", "fail_manufacture": "Échec de fabrication",
+        "ship": "Expédition", "deliver": "Remise", "activate": "Activation", "suspend": "Suspension", "reinstate": "Remise en service",
+        "oppose": "Opposition (perte ou vol)", "revoke": "Révocation", "expire": "Expiration", "supersede": "Remplacement",
+        "express": "Passage en urgence", "document": "Pièce justificative déposée", "pin-verify": "Vérification du code PIN",
+        "pin-change": "Changement du code PIN", "pin-unblock": "Déblocage du code PIN",
+    ]
+}
+
 /// Dates as a French reader writes them.
 enum French {
     static func date(_ date: CivilDate) -> String {
         String(format: "%02d/%02d/%04d", date.day, date.month, date.year)
+    }
+
+    /// A stored timestamp (ISO 8601, UTC) as `dd/MM/yyyy HH:mm UTC`; anything else as it is.
+    static func timestamp(_ text: String) -> String {
+        let parts = text.split(separator: "T")
+        guard parts.count == 2, let day = try? CivilDate(String(parts[0])) else { return text }
+        return "\(date(day)) \(parts[1].prefix(5)) UTC"
     }
 }

@@ -65,6 +65,7 @@ public struct PortalController: Sendable {
         portal.get { request in try await space(request) }
         portal.post("deconnexion") { request in try await logout(request) }
         portal.get("cartes", ":card", "opposition") { request in try await lossConfirmation(request) }
+        portal.get("cartes", ":card", "historique") { request in try await history(request) }
         portal.post("cartes", ":card", "opposition") { request in try await declareLoss(request) }
         portal.post("appareils", ":device", "revocation") { request in try await revokeDevice(request) }
     }
@@ -173,6 +174,18 @@ public struct PortalController: Sendable {
         var context = frame("Déclarer la perte ou le vol de ma carte", session)
         context.card = CardView(card)
         return try await PortalViews.render("loss", context, on: request)
+    }
+
+    /// The card's history from the audit log: every transition and use, with who did it.
+    private func history(_ request: Request) async throws -> Response {
+        let session = try await requireSession(request)
+        guard let card = try await ownCard(request, session) else { return try await notFound(request, session) }
+        let entries = try await services.cards.reading.history(card.id, actor: .holder(session.idNat))
+        var context = frame("Historique de ma carte", session)
+        context.card = CardView(card)
+        context.history = entries.reversed().map { HistoryView($0, holder: session.idNat) }
+        context.hasHistory = !context.history.isEmpty
+        return try await PortalViews.render("history", context, on: request)
     }
 
     private struct LossForm: Content {

@@ -155,6 +155,10 @@ try:
     page = driver.page_source
     check("En opposition" in page and "Votre carte est bloquée" in page, "the space shows the card blocked")
     audit(driver, "espace-apres-opposition")
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Historique").click()
+    arrive(driver, "Historique")
+    check("Opposition (perte ou vol)" in driver.page_source, "the card's history shows the opposition")
+    audit(driver, "historique")
 
     ca = os.path.join(os.path.dirname(CERT_PEM), "forte-personnes.pem")
     with open(ca, "wb") as out:
