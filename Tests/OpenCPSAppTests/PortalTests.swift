@@ -48,6 +48,9 @@ struct PortalTests {
         #expect(loginPage.headers.contentType == .html)
         #expect(loginPage.body.contains("Se connecter avec e-CPS") && loginPage.body.contains("opencps card login"))
         #expect(loginPage.body.contains("Portail OpenCPS"))
+        // The provider's pages carry the portal's headers: no script, never framed.
+        #expect(loginPage.headers.first(name: "Content-Security-Policy")?.contains("script-src 'none'") == true)
+        #expect(loginPage.headers.first(name: "X-Content-Type-Options") == "nosniff")
         let challenge = try #require(loginPage.field("challenge"))
 
         let wrong = try await browser.post("/oidc/login/ecps", form: ["challenge": challenge, "idNat": "12"])
