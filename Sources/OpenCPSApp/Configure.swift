@@ -73,6 +73,7 @@ public func configure(
     let database = ServiceDatabase { [unowned app] in app.db }
     // Inside ProblemMiddleware: refused credentials reach the audit log, rate-bounded.
     app.middleware.use(FailedAuthenticationMiddleware(failures: FailedAuthentications(database: database, clock: clock)))
+    PortalViews.configure(app)
     OperationsController(registry: dependencies.metrics, database: database).register(on: app.routes)
     let api = app.routes.grouped("api", "v1")
     OpenAPIController().register(on: api)
@@ -137,6 +138,11 @@ public func configure(
     let registry = RegistryService(database: database, clock: clock, cards: cardServices)
     app.storage[RegistryServiceKey.self] = registry
     RegistryController(registry: registry, tokens: tokens).register(on: api)
+    if let provider = app.oidcProvider, let cardServices {
+        try PortalComposition.configure(
+            app, configuration: configuration, dependencies: dependencies, database: database, provider: provider, cards: cardServices,
+            registry: registry, devices: ecps.devices)
+    }
     FHIRController(registry: registry, cards: CardDirectoryListing(database: database, clock: clock), publicBaseURL: configuration.publicBaseURL)
         .register(on: app.routes.grouped("fhir"))
 }

@@ -16,7 +16,7 @@ struct ArchitectureTests {
         "FluentPostgresDriver", "VaporCSQLite",
     ]
     /// The web framework and its server.
-    static let web: Set<String> = ["Vapor", "NIOHTTP1", "NIOPosix", "NIOSSL", "Leaf"]
+    static let web: Set<String> = ["Vapor", "NIOHTTP1", "NIOPosix", "NIOSSL", "Leaf", "LeafKit"]
 
     /// The modules each layer may not import.
     static let forbidden: [String: Set<String>] = [

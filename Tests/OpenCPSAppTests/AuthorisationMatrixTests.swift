@@ -32,6 +32,10 @@ struct AuthorisationMatrixTests {
         /// at userinfo, by an access token), which no actor or operator token is; every caller
         /// here is refused with 401 and an OAuth error (RFC 6749 §5.2, RFC 6750 §3), not a problem.
         case oauthClient
+        /// The web portal's own pages: a portal session (a cookie the provider's login gives)
+        /// is the only key; a bearer token is none, so every caller here is sent to the login
+        /// (a redirect) or refused (401/403), and sees nothing of the resource.
+        case portalSession
     }
 
     static let cardReaders: Set<Caller> = [.holder, .ordreInScope, .helpDesk, .production, .securityActor]
@@ -131,6 +135,20 @@ struct AuthorisationMatrixTests {
         "DELETE /api/v1/ecps/devices/:id": .allowed([.holder, .otherHolder]),
         "GET /api/v1/ecps/requests": .allowed([]),
         "POST /api/v1/ecps/requests/:id/decision": .publicRoute,
+        // The provider's browser login with e-CPS (the login proves itself on the device).
+        "GET /oidc/login/ecps": .publicRoute,
+        "POST /oidc/login/ecps": .publicRoute,
+        // The web portal: its entry, login, callback and style sheet are public; the rest needs a session.
+        "GET /": .publicRoute,
+        "GET /portail/connexion": .publicRoute,
+        "GET /portail/callback": .publicRoute,
+        "GET /portail/static/portail.css": .publicRoute,
+        "GET /portail": .portalSession,
+        "POST /portail/deconnexion": .portalSession,
+        "GET /portail/cartes/:card/opposition": .portalSession,
+        "GET /portail/cartes/:card/historique": .portalSession,
+        "POST /portail/cartes/:card/opposition": .portalSession,
+        "POST /portail/appareils/:device/revocation": .portalSession,
     ]
 
     /// The callers holding an actor token (card routes' gate).
@@ -196,7 +214,7 @@ struct AuthorisationMatrixTests {
                     switch rule {
                     case .publicRoute: allowed = true
                     case .allowed(let callers): allowed = callers.contains(caller)
-                    case .oauthClient: allowed = false
+                    case .oauthClient, .portalSession: allowed = false
                     }
                     // Allowed calls that change things are left to the journeys.
                     if allowed && method != .GET { continue }
@@ -208,6 +226,14 @@ struct AuthorisationMatrixTests {
                         let text = response.body.string
                         if allowed {
                             #expect(response.status != .unauthorized && response.status != .forbidden, "\(caller) \(key): \(response.status) \(text)")
+                        } else if case .portalSession = rule {
+                            // Sent to the portal's entry ("/", with its login button) or to its login.
+                            let location = response.headers.first(name: .location) ?? ""
+                            let toLogin = (300..<400).contains(response.status.code) && (location == "/" || location.hasPrefix("/portail/connexion"))
+                            #expect(toLogin || [.unauthorized, .forbidden].contains(response.status), "\(caller) \(key): \(response.status) \(text)")
+                            for secret in secrets where text.localizedCaseInsensitiveContains(secret) {
+                                Issue.record("\(caller) \(key): the refusal names \(secret): \(text)")
+                            }
                         } else if case .oauthClient = rule {
                             #expect(response.status == .unauthorized, "\(caller) \(key): \(response.status) \(text)")
                             let error = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["error"] as? String
@@ -245,6 +271,8 @@ struct AuthorisationMatrixTests {
             case ":file": path.hasPrefix("/crl") ? "forte-personnes.crl" : "forte-personnes.pem"
             case "**": "MEIwQDA-MDwwOjAJBgUrDgMCGgUABBQ"
             case ":serial": serial
+            case ":card": card
+            case ":device": "00000000-0000-4000-8000-000000000001"
             default: String(part)
             }
         }.joined(separator: "/")

@@ -32,6 +32,8 @@ struct OpenAPIRoutesTests {
         "tsa": "the time-stamp protocol (RFC 3161), application/timestamp-query and -reply",
         "oidc": "the OpenID Connect provider's endpoints, described by its discovery document",
         ".well-known": "OpenID Connect Discovery 1.0 (/.well-known/openid-configuration)",
+        "": "the web portal's home page, HTML (docs/portal.md)",
+        "portail": "the web portal's HTML pages and style sheet (docs/portal.md)",
     ]
 
     /// A registered route in the document's spelling: `:name` becomes `{name}`.

@@ -33,6 +33,7 @@ import OpenCPSServices
 /// | PKCS #11 module cards are made on (a token per card) | `--card-pkcs11-module` | `OPENCPS_CARD_PKCS11_MODULE` | none: software tokens |
 /// | e-CPS: where activation codes are written (no mail/SMS gateway) | | `OPENCPS_ECPS_OUTBOX` | `<data>/outbox/ecps` |
 /// | e-CPS: months an enrolled device serves before reactivation | | `OPENCPS_ECPS_DEVICE_VALIDITY_MONTHS` (1–60) | `12` |
+/// | web portal: the session cookie's `Secure` flag (`false` only at `http://127.0.0.1` or `http://localhost`) | | `OPENCPS_PORTAL_SECURE_COOKIE` | `true` |
 /// | OpenID Connect: access (and ID) token lifetime, seconds | | `OPENCPS_OIDC_ACCESS_TOKEN_SECONDS` | `120` |
 /// | OpenID Connect: refresh token lifetime, seconds | | `OPENCPS_OIDC_REFRESH_TOKEN_SECONDS` | `1800` |
 /// | OpenID Connect: SSO session lifetime, seconds | | `OPENCPS_OIDC_SESSION_SECONDS` | `14400` |
@@ -95,6 +96,8 @@ public struct OpenCPSConfiguration: Sendable {
     /// Card login by mutual TLS on a port of its own (``CardTLSLoginListener``); nil for none
     /// (the default).
     public var cardTLSLogin: CardTLSLoginSettings?
+    /// The web portal's session lifetimes and cookie flags.
+    public var portal = PortalSettings()
 
     /// Where manufactured software tokens are kept.
     public var tokenDirectory: URL { dataDirectory.appendingPathComponent("tokens", isDirectory: true) }
@@ -314,6 +317,7 @@ public struct OpenCPSConfiguration: Sendable {
         configuration.ecps = try ecpsSettings(environment: environment, dataDirectory: dataDirectory)
         configuration.oidc = try oidcSettings(environment: environment)
         configuration.cardTLSLogin = try cardTLSLoginSettings(environment: environment, otherPorts: [port, ocspPort, issuancePort].compactMap { $0 })
+        configuration.portal = try portalSettings(environment: environment, publicBaseURL: configuration.publicBaseURL)
         return configuration
     }
 

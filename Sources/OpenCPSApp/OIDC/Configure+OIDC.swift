@@ -20,7 +20,16 @@ enum OIDCComposition {
         // e-CPS's CIBA: bc-authorize, and the token endpoint's CIBA grant.
         let ciba = ecps.map { CIBAEndpoint(ciba: ECPSCIBA(logins: $0, provider: provider, clock: dependencies.clock), clients: provider.clients) }
         ciba?.register(on: app.routes)
-        OIDCController(provider: provider, tokens: OperatorTokens(configuration.operatorTokens, roles: configuration.operatorRoles), ciba: ciba).register(on: app.routes, api: api)
+        var controller = OIDCController(provider: provider, tokens: OperatorTokens(configuration.operatorTokens, roles: configuration.operatorRoles), ciba: ciba)
+        // Browsers get the HTML login page (e-CPS, and the card explained) instead of JSON.
+        if let ecps {
+            let pages = ProviderLoginPages(
+                ecps: OIDCECPSLogin(provider: provider, logins: ecps, database: database, clock: dependencies.clock, random: dependencies.random),
+                issuer: settings.issuer)
+            pages.register(on: app.routes)
+            controller.browserLogin = pages
+        }
+        controller.register(on: app.routes, api: api)
         app.storage[OIDCProviderKey.self] = provider
         return provider
     }

@@ -15,6 +15,8 @@ public struct OIDCController: Sendable {
     private let tokens: OperatorTokens
     private let ciba: CIBAEndpoint?
     private let json = JSONContent()
+    /// The login pages shown to browsers instead of the JSON card login transaction.
+    public var browserLogin: ProviderLoginPages?
 
     /// The SSO session cookie.
     static let cookie = "opencps_sso"
@@ -98,6 +100,7 @@ public struct OIDCController: Sendable {
         case .redirect(let location):
             return request.redirect(to: location, redirectType: .normal)
         case .cardLogin(let challenge):
+            if let browserLogin, PortalViews.wantsHTML(request) { return try await browserLogin.page(for: challenge, request: request) }
             let body = LoginChallengeBody(
                 challengeId: challenge.id, challenge: challenge.challenge, message: Base64URL.encode(challenge.signedMessage),
                 clientId: challenge.request.clientID, loginUrl: "\(provider.settings.issuer)/oidc/login/card", expiresAt: challenge.expiresAt)

@@ -20,6 +20,7 @@ public enum OpenCPSMigrations {
             M0012_RevocationVersion(),
             M0013_CertificateIntents(),
             M0015_AuditCheckpoints(),
+            M0016_CreatePortalSessions(),
             M0017_OIDCClientKeys(),
         ]
     }

@@ -6,13 +6,15 @@ enum ServerProcess {
     /// Runs `opencps serve --demo` with `arguments` (its address, ports and data folder), without
     /// the test's own `OPENCPS_` settings and with its output in `folder/server.log`; waits until
     /// `isUp` says it answers (60 s at most), runs `body` with the log, and stops the server.
+    /// - Parameter environment: settings the test gives the server on purpose.
     static func withDemo(
-        _ arguments: [String], folder: URL, isUp: () async throws -> Bool, _ body: (_ log: URL) async throws -> Void
+        _ arguments: [String], folder: URL, environment: [String: String] = [:], isUp: () async throws -> Bool,
+        _ body: (_ log: URL) async throws -> Void
     ) async throws {
         let process = Process()
         process.executableURL = ExecutableTests.executable
         process.arguments = ["serve", "--demo"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPENCPS_") }
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPENCPS_") }.merging(environment) { _, new in new }
         let log = folder.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: log)

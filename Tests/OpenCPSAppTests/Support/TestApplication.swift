@@ -79,7 +79,7 @@ func withTestApp(
 func withConfiguredTestApp(
     clock: any WallClock = FixedWallClock(testNow), pki: PKIMaterial? = nil, actorTokens: [String: CardActor] = [:],
     random: RandomBytes = .system, cardSettings: CardServiceSettings = CardServiceSettings(keyAlgorithm: .p256),
-    cardPKCS11Module: String? = nil,
+    cardPKCS11Module: String? = nil, publicBaseURL: String = "http://opencps.test",
     _ body: (Application, OpenCPSConfiguration) async throws -> Void
 ) async throws {
     if TestDatabase.isPostgres { await TestDatabase.postgresApplications.acquire() }
@@ -91,7 +91,7 @@ func withConfiguredTestApp(
         var operators = [testOperatorToken: "tester"]
         for (role, token) in testRoleOperatorTokens { operators[token] = "tester-\(role.rawValue)" }
         var configuration = OpenCPSConfiguration(
-            dataDirectory: data, database: TestDatabase.location, publicBaseURL: "http://opencps.test",
+            dataDirectory: data, database: TestDatabase.location, publicBaseURL: publicBaseURL,
             operatorTokens: operators, logLevel: .warning, actorTokens: actorTokens, cardPKCS11Module: cardPKCS11Module)
         configuration.operatorRoles = testRoleOperatorTokens.reduce(into: [:]) { $0[$1.value] = [$1.key] }
         try await configure(
