@@ -121,8 +121,7 @@ public final class OIDCAuthorization: Sendable {
             try await recordFailure(error, means: .cardChallenge, client: challenge.request.clientID, address: address)
             throw error
         }
-        let session = try await issuer.openSession(for: subject, client: challenge.request.clientID)
-        return (session, try await redirect(with: session, for: challenge.request))
+        return try await sessionAndCode(for: subject, request: challenge.request)
     }
 
     /// Completes an authorization request for a card that proved possession of its
@@ -150,8 +149,7 @@ public final class OIDCAuthorization: Sendable {
             try await recordFailure(error, means: .mutualTLS, client: request.clientID, address: address)
             throw error
         }
-        let session = try await issuer.openSession(for: subject, client: request.clientID)
-        return (session, try await redirect(with: session, for: request))
+        return try await sessionAndCode(for: subject, request: request)
     }
 
     /// The session if it is still active (not ended, not expired, not idle too long).
@@ -170,14 +168,27 @@ public final class OIDCAuthorization: Sendable {
         }
     }
 
-    /// Issues a code in the session and builds the redirect.
+    /// Opens the SSO session of a login and issues its code, in one transaction: SQLite commits
+    /// one at a time, each waiting for its fsync, and a login's commits bounded its rate
+    /// (docs/benchmarks.md, issue 23).
+    private func sessionAndCode(for subject: AuthenticatedSubject, request: OIDCAuthorizationRequest) async throws -> (session: OIDCSession, redirect: String) {
+        try await database.transaction { _ in
+            let session = try await self.issuer.openSession(for: subject, client: request.clientID)
+            return (session, try await self.redirect(with: session, for: request))
+        }
+    }
+
+    /// Issues a code in the session and builds the redirect (the code and the session's last
+    /// use in one transaction).
     private func redirect(with session: OIDCSession, for request: OIDCAuthorizationRequest) async throws -> String {
         let now = clock.now()
         let code = issuer.randomValue()
-        try await repository.insert(OIDCAuthorizationCode(
-            digest: OIDCTokenIssuer.digest(code), sessionID: session.id, request: request, createdAt: now,
-            expiresAt: now.addingTimeInterval(settings.codeLifetime)))
-        try await repository.touchSession(id: session.id, at: now)
+        try await database.transaction { _ in
+            try await self.repository.insert(OIDCAuthorizationCode(
+                digest: OIDCTokenIssuer.digest(code), sessionID: session.id, request: request, createdAt: now,
+                expiresAt: now.addingTimeInterval(self.settings.codeLifetime)))
+            try await self.repository.touchSession(id: session.id, at: now)
+        }
         var components = URLComponents(string: request.redirectURI) ?? URLComponents()
         var items = components.queryItems ?? []
         items.append(URLQueryItem(name: "code", value: code))

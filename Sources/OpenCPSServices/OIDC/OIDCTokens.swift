@@ -79,12 +79,20 @@ public final class OIDCTokens: Sendable {
             try await limits.fail(failureKeys)
             throw OIDCError(.invalidGrant, code: "oidc.pkce.verifier-mismatch", reason: "code_verifier does not match the code_challenge")
         }
-        guard try await repository.spendCode(digest: stored.digest, at: clock.now()) else {
+        // The code's spending and the tokens in one commit (SQLite commits one at a time, each
+        // waiting for its fsync: docs/benchmarks.md, issue 23); a code found spent revokes what
+        // it issued in a commit of its own, after this one rolled back.
+        let issued: OIDCTokenResponse? = try await database.transaction { _ in
+            guard try await self.repository.spendCode(digest: stored.digest, at: self.clock.now()) else { return nil }
+            let session = try await self.activeSession(stored.sessionID)
+            return try await self.issuer.issue(
+                session: session, client: client, scope: stored.request.scope, nonce: stored.request.nonce, familyID: stored.digest)
+        }
+        guard let issued else {
             try await revokeFamily(stored.digest, reason: "code reused", client: client.id)
             throw OIDCError(.invalidGrant, code: "oidc.code.reused", reason: "the code was already redeemed; what it issued is revoked")
         }
-        let session = try await activeSession(stored.sessionID)
-        return try await issuer.issue(session: session, client: client, scope: stored.request.scope, nonce: stored.request.nonce, familyID: stored.digest)
+        return issued
     }
 
     /// `grant_type=refresh_token`: a new refresh token replaces the one presented; a token
