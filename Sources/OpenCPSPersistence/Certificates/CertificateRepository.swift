@@ -247,15 +247,20 @@ public struct CertificateRepository: Sendable {
     public func nextCRLNumber(issuer: String) async throws -> Int {
         try await database.transaction { db in
             let sql = db.sql
-            let current = try await sql.select().column("last_number").from("crl_numbers").where("issuer", .equal, issuer)
-                .first()?.decode(column: "last_number", as: Int.self)
-            let next = (current ?? 0) + 1
-            if current == nil {
-                try await sql.insert(into: "crl_numbers").columns("issuer", "last_number").values(SQLBind(issuer), SQLBind(next)).run()
-            } else {
-                try await sql.update("crl_numbers").set("last_number", to: next).where("issuer", .equal, issuer).run()
+            if SQLEngine(sql) == .sqlite {
+                // Wait for another writer (a production run, the start-up sweep) asleep rather
+                // than fail at once: the crash harness saw CRLs answer 500 "database is locked".
+                try await sql.raw("PRAGMA busy_timeout = 30000").run()
             }
-            return next
+            // The write comes first, so the transaction takes the write lock before it reads:
+            // on SQLite a read-first transaction cannot be upgraded once another connection wrote.
+            if let row = try await sql.raw(
+                "UPDATE crl_numbers SET last_number = last_number + 1 WHERE issuer = \(bind: issuer) RETURNING last_number"
+            ).first() {
+                return try row.decode(column: "last_number", as: Int.self)
+            }
+            try await sql.insert(into: "crl_numbers").columns("issuer", "last_number").values(SQLBind(issuer), SQLBind(1)).run()
+            return 1
         }
     }
 
