@@ -125,12 +125,7 @@ struct APIConformanceTests {
         let base = "http://127.0.0.1:\(port)"
         let arguments = ["--data", folder.appendingPathComponent("data").path, "--hostname", "127.0.0.1", "--port", String(port),
                          "--log-level", "warning"]
-        try await ServerProcess.withDemo(arguments, folder: folder, isUp: {
-            var request = URLRequest(url: try #require(URL(string: "\(base)/health")))
-            request.timeoutInterval = 2
-            guard let answer = try? await URLSession.shared.data(for: request) else { return false }
-            return (answer.1 as? HTTPURLResponse)?.statusCode == 200
-        }) { log in
+        try await ServerProcess.withDemo(arguments, folder: folder, isUp: { try await ServerProcess.answersOK("\(base)/health") }) { log in
             try await body(base, folder, log)
         }
     }

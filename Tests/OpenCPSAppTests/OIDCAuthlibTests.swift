@@ -21,12 +21,7 @@ struct OIDCAuthlibTests {
         let base = "http://127.0.0.1:\(port)"
         let data = folder.appendingPathComponent("data")
         let arguments = ["--data", data.path, "--hostname", "127.0.0.1", "--port", String(port), "--log-level", "warning"]
-        try await ServerProcess.withDemo(arguments, folder: folder, isUp: {
-            var request = URLRequest(url: try #require(URL(string: "\(base)/.well-known/openid-configuration")))
-            request.timeoutInterval = 2
-            guard let answer = try? await URLSession.shared.data(for: request) else { return false }
-            return (answer.1 as? HTTPURLResponse)?.statusCode == 200
-        }) { log in
+        try await ServerProcess.withDemo(arguments, folder: folder, isUp: { try await ServerProcess.answersOK("\(base)/.well-known/openid-configuration") }) { log in
             // A demo professional's CPS and the PIN from its letter.
             let tokens = data.appendingPathComponent("tokens")
             let files = try FileManager.default.contentsOfDirectory(at: tokens, includingPropertiesForKeys: nil).filter { $0.pathExtension == "token" }

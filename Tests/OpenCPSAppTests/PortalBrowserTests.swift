@@ -25,12 +25,7 @@ struct PortalBrowserTests {
         let data = folder.appendingPathComponent("data")
         let arguments = ["--data", data.path, "--hostname", "127.0.0.1", "--port", String(port), "--log-level", "warning"]
         // Plain HTTP on 127.0.0.1: the cookies cannot be Secure here (the setting refuses any other address).
-        try await ServerProcess.withDemo(arguments, folder: folder, environment: ["OPENCPS_PORTAL_SECURE_COOKIE": "false"], isUp: {
-            var request = URLRequest(url: try #require(URL(string: "\(base)/")))
-            request.timeoutInterval = 2
-            guard let answer = try? await URLSession.shared.data(for: request) else { return false }
-            return (answer.1 as? HTTPURLResponse)?.statusCode == 200
-        }) { log in
+        try await ServerProcess.withDemo(arguments, folder: folder, environment: ["OPENCPS_PORTAL_SECURE_COOKIE": "false"], isUp: { try await ServerProcess.answersOK("\(base)/") }) { log in
             // A demo professional's active CPS, and another holder's card.
             let tokens = data.appendingPathComponent("tokens")
             let files = try FileManager.default.contentsOfDirectory(at: tokens, includingPropertiesForKeys: nil).filter { $0.pathExtension == "token" }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// The built `opencps` executable, run as an operator runs it.
@@ -35,5 +38,13 @@ enum ServerProcess {
         }
         try #require(up, "the server did not answer: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         try await body(log)
+    }
+
+    /// Whether `url` answers 200 within 2 s: the `isUp` of a server whose page at `url` is public.
+    static func answersOK(_ url: String) async throws -> Bool {
+        var request = URLRequest(url: try #require(URL(string: url)))
+        request.timeoutInterval = 2
+        guard let answer = try? await URLSession.shared.data(for: request) else { return false }
+        return (answer.1 as? HTTPURLResponse)?.statusCode == 200
     }
 }
