@@ -148,3 +148,37 @@ struct SeveralNodesTests {
         }
     }
 }
+
+/// The short form of the two-node load benchmark (`opencps bench nodes`, issue 21): both nodes'
+/// OCSP ports under wrk while oppositions run through the first; every certificate of each
+/// opposed card is asked on both nodes as soon as the opposition answers.
+@Suite(
+    "Several nodes under load, short form",
+    .enabled(if: TestDatabase.url != nil && TestDatabase.isPostgres, "needs PostgreSQL: set OPENCPS_TEST_DATABASE_URL (the PostgreSQL leg of CI)"),
+    TestTools.needs("wrk", "psql"))
+struct SeveralNodesLoadTests {
+    @Test("six oppositions under wrk on both nodes: no stale good answer, both CRLs list every opposed certificate")
+    func noStaleAnswerUnderLoad() async throws {
+        let url = try #require(TestDatabase.url)
+        let schema = "nodes_bench_\(UUID().uuidString.prefix(8).lowercased())"
+        defer { _ = try? ExternalTool.run("psql", [url, "-q", "-c", "DROP SCHEMA IF EXISTS \(schema) CASCADE"]) }
+        let process = Process()
+        process.executableURL = ExecutableTests.executable
+        process.arguments = [
+            "bench", "nodes", "--database", url + (url.contains("?") ? "&" : "?") + "search_path=" + schema, "--wipe",
+            "--oppositions", "6", "--concurrency", "2", "--duration", "4", "--connections", "4", "--port", "\(try ExecutableTests.freePort())",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPENCPS_") }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text.suffix(4_000))")
+        #expect(text.contains("6 oppositions through node 1"), "\(text.suffix(2_000))")
+        #expect(text.contains("questions right after each opposition's answer: 36 "), "\(text.suffix(2_000))")
+        #expect(text.contains("stale good answers: 0"), "\(text.suffix(2_000))")
+        #expect(text.contains("certificates missing from a node's CRL after the last opposition: 0"), "\(text.suffix(2_000))")
+    }
+}

@@ -10,7 +10,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure the platform's speed.",
         subcommands: [BenchRegistryCommand.self, BenchPKIFixturesCommand.self, BenchCardsCommand.self, BenchSignaturesCommand.self,
-                      BenchPKCS11Command.self, BenchOIDCCommand.self, BenchFuzzCommand.self, BenchCrashCommand.self])
+                      BenchPKCS11Command.self, BenchOIDCCommand.self, BenchFuzzCommand.self, BenchCrashCommand.self,
+                      BenchNodesCommand.self])
 }
 
 /// `opencps bench registry`: imports N generated rows into a fresh database, then times

@@ -191,13 +191,16 @@ final class CrashServer: @unchecked Sendable {
     let arguments: [String]
     let log: URL
     let http: CrashHTTP
+    /// Settings added to the harness's own environment (whose `OPENCPS_` settings are dropped).
+    let environment: [String: String]
     private var process: Process?
 
-    init(executable: URL, arguments: [String], log: URL, base: String) {
+    init(executable: URL, arguments: [String], log: URL, base: String, environment: [String: String] = [:]) {
         self.executable = executable
         self.arguments = arguments
         self.log = log
         self.http = CrashHTTP(base: base)
+        self.environment = environment
     }
 
     /// Starts the server (start-up sweep with no grace) and waits until it answers.
@@ -208,6 +211,7 @@ final class CrashServer: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPENCPS_") }
         environment["OPENCPS_SWEEP_GRACE_SECONDS"] = "0"
         environment["OPENCPS_LOG_LEVEL"] = "warning"
+        environment.merge(self.environment) { _, added in added }
         process.environment = environment
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
