@@ -84,9 +84,15 @@ public func configure(
     // For issuance's lookups of holders only: it draws no card consequences.
     let registryReader = RegistryService(database: database, clock: clock, cards: nil)
     if let material {
+        // A hierarchy the tests hold in memory signs its root's CRLs itself; a data folder's
+        // root key is offline, and its CRLs were signed ahead of time.
+        let rootCRLs = dependencies.pki == nil ? try PKIMaterial.rootCRLsForServing(configuration, material: material) : nil
+        if let covered = try rootCRLs?.coveredUntil(), covered.timeIntervalSince(clock.now()) < 60 * 86_400 {
+            app.logger.warning("The root's CRLs signed ahead of time run out on \(covered): sign more with `opencps pki root-crls` and the offline root key.")
+        }
         let pki = try PKIService(
             hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock,
-            commitGathering: CertificateGroupCommit.Gathering(delay: configuration.issuanceCommitDelay))
+            commitGathering: CertificateGroupCommit.Gathering(delay: configuration.issuanceCommitDelay), rootCRLs: rootCRLs)
         PKIController(pki: pki).register(on: app.routes)
         let signatures = try SignatureService(hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock)
         SignatureController(signatures: signatures).register(on: app.routes, api: api)

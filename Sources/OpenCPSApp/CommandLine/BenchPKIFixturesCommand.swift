@@ -56,7 +56,7 @@ struct BenchPKIFixturesCommand: AsyncParsableCommand {
             pkiConfiguration: PKIConfiguration(
                 publicBaseURL: publicURL, rootKeyAlgorithm: .p256, issuingCAKeyAlgorithm: caAlgorithm,
                 ocspResponderKeyAlgorithm: responderAlgorithm),
-            now: Date().addingTimeInterval(-3600))
+            rootKeyDestination: data.appendingPathComponent("root-offline", isDirectory: true), now: Date().addingTimeInterval(-3600))
         let authority = material.hierarchy.fortePersonnes
         func write(_ name: String, _ text: String) throws {
             try Data(text.utf8).write(to: peers.appendingPathComponent(name))
@@ -81,7 +81,9 @@ struct BenchPKIFixturesCommand: AsyncParsableCommand {
 
         let clock = SystemWallClock()
         let issued: [IssuedCertificate] = try await ApplicationRunner.withDatabase(configuration) { app in
-            let pki = try PKIService(hierarchy: material.hierarchy, keyStore: material.keyStore, database: ServiceDatabase { [unowned app] in app.db }, clock: clock)
+            let pki = try PKIService(
+                hierarchy: material.hierarchy, keyStore: material.keyStore, database: ServiceDatabase { [unowned app] in app.db }, clock: clock,
+                rootCRLs: try PKIMaterial.rootCRLsForServing(configuration, material: material))
             var all: [IssuedCertificate] = []
             var index = 0
             while index < count {

@@ -102,7 +102,10 @@ public struct DemoData: Sendable {
                 throw PKIError.hierarchyStorage("cannot write the demo passphrase to \(url.path)")
             }
         }
+        // The demo keeps its "offline" root key in the data folder, beside the keys the server
+        // opens, and never loads it either.
         _ = try PKIMaterial.initialize(
-            configuration, pkiConfiguration: PKIConfiguration(publicBaseURL: configuration.publicBaseURL), now: Date())
+            configuration, pkiConfiguration: PKIConfiguration(publicBaseURL: configuration.publicBaseURL),
+            rootKeyDestination: configuration.dataDirectory.appendingPathComponent("root-offline", isDirectory: true), now: Date())
     }
 }

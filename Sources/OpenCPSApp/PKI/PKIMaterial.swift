@@ -1,5 +1,6 @@
 import Foundation
 import OpenCPSPKI
+import OpenCPSServices
 
 /// The CA hierarchy and the key store holding its keys: what `pki init` creates in the data
 /// folder (`pki/` for certificates, `keys/` for encrypted keys) and `serve` opens.
@@ -18,6 +19,11 @@ public struct PKIMaterial: Sendable {
     /// The folder of the hierarchy's certificates.
     static func hierarchyDirectory(_ configuration: OpenCPSConfiguration) -> URL {
         configuration.dataDirectory.appendingPathComponent("pki", isDirectory: true)
+    }
+
+    /// The folder of the root's CRLs signed ahead of time (``RootCRLFolder``).
+    static func rootCRLDirectory(_ configuration: OpenCPSConfiguration) -> URL {
+        hierarchyDirectory(configuration).appendingPathComponent("root-crls", isDirectory: true)
     }
 
     /// The folder of the encrypted keys.
@@ -77,17 +83,57 @@ public struct PKIMaterial: Sendable {
                 .addTimeStampingAuthority(to: hierarchy, now: Date())
             try hierarchy.save(to: hierarchyDirectory(configuration))
         }
-        for authority in hierarchy.allCertificates {
+        // Every key the server signs with must open now, not at the first request; the root's
+        // is not one of them (its CRLs are signed ahead of time, offline).
+        for authority in hierarchy.allCertificates where authority.slug != hierarchy.root.slug {
             _ = try authority.signingKey(in: keyStore)
         }
         return PKIMaterial(hierarchy: hierarchy, keyStore: keyStore)
     }
 
+    /// What a server needs to serve the root's CRLs without the root key, checked: the root key
+    /// is not in the data folder's software store, and the folder of pre-signed CRLs reads.
+    /// - Throws: `pki.hierarchy.storage` when the root key is still in `<data>/keys`,
+    ///   `pki.root-crl.invalid` for a bad file.
+    static func rootCRLsForServing(_ configuration: OpenCPSConfiguration, material: PKIMaterial) throws -> PreSignedRootCRLs {
+        if material.keyStore is EncryptedSoftwareKeyStore, material.keyStore.exists(label: material.hierarchy.root.keyLabel) {
+            throw PKIError.hierarchyStorage(
+                "The root key is in \(keyDirectory(configuration).path), where the internet-facing server would hold it. "
+                    + "Sign the root's CRLs ahead of time and move the key to offline media: `opencps pki root-crls`, then "
+                    + "`opencps pki root-offline --to <folder on offline media>`.")
+        }
+        return try PreSignedRootCRLs(folder: RootCRLFolder(directory: rootCRLDirectory(configuration)), root: material.hierarchy.root.certificate)
+    }
+
+    /// Signs a batch of root CRLs (``RootCRLFolder/signBatch(builder:entries:firstNumber:start:count:period:overlap:)``)
+    /// with the root key found in `keyStore`, carrying over the entries of the newest CRL of the folder.
+    static func signRootCRLs(
+        _ configuration: OpenCPSConfiguration, hierarchy: PKIHierarchy, keyStore: any KeyStore, schedule: RootCRLSchedule,
+        revoking added: [CRLEntry] = [], firstNumber: Int? = nil, now: Date
+    ) throws -> [RootCRLFolder.Stored] {
+        let folder = RootCRLFolder(directory: rootCRLDirectory(configuration))
+        let root = hierarchy.root
+        let builder = try CRLBuilder(issuer: root, signingKey: root.signingKey(in: keyStore))
+        var entries = try folder.load(root: root.certificate).last?.crl.entries ?? []
+        for entry in added where !entries.contains(where: { $0.serialNumber == entry.serialNumber }) {
+            entries.append(entry)
+        }
+        return try folder.signBatch(
+            builder: builder, entries: entries, firstNumber: firstNumber ?? (try folder.highestNumber(root: root.certificate) + 1),
+            start: now, count: schedule.count, period: schedule.period, overlap: schedule.overlap)
+    }
+
     /// Creates the hierarchy (root, issuing CAs, OCSP responders) in the data folder, its keys
     /// generated in the configured HSM token or, without one, in the encrypted software store.
     /// - Throws: when one exists already: a hierarchy is never overwritten.
+    ///
+    /// The root's first CRLs are signed at once (`rootCRLSchedule`), and then, with the software
+    /// store, the root key leaves `<data>/keys` for `rootKeyDestination`: the server never finds
+    /// it. In a PKCS #11 token the root key stays in the token, and the server never asks the
+    /// token for it (a root in a token of its own, kept offline, is the operator's choice).
     static func initialize(
-        _ configuration: OpenCPSConfiguration, pkiConfiguration: PKIConfiguration, now: Date
+        _ configuration: OpenCPSConfiguration, pkiConfiguration: PKIConfiguration, rootKeyDestination: URL,
+        rootCRLSchedule: RootCRLSchedule = RootCRLSchedule(), now: Date
     ) throws -> PKIMaterial {
         guard !exists(configuration) else {
             throw PKIError.hierarchyStorage("A hierarchy exists already in \(hierarchyDirectory(configuration).path); it is never overwritten.")
@@ -112,7 +158,31 @@ public struct PKIMaterial: Sendable {
             }
         }
         try hierarchy.save(to: hierarchyDirectory(configuration))
+        _ = try signRootCRLs(configuration, hierarchy: hierarchy, keyStore: keyStore, schedule: rootCRLSchedule, now: now)
+        if let software = keyStore as? EncryptedSoftwareKeyStore {
+            try software.moveKey(label: hierarchy.root.keyLabel, to: rootKeyDestination)
+        }
         return PKIMaterial(hierarchy: hierarchy, keyStore: keyStore)
+    }
+}
+
+/// How many root CRLs the offline step signs at once and how long each is in force. The
+/// defaults are OpenCPS's own choice, not an official value of the French CPS PKI: a CRL every
+/// 30 days, each in force 7 days past the next one's start, 13 at once (about 13 months, so the
+/// offline ceremony can be yearly).
+public struct RootCRLSchedule: Sendable {
+    /// CRLs per batch.
+    public var count: Int
+    /// Time between two CRLs' thisUpdate.
+    public var period: TimeInterval
+    /// How long a CRL stays in force after the next one starts.
+    public var overlap: TimeInterval
+
+    /// A schedule; see the type's defaults.
+    public init(count: Int = 13, periodDays: Int = 30, overlapDays: Int = 7) {
+        self.count = count
+        self.period = Double(periodDays) * 86_400
+        self.overlap = Double(overlapDays) * 86_400
     }
 }
 

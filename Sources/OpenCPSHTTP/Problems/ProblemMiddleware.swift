@@ -64,7 +64,7 @@ public struct ProblemMiddleware: Middleware {
         case "token.not-found": .notFound
         case "card.letter-failed", "token.write-failed": .internalServerError
         case "card.pin-blocked", "card.puk-exhausted": .locked
-        case "pki.tsa.unavailable": .serviceUnavailable
+        case "pki.tsa.unavailable", "pki.root-crl.unavailable": .serviceUnavailable
         case let code where code.hasPrefix("ecps."): ECPSProblems.status(forCode: code)
         default: .unprocessableEntity
         }

@@ -82,6 +82,24 @@ public struct EncryptedSoftwareKeyStore: KeyStore {
         directory.appendingPathComponent("\(label).key")
     }
 
+    /// Moves `<label>.key`, still sealed, into `destination` (created mode 0700): how the root
+    /// key leaves the server's data folder for offline media. The moved file opens with the same
+    /// passphrase in a store on that folder.
+    /// - Throws: `pki.keystore.key-not-found`, `pki.keystore.key-exists` (in `destination`),
+    ///   `pki.hierarchy.storage` when the move fails.
+    public func moveKey(label: String, to destination: URL) throws {
+        try validateKeyLabel(label)
+        guard exists(label: label) else { throw PKIError.keyNotFound(label: label) }
+        let target = destination.appendingPathComponent("\(label).key")
+        guard !FileManager.default.fileExists(atPath: target.path) else { throw PKIError.keyExists(label: label) }
+        do {
+            try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.moveItem(at: fileURL(label), to: target)
+        } catch {
+            throw PKIError.hierarchyStorage("The key '\(label)' cannot be moved to \(destination.path): \(error.localizedDescription)")
+        }
+    }
+
     /// Whether `<label>.key` exists.
     /// - Parameter label: The label.
     public func exists(label: String) -> Bool {

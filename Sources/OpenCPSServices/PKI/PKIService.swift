@@ -65,6 +65,7 @@ public final class PKIService: Sendable {
     private let published = PublishedCRLs()
     private let pendingCRLs = PendingPublications()
     private let database: ServiceDatabase
+    private let rootCRLs: PreSignedRootCRLs?
 
     /// Creates the service.
     /// - Parameters:
@@ -76,9 +77,13 @@ public final class PKIService: Sendable {
     ///   - publishing: CRL and OCSP validity settings.
     ///   - commitGathering: how long an issuance transaction on an SQLite file waits for more
     ///     certificates under load (``CertificateGroupCommit/Gathering``).
+    ///   - rootCRLs: the root's CRLs signed ahead of time by the offline step: the server then
+    ///     never opens the root key. Nil: the root's CRLs are signed here with the root key
+    ///     from `keyStore` (tests and tools that hold the whole hierarchy in memory).
     public init(
         hierarchy: PKIHierarchy, keyStore: any KeyStore, database: ServiceDatabase, clock: any WallClock, random: RandomBytes = .system,
-        publishing: RevocationPublishing = RevocationPublishing(), commitGathering: CertificateGroupCommit.Gathering = .default
+        publishing: RevocationPublishing = RevocationPublishing(), commitGathering: CertificateGroupCommit.Gathering = .default,
+        rootCRLs: PreSignedRootCRLs? = nil
     ) throws {
         self.hierarchy = hierarchy
         self.database = database
@@ -97,7 +102,10 @@ public final class PKIService: Sendable {
                 authority: authority, keyStore: keyStore, validity: publishing.ocspValidity)
             builders[authority.slug] = try CRLBuilder(issuer: authority.ca, signingKey: authority.ca.signingKey(in: keyStore))
         }
-        builders[hierarchy.root.slug] = try CRLBuilder(issuer: hierarchy.root, signingKey: hierarchy.root.signingKey(in: keyStore))
+        if rootCRLs == nil {
+            builders[hierarchy.root.slug] = try CRLBuilder(issuer: hierarchy.root, signingKey: hierarchy.root.signingKey(in: keyStore))
+        }
+        self.rootCRLs = rootCRLs
         self.issuers = issuers
         self.responders = responders
         self.crlBuilders = builders
@@ -317,6 +325,9 @@ public final class PKIService: Sendable {
     /// new one first when none was published yet or the current one is past half its validity.
     /// - Returns: nil when the CA is not served here (or, for `delta`, is the root).
     public func currentCRL(slug: String, delta: Bool) async throws -> PublishedCRL? {
+        if slug == hierarchy.root.slug, let rootCRLs {
+            return delta ? nil : try rootCRLs.current(at: clock.now())
+        }
         guard crlBuilders[slug] != nil else { return nil }
         let now = clock.now()
         if let current = published.get(slug, delta: false),
