@@ -133,6 +133,15 @@ public struct CertificateIssuer: Sendable {
                 ocsp: authority.urls.ocsp, caIssuers: authority.urls.caIssuers))
     }
 
+    /// Checks a request as ``issue(_:profile:now:serial:)`` will, without signing: what a
+    /// caller runs before recording the certificate's intent, so that a refused request leaves
+    /// no intent behind.
+    /// - Throws: `pki.issuance.invalid-request`, `pki.issuance.unsupported-key`.
+    public func check(_ request: CardCertificateRequest, now: Date) throws {
+        try validate(request, now: now)
+        _ = try CardCertificateEncoder.encodedKey(of: request)
+    }
+
     private func validate(_ request: CardCertificateRequest, now: Date) throws {
         let ca = authority.ca.certificate
         guard ca.notValidBefore <= now, now <= ca.notValidAfter else {

@@ -37,8 +37,11 @@ public final class CertificateGroupCommit: @unchecked Sendable {
     }
 
     // @unchecked: `waiting` and `draining` are only touched under `lock`.
+    /// A caller's rows: certificates to store (after their signature), or the intents of
+    /// certificates about to be signed (before it). Both kinds share the transactions.
     private struct Waiting {
-        var certificates: [(certificate: StoredCertificate, actor: String)]
+        var certificates: [(certificate: StoredCertificate, actor: String)] = []
+        var intents: [CertificateIntent] = []
         var continuation: CheckedContinuation<Void, any Error>
     }
 
@@ -66,9 +69,21 @@ public final class CertificateGroupCommit: @unchecked Sendable {
     /// Stores the certificates and audits them; returns once they are committed.
     public func record(_ certificates: [(certificate: StoredCertificate, actor: String)]) async throws {
         guard !certificates.isEmpty else { return }
+        try await enqueue { Waiting(certificates: certificates, continuation: $0) }
+    }
+
+    /// Records the intents of certificates about to be signed (``CertificateIntent``); returns
+    /// once they are committed, so that nothing is signed that the database does not know.
+    /// Not audited: the issuance is, when the certificate is stored.
+    public func recordIntents(_ intents: [CertificateIntent]) async throws {
+        guard !intents.isEmpty else { return }
+        try await enqueue { Waiting(intents: intents, continuation: $0) }
+    }
+
+    private func enqueue(_ item: @escaping (CheckedContinuation<Void, any Error>) -> Waiting) async throws {
         try await withCheckedThrowingContinuation { continuation in
             lock.lock()
-            waiting.append(Waiting(certificates: certificates, continuation: continuation))
+            waiting.append(item(continuation))
             if waiting.count == gathering.target { lock.signal() }
             let start = !draining
             draining = true
@@ -95,13 +110,14 @@ public final class CertificateGroupCommit: @unchecked Sendable {
             }
             let recordedAt = StoredTimestamp.string(clock.now())
             do {
-                try CertificateRepository.insert(batch.flatMap(\.certificates), recordedAt: recordedAt, on: session)
+                try CertificateRepository.insert(
+                    batch.flatMap(\.certificates), intents: batch.flatMap(\.intents), recordedAt: recordedAt, on: session)
                 for item in batch { item.continuation.resume() }
             } catch {
                 // One bad record must not fail the others: store each on its own.
                 for item in batch {
                     do {
-                        try CertificateRepository.insert(item.certificates, recordedAt: recordedAt, on: session)
+                        try CertificateRepository.insert(item.certificates, intents: item.intents, recordedAt: recordedAt, on: session)
                         item.continuation.resume()
                     } catch {
                         item.continuation.resume(throwing: error)

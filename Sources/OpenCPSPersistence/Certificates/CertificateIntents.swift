@@ -156,6 +156,38 @@ public struct CertificateIntentRepository: Sendable {
         }
     }
 
+    /// Abandons these intents at once, with an audit entry each, unless their certificate is
+    /// stored or they are abandoned already: what an issuance whose signature failed leaves.
+    /// - Returns: the intents abandoned now.
+    @discardableResult
+    public func abandon(_ intents: [CertificateIntent], actor: String, detail: String) async throws -> [CertificateIntent] {
+        guard !intents.isEmpty else { return [] }
+        let now = StoredTimestamp.string(clock.now())
+        let audit = AuditLog(clock: clock)
+        return try await database.transaction { db in
+            let sql = db.sql
+            let head = try await AuditLog.lock(sql)
+            var abandoned: [CertificateIntent] = []
+            for intent in intents {
+                let changed = try await sql.raw("""
+                    UPDATE certificate_intents SET abandoned_at = \(bind: now) WHERE issuer = \(bind: intent.issuer) \
+                    AND serial = \(bind: intent.serial) AND abandoned_at IS NULL AND NOT EXISTS (SELECT 1 FROM certificates c \
+                    WHERE c.issuer = certificate_intents.issuer AND c.serial = certificate_intents.serial) RETURNING serial
+                    """).first()
+                guard changed != nil else { continue }
+                var done = intent
+                done.abandonedAt = now
+                abandoned.append(done)
+            }
+            try await audit.append(abandoned.map { intent in
+                AuditEvent(
+                    actor: actor, action: "certificate.abandon", entityType: "certificate", entityID: "\(intent.issuer)/\(intent.serial)",
+                    detail: "\(intent.profile) for \(intent.idNat ?? "-"): \(detail)")
+            }, after: head, on: sql)
+            return abandoned
+        }
+    }
+
     /// Refuses to record certificates whose intent was abandoned meanwhile (a sweep took the
     /// card for dead): an abandoned serial is on the CRLs and must never become good. Run in the
     /// recording transaction, under the audit lock that the sweep also takes.
@@ -168,15 +200,28 @@ public struct CertificateIntentRepository: Sendable {
         }
     }
 
+    /// ``refuseAbandoned(_:on:)`` on an SQLite file's writer (the issuance group commit).
+    static func refuseAbandoned(_ certificates: [StoredCertificate], on session: SQLiteWriter.Session) throws {
+        let statement = try session.statement(
+            "SELECT serial FROM certificate_intents WHERE issuer = ? AND serial = ? AND abandoned_at IS NOT NULL")
+        for certificate in certificates {
+            try statement.bind(1, certificate.issuer)
+            try statement.bind(2, certificate.serial)
+            if try statement.firstRow() != nil { throw abandonedError(certificate.serial) }
+        }
+    }
+
+    private static func abandonedError(_ serial: String) -> PersistenceError {
+        PersistenceError(
+            code: "certificate.intent-abandoned",
+            reason: "certificate \(serial) was abandoned (taken for dead by a sweep) before it was recorded")
+    }
+
     private static func refuseAbandoned(issuer: String, serials: [String], on sql: any SQLDatabase) async throws {
         let abandoned = try await sql.select().column("serial").from("certificate_intents").where("issuer", .equal, issuer)
             .where("serial", .in, serials).where("abandoned_at", .isNot, SQLLiteral.null)
             .all().map { try $0.decode(column: "serial", as: String.self) }
-        if let serial = abandoned.first {
-            throw PersistenceError(
-                code: "certificate.intent-abandoned",
-                reason: "certificate \(serial) was abandoned (its card was taken for dead) before its card was recorded")
-        }
+        if let serial = abandoned.first { throw abandonedError(serial) }
     }
 
     private static func revocation(_ intent: CertificateIntent) -> StoredRevocation? {

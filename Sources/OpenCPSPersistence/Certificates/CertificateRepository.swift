@@ -108,6 +108,7 @@ public struct CertificateRepository: Sendable {
         try await database.transaction { db in
             let sql = db.sql
             let head = try await AuditLog.lock(sql)
+            try await CertificateIntentRepository.refuseAbandoned(certificates.map(\.certificate), on: sql)
             try await Self.insertRows(certificates.map(\.certificate), on: sql)
             try await audit.append(certificates.map { Self.issuance($0.certificate, actor: $0.actor) }, after: head, on: sql)
         }
@@ -115,19 +116,28 @@ public struct CertificateRepository: Sendable {
 
     /// Stores and audits certificates in one transaction of an ``SQLiteWriter``'s job.
     static func insert(
-        _ certificates: [(certificate: StoredCertificate, actor: String)], recordedAt: String, on session: SQLiteWriter.Session
+        _ certificates: [(certificate: StoredCertificate, actor: String)], intents: [CertificateIntent] = [], recordedAt: String,
+        on session: SQLiteWriter.Session
     ) throws {
         let rows = certificates.map { item -> [String?] in
             let row = item.certificate
             return [row.issuer, row.serial, row.profile, row.subject, row.idNat, row.cardSerial, row.notBefore, row.notAfter, row.issuedAt, row.der]
         }
+        let intentRows = intents.map { [$0.issuer, $0.serial, $0.profile, $0.idNat, $0.cardSerial, $0.notAfter, $0.intendedAt] }
         let events = certificates.map { issuance($0.certificate, actor: $0.actor) }
         try session.transaction {
+            if !intentRows.isEmpty { try session.insert(intentRows, sql: insertOneIntent) }
+            guard !rows.isEmpty else { return }
             let head = try AuditLog.lock(session)
+            try CertificateIntentRepository.refuseAbandoned(certificates.map(\.certificate), on: session)
             try session.insert(rows, sql: insertOneRow)
             try AuditLog.append(events, after: head, recordedAt: recordedAt, on: session)
         }
     }
+
+    private static let insertOneIntent = """
+        INSERT INTO certificate_intents (issuer, serial, profile, id_nat, card_serial, not_after, intended_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        """
 
     private static let insertOneRow = """
         INSERT INTO certificates (issuer, serial, profile, subject, id_nat, card_serial, not_before, not_after, issued_at, der) \

@@ -44,6 +44,17 @@ actor IssuanceRecorder {
         }
     }
 
+    /// Records the intents of certificates about to be signed; returns once they are committed.
+    /// On an SQLite file they share the group commit's transactions; through Fluent each call
+    /// commits its own (PostgreSQL commits concurrent transactions together).
+    nonisolated func recordIntents(_ intents: [CertificateIntent], on database: () -> any Database) async throws {
+        if let groupCommit = try await groupCommit(for: database) {
+            try await groupCommit.recordIntents(intents)
+        } else {
+            try await CertificateIntentRepository(database: database(), clock: clock).record(intents)
+        }
+    }
+
     /// The SQLite file's group commit, looked for at the first call.
     private nonisolated func groupCommit(for database: () -> any Database) async throws -> CertificateGroupCommit? {
         if let found = sqliteGroupCommit.value { return found }

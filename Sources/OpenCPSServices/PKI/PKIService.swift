@@ -148,9 +148,37 @@ public final class PKIService: Sendable {
     /// Concurrent callers share transactions (group commit); each returns once its own
     /// certificates are committed. The database handle is only asked for when it is needed:
     /// once an SQLite file's group commit is found, never (a handle costs a look-up per call).
+    ///
+    /// Every certificate is recorded as an intent before it is signed, as Boulder records its
+    /// precertificates: should the process die between the signature and the commit, the
+    /// serial is known, answers revoked on OCSP, and the sweep puts it on the CRLs.
     public func issue(_ requests: [IssuanceRequest], actor: String) async throws -> [IssuedCertificate] {
-        let issued = try sign(requests)
-        try await recorder.record(stored(issued, requests: requests).map { ($0, actor) }, on: { database.current })
+        let now = clock.now()
+        for item in requests {
+            guard let issuer = issuers[item.authority.slug] else { throw PKIError.invalidConfiguration("no issuing CA \(item.authority.slug)") }
+            try issuer.check(item.request, now: now)
+        }
+        var reserved = requests
+        for index in reserved.indices where reserved[index].serialHex == nil {
+            reserved[index].serialHex = serials.next(at: now).hex
+        }
+        let intents = reserved.map { item in
+            CertificateIntent(
+                issuer: item.authority.slug, serial: item.serialHex!, profile: item.profile.rawValue, idNat: item.request.idNat,
+                cardSerial: nil, notAfter: item.request.notAfter, intendedAt: now)
+        }
+        try await recorder.recordIntents(intents, on: { database.current })
+        let issued: [IssuedCertificate]
+        do {
+            issued = try sign(reserved)
+        } catch {
+            // Nothing was signed, or what was is lost with this call: abandon the intents now
+            // (best effort; the sweep does it otherwise), so that no serial stays open.
+            _ = try? await CertificateIntentRepository(database: database.current, clock: clock).abandon(
+                intents, actor: actor, detail: "its signature failed")
+            throw error
+        }
+        try await recorder.record(stored(issued, requests: reserved).map { ($0, actor) }, on: { database.current })
         return issued
     }
 
