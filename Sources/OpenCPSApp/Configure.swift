@@ -72,7 +72,8 @@ public func configure(
     let clock = dependencies.clock
     let database = ServiceDatabase { [unowned app] in app.db }
     // Inside ProblemMiddleware: refused credentials reach the audit log, rate-bounded.
-    app.middleware.use(FailedAuthenticationMiddleware(failures: FailedAuthentications(database: database, clock: clock)))
+    let failedAuthentications = FailedAuthentications(database: database, clock: clock)
+    app.middleware.use(FailedAuthenticationMiddleware(failures: failedAuthentications))
     PortalViews.configure(app)
     OperationsController(registry: dependencies.metrics, database: database).register(on: app.routes)
     let api = app.routes.grouped("api", "v1")
@@ -118,7 +119,8 @@ public func configure(
                 listener: listener, name: "OCSP listener", path: "/ocsp/<ca>", hostname: configuration.hostname, port: ocspPort))
         }
         let issuanceListener = IssuanceListener(
-            pki: pki, registry: registryReader, tokens: tokens, clock: clock, threads: configuration.issuanceThreads, logger: app.logger)
+            pki: pki, registry: registryReader, tokens: tokens, clock: clock, threads: configuration.issuanceThreads,
+            failures: failedAuthentications, logger: app.logger)
         app.storage[IssuanceListenerKey.self] = issuanceListener
         if let issuancePort = configuration.issuancePort {
             app.lifecycle.use(ListenerLifecycle(

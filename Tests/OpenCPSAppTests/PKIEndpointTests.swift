@@ -7,6 +7,7 @@ import OpenCPSApp
 import OpenCPSHTTP
 import OpenCPSPersistence
 import OpenCPSServices
+import SQLKit
 import Testing
 import Vapor
 
@@ -355,6 +356,14 @@ struct PKIEndpointTests {
                 == (401, "auth.invalid-token"))
             #expect(problem(try await fetch(certificates, method: "POST", headers: json.merging(["Authorization": "Basic \(testOperatorToken)"]) { $1 }, body: body))
                 == (401, "auth.missing-token"))
+            // The refused token reaches the audit log, as on the main server (the record is written off the event loop).
+            var audited = false
+            for _ in 0..<100 where !audited {
+                audited = try await (app.db as! any SQLDatabase).raw(
+                    "SELECT 1 AS one FROM audit_log WHERE action = 'auth.failed' AND entity_id = 'bearer-token' AND actor = '127.0.0.1'").first() != nil
+                if !audited { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(audited, "the issuance listener's refused token is audited")
             let get = try await fetch(certificates, headers: authorized)
             #expect(problem(get) == (405, "http.405"))
             #expect(get.2["Allow"] as? String == "POST")

@@ -38,13 +38,14 @@ public final class IssuanceListener: DedicatedListener, @unchecked Sendable {
     ///   - clock: the clock that dates certificates.
     ///   - threads: how many threads read and answer requests (at least one; signing and
     ///     recording run off them).
+    ///   - failures: where refused tokens go for the audit log, as on the main server.
     ///   - logger: where failures are logged.
     public init(
         pki: PKIService, registry: RegistryService, tokens: OperatorTokens, clock: any WallClock,
-        threads: Int = 1, logger: Logger
+        threads: Int = 1, failures: FailedAuthentications? = nil, logger: Logger
     ) {
         let service = IssuanceHTTPHandler.Service(
-            endpoint: CertificateIssuanceEndpoint(pki: pki, registry: registry, clock: clock), tokens: tokens, logger: logger)
+            endpoint: CertificateIssuanceEndpoint(pki: pki, registry: registry, clock: clock), tokens: tokens, failures: failures, logger: logger)
         super.init(server: LeanHTTPServer(name: "the issuance listener", threads: threads) { IssuanceHTTPHandler(service: service) })
     }
 }
@@ -55,6 +56,7 @@ final class IssuanceHTTPHandler: LeanHTTPHandler {
     struct Service: Sendable {
         let endpoint: CertificateIssuanceEndpoint
         let tokens: OperatorTokens
+        let failures: FailedAuthentications?
         let logger: Logger
     }
 
@@ -81,7 +83,12 @@ final class IssuanceHTTPHandler: LeanHTTPHandler {
         let actor: String
         switch OperatorAuthentication.operatorName(authorization: head.headers.first(name: "authorization"), tokens: service.tokens, roles: [.issuance]) {
         case .success(let name): actor = OperatorAuthentication.auditActor(operatorName: name)
-        case .failure(let refusal): return problem(refusal, head: head, context: context)
+        case .failure(let refusal):
+            if let failures = service.failures, let kind = FailedAuthenticationMiddleware.kinds[refusal.code] {
+                let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+                Task { await failures.record(kind: kind, address: address) }
+            }
+            return problem(refusal, head: head, context: context)
         }
         guard !reader.oversized else {
             return problem(Problem(status: .payloadTooLarge, code: "http.413", detail: "an issuance request is at most \(IssuanceListener.maximumRequestSize) bytes"),
