@@ -149,6 +149,8 @@ struct AuthorisationMatrixTests {
         "GET /portail/cartes/:card/historique": .portalSession,
         "POST /portail/cartes/:card/opposition": .portalSession,
         "POST /portail/appareils/:device/revocation": .portalSession,
+        "GET /portail/adresse": .portalSession,
+        "POST /portail/adresse": .portalSession,
     ]
 
     /// The callers holding an actor token (card routes' gate).

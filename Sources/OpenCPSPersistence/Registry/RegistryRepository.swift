@@ -48,9 +48,13 @@ public struct RegistryRepository: Sendable {
     /// new record has none.
     /// - Parameters:
     ///   - expectedVersion: when given, the update is refused unless the stored version is this one.
+    ///   - action: the audit entry's action (`professional.update`, or a narrower one such as
+    ///     `professional.address` for a holder's own change).
     /// - Throws: ``PersistenceError/notFound(_:)``, ``PersistenceError/versionConflict(_:expected:actual:)``.
     @discardableResult
-    public func update(_ professional: Professional, expectedVersion: Int?, actor: String) async throws -> StoredProfessional {
+    public func update(
+        _ professional: Professional, expectedVersion: Int?, actor: String, action: String = "professional.update"
+    ) async throws -> StoredProfessional {
         let now = StoredTimestamp.string(clock.now())
         let version: Int = try await database.transaction { db in
             let sql = db.sql
@@ -75,7 +79,7 @@ public struct RegistryRepository: Sendable {
             try await Self.insert(professional, version: existing.version + 1, updatedAt: now, on: sql)
             try await audit.append(
                 [AuditEvent(
-                    actor: actor, action: "professional.update", entityType: "professional",
+                    actor: actor, action: action, entityType: "professional",
                     entityID: professional.idNat.value, beforeDigest: before, afterDigest: after)],
                 after: head, on: sql)
             return existing.version + 1
