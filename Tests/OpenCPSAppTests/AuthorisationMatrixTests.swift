@@ -151,6 +151,8 @@ struct AuthorisationMatrixTests {
         "POST /portail/appareils/:device/revocation": .portalSession,
         "GET /portail/adresse": .portalSession,
         "POST /portail/adresse": .portalSession,
+        "GET /portail/appareils/ajout": .portalSession,
+        "POST /portail/appareils/ajout": .portalSession,
     ]
 
     /// The callers holding an actor token (card routes' gate).

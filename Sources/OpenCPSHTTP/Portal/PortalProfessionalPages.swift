@@ -8,6 +8,7 @@ extension PortalController {
     /// Registers the pages under `/portail`.
     func registerProfessionalPages(on portal: any RoutesBuilder) {
         registerAddressPages(on: portal)
+        registerEnrolmentPages(on: portal)
     }
 }
 
