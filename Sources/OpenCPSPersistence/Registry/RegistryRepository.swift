@@ -243,11 +243,14 @@ public struct RegistryRepository: Sendable {
     private static func insert(_ professional: Professional, version: Int, updatedAt: String, on sql: any SQLDatabase) async throws {
         try await sql.insert(into: "professionals").model(ProfessionalRow(professional, version: version, updatedAt: updatedAt)).run()
         let rows = RegistryRows(professional)
+        // NULLs written out: rows of one insert must name the same columns, and a registered
+        // exercise next to an unregistered one (or an activity with an address next to one
+        // without) would otherwise not.
         if !rows.exercises.isEmpty {
-            try await sql.insert(into: "exercises").models(rows.exercises).run()
+            try await sql.insert(into: "exercises").models(rows.exercises, nilEncodingStrategy: .asNil).run()
         }
         if !rows.activities.isEmpty {
-            try await sql.insert(into: "activities").models(rows.activities).run()
+            try await sql.insert(into: "activities").models(rows.activities, nilEncodingStrategy: .asNil).run()
         }
     }
 
