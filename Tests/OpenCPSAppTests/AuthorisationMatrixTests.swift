@@ -153,6 +153,11 @@ struct AuthorisationMatrixTests {
         "POST /portail/adresse": .portalSession,
         "GET /portail/appareils/ajout": .portalSession,
         "POST /portail/appareils/ajout": .portalSession,
+        "GET /portail/demandes": .portalSession,
+        "POST /portail/demandes": .portalSession,
+        "GET /portail/demandes/:card": .portalSession,
+        "POST /portail/demandes/:card/pieces": .portalSession,
+        "POST /portail/demandes/:card/envoi": .portalSession,
     ]
 
     /// The callers holding an actor token (card routes' gate).

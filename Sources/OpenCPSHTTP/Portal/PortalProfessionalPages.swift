@@ -9,6 +9,7 @@ extension PortalController {
     func registerProfessionalPages(on portal: any RoutesBuilder) {
         registerAddressPages(on: portal)
         registerEnrolmentPages(on: portal)
+        registerApplicationPages(on: portal)
     }
 }
 
