@@ -149,6 +149,15 @@ struct AuthorisationMatrixTests {
         "GET /portail/cartes/:card/historique": .portalSession,
         "POST /portail/cartes/:card/opposition": .portalSession,
         "POST /portail/appareils/:device/revocation": .portalSession,
+        "GET /portail/adresse": .portalSession,
+        "POST /portail/adresse": .portalSession,
+        "GET /portail/appareils/ajout": .portalSession,
+        "POST /portail/appareils/ajout": .portalSession,
+        "GET /portail/demandes": .portalSession,
+        "POST /portail/demandes": .portalSession,
+        "GET /portail/demandes/:card": .portalSession,
+        "POST /portail/demandes/:card/pieces": .portalSession,
+        "POST /portail/demandes/:card/envoi": .portalSession,
     ]
 
     /// The callers holding an actor token (card routes' gate).

@@ -48,6 +48,13 @@ struct IdentityView: Encodable {
     var civilite: String
     var name: String
     var professions: [String]
+    /// The postal address of each activity, on one line.
+    var addresses: [String]
+
+    static func addressLine(_ address: PostalAddress?) -> String {
+        guard let address, !address.isEmpty else { return "non renseignée" }
+        return [address.line, [address.postalCode, address.city].compactMap { $0 }.joined(separator: " ")].compactMap { $0 }.joined(separator: ", ")
+    }
 }
 
 /// A card or an order, in French.

@@ -37,7 +37,7 @@ public struct PortalController: Sendable {
         }
     }
 
-    private let services: Services
+    let services: Services
 
     /// The session cookie.
     static let sessionCookie = "opencps_portal"
@@ -68,6 +68,7 @@ public struct PortalController: Sendable {
         portal.get("cartes", ":card", "historique") { request in try await history(request) }
         portal.post("cartes", ":card", "opposition") { request in try await declareLoss(request) }
         portal.post("appareils", ":device", "revocation") { request in try await revokeDevice(request) }
+        registerProfessionalPages(on: portal)
     }
 
     // MARK: Login and logout
@@ -137,7 +138,8 @@ public struct PortalController: Sendable {
             let professional = stored.professional
             context.identity = IdentityView(
                 idNat: professional.idNat.value, civilite: professional.civilite ?? "", name: "\(professional.firstName) \(professional.lastName)",
-                professions: professional.exercises.map(\.profession.label))
+                professions: professional.exercises.map(\.profession.label),
+                addresses: professional.allActivities.map(\.activity.address).map(IdentityView.addressLine))
         }
         let cards = try await services.cards.reading.cards(of: session.idNat, actor: actor)
         // Cards once made, whatever became of them; orders still on their way.
@@ -164,6 +166,7 @@ public struct PortalController: Sendable {
         switch key {
         case "opposition": "Votre carte est bloquée : l'opposition est enregistrée et une carte de remplacement est commandée."
         case "appareil": "L'appareil e-CPS est révoqué : il ne peut plus approuver de connexion."
+        case "adresse": "Votre adresse postale est enregistrée."
         default: nil
         }
     }
@@ -231,7 +234,7 @@ public struct PortalController: Sendable {
     // MARK: Helpers
 
     /// The card named in the URL, if the service lets the logged-in holder see it.
-    private func ownCard(_ request: Request, _ session: PortalSession) async throws -> Card? {
+    func ownCard(_ request: Request, _ session: PortalSession) async throws -> Card? {
         let id = request.parameters.get("card") ?? ""
         do {
             return try await services.cards.reading.file(id, actor: .holder(session.idNat)).card
@@ -243,13 +246,13 @@ public struct PortalController: Sendable {
         }
     }
 
-    private func session(_ request: Request) async throws -> PortalSession? {
+    func session(_ request: Request) async throws -> PortalSession? {
         guard let value = request.cookies[Self.sessionCookie]?.string, !value.isEmpty else { return nil }
         return try await services.sessions.session(cookie: value)
     }
 
     /// The session, or a 401 page inviting to log in.
-    private func requireSession(_ request: Request) async throws -> PortalSession {
+    func requireSession(_ request: Request) async throws -> PortalSession {
         guard let session = try await session(request) else {
             throw PortalPageError(status: .unauthorized, title: "Session expirée", text: "Votre session a pris fin. Connectez-vous de nouveau.")
         }
@@ -257,7 +260,7 @@ public struct PortalController: Sendable {
     }
 
     /// Refuses a form whose CSRF token is missing or wrong (403 page).
-    private func checkCSRF(_ request: Request, _ session: PortalSession) throws {
+    func checkCSRF(_ request: Request, _ session: PortalSession) throws {
         let sent = (try? request.content.get(String.self, at: "csrf")) ?? ""
         let left = Array(sent.utf8), right = Array(session.csrfToken.utf8)
         guard left.count == right.count, zip(left, right).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
@@ -267,18 +270,18 @@ public struct PortalController: Sendable {
         }
     }
 
-    private func frame(_ title: String, _ session: PortalSession) -> PageContext {
+    func frame(_ title: String, _ session: PortalSession) -> PageContext {
         var context = PageContext(title: title)
         context.csrf = session.csrfToken
         context.loggedIn = true
         return context
     }
 
-    private func notFound(_ request: Request, _ session: PortalSession) async throws -> Response {
+    func notFound(_ request: Request, _ session: PortalSession) async throws -> Response {
         try await message("Page introuvable", "Cette page n'existe pas ou ne vous concerne pas.", status: .notFound, on: request, session: session)
     }
 
-    private func message(_ title: String, _ text: String, status: HTTPStatus, on request: Request, session: PortalSession? = nil) async throws -> Response {
+    func message(_ title: String, _ text: String, status: HTTPStatus, on request: Request, session: PortalSession? = nil) async throws -> Response {
         var context = session.map { frame(title, $0) } ?? PageContext(title: title)
         context.message = text
         return try await PortalViews.render("message", context, status: status, on: request)

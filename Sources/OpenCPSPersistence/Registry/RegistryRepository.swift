@@ -48,9 +48,13 @@ public struct RegistryRepository: Sendable {
     /// new record has none.
     /// - Parameters:
     ///   - expectedVersion: when given, the update is refused unless the stored version is this one.
+    ///   - action: the audit entry's action (`professional.update`, or a narrower one such as
+    ///     `professional.address` for a holder's own change).
     /// - Throws: ``PersistenceError/notFound(_:)``, ``PersistenceError/versionConflict(_:expected:actual:)``.
     @discardableResult
-    public func update(_ professional: Professional, expectedVersion: Int?, actor: String) async throws -> StoredProfessional {
+    public func update(
+        _ professional: Professional, expectedVersion: Int?, actor: String, action: String = "professional.update"
+    ) async throws -> StoredProfessional {
         let now = StoredTimestamp.string(clock.now())
         let version: Int = try await database.transaction { db in
             let sql = db.sql
@@ -75,7 +79,7 @@ public struct RegistryRepository: Sendable {
             try await Self.insert(professional, version: existing.version + 1, updatedAt: now, on: sql)
             try await audit.append(
                 [AuditEvent(
-                    actor: actor, action: "professional.update", entityType: "professional",
+                    actor: actor, action: action, entityType: "professional",
                     entityID: professional.idNat.value, beforeDigest: before, afterDigest: after)],
                 after: head, on: sql)
             return existing.version + 1
@@ -239,11 +243,14 @@ public struct RegistryRepository: Sendable {
     private static func insert(_ professional: Professional, version: Int, updatedAt: String, on sql: any SQLDatabase) async throws {
         try await sql.insert(into: "professionals").model(ProfessionalRow(professional, version: version, updatedAt: updatedAt)).run()
         let rows = RegistryRows(professional)
+        // NULLs written out: rows of one insert must name the same columns, and a registered
+        // exercise next to an unregistered one (or an activity with an address next to one
+        // without) would otherwise not.
         if !rows.exercises.isEmpty {
-            try await sql.insert(into: "exercises").models(rows.exercises).run()
+            try await sql.insert(into: "exercises").models(rows.exercises, nilEncodingStrategy: .asNil).run()
         }
         if !rows.activities.isEmpty {
-            try await sql.insert(into: "activities").models(rows.activities).run()
+            try await sql.insert(into: "activities").models(rows.activities, nilEncodingStrategy: .asNil).run()
         }
     }
 

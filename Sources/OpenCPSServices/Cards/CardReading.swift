@@ -21,6 +21,15 @@ public final class CardReading: Sendable {
         return file
     }
 
+    /// The documents a file needs, from its holder's profession and mode of activity (see
+    /// ``RequiredDocuments``), for an actor allowed to see it; none for an automatic order.
+    public func requiredDocuments(_ id: String, actor: CardActor) async throws -> [DocumentKind] {
+        let card = try await core.load(id)
+        try core.authorize(actor, .view, card)
+        try await core.authorizeRegion(actor, card)
+        return try await core.requiredDocuments(card)?.kinds ?? []
+    }
+
     /// The cards of a holder that the actor may see.
     public func cards(of idNat: IdNat, actor: CardActor) async throws -> [Card] {
         let cards = try await core.cards.cards(holder: idNat).filter { CardAuthorization.isAllowed(actor, .view, on: $0.context) }

@@ -68,6 +68,38 @@ public final class RegistryService: Sendable {
         }
     }
 
+    /// Changes the postal address of one of the holder's own activities, as the holder: the
+    /// address the card and its PIN letter are shipped to. The address is checked first
+    /// (``PostalAddressRules``); the audit log records `professional.address` by
+    /// `holder:<idNat>`. The activity's department is left as it is: it decides which regional
+    /// agency is competent, which is the registry's to change, not the holder's.
+    /// - Parameters:
+    ///   - holder: the logged-in holder; only their own record is read or written.
+    ///   - activity: the activity's position among the holder's activities, exercise after
+    ///     exercise (``Professional/allActivities``).
+    ///   - expectedVersion: the record's version the form was filled from, when known.
+    /// - Throws: ``PostalAddressError`` for an address that does not check,
+    ///   `registry.not-found`, `registry.no-such-activity`, `registry.version-conflict`.
+    public func changePostalAddress(
+        of holder: IdNat, activity: Int, line: String?, postalCode: String?, city: String?, expectedVersion: Int?
+    ) async throws -> StoredProfessional {
+        let address = try PostalAddressRules.checked(line: line, postalCode: postalCode, city: city)
+        return try await database.transaction { _ in
+            let repository = self.repository
+            guard let stored = try await repository.professional(holder) else { throw PersistenceError.notFound("professional \(holder)") }
+            var professional = stored.professional
+            guard let (exercise, index) = professional.activityPosition(activity) else {
+                throw RegistryError(code: "registry.no-such-activity", reason: "\(holder) has no activity number \(activity)")
+            }
+            professional.exercises[exercise].activities[index].address = address
+            let updated = try await repository.update(
+                professional, expectedVersion: expectedVersion ?? stored.version, actor: CardActor.holder(holder).auditName,
+                action: "professional.address")
+            _ = try await self.cards?.renewal.reissueAfterRegistryChange(of: holder)
+            return updated
+        }
+    }
+
     /// A professional.
     /// - Throws: `registry.not-found`.
     public func professional(_ idNat: IdNat) async throws -> StoredProfessional {

@@ -1,0 +1,255 @@
+"""The professional's portal pages in a real browser: Debian's headless Chromium with Selenium.
+
+Usage: portal_application_browser.py BASE OPENCPS WORK IDNAT SERIAL ARS_TOKEN SHOTS
+
+BASE is `opencps serve --demo`'s base URL, OPENCPS the executable (its `ecps` commands are the
+professional's phone), WORK a folder for the devices and the documents, IDNAT and SERIAL a demo
+professional of a non-ordinal profession with an active CPS, ARS_TOKEN the demo token of the
+regional agency competent for them, SHOTS the folder that receives the screenshots.
+
+The professional logs in with e-CPS; reaches every action of the space with the keyboard alone
+(a skip link first, a visible focus, the tab order the page's order); enrols a second device
+from the portal's QR page with the text payload and `opencps ecps enrol`; changes the postal
+address (an error first, tied to its field); declares the card lost and completes the
+replacement's file: a refused text file, then PDFs uploaded in the browser, submitted; the
+agency rejects it through the JSON API; the professional sees the reason, adds a document,
+resubmits; the agency validates; the page says so. axe-core: no serious or critical
+violation on any page. Exits non-zero on the first failure.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import requests
+from axe_selenium_python import Axe
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+BASE, OPENCPS, WORK, IDNAT, SERIAL, ARS_TOKEN, SHOTS = sys.argv[1:8]
+PIN = "246810"
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea"
+
+
+def check(condition, what):
+    if not condition:
+        print(f"FAILED: {what}")
+        sys.exit(1)
+    print(f"ok: {what}")
+
+
+def ecps(device, *arguments):
+    result = subprocess.run([OPENCPS, "ecps", *arguments, "--device-dir", os.path.join(WORK, device)], capture_output=True, text=True, timeout=60)
+    return result.returncode, result.stdout + result.stderr
+
+
+def arrive(driver, title):
+    WebDriverWait(driver, 15).until(lambda d: d.title.startswith(title))
+
+
+def audit(driver, name, shoot=True):
+    """Title, lang, labels, the skip link first, axe-core; then the screenshots."""
+    check(driver.title.strip() != "" and "OpenCPS" in driver.title, f"{name}: a title ({driver.title})")
+    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr", f"{name}: lang=fr")
+    for field in driver.find_elements(By.CSS_SELECTOR, "input, select, textarea"):
+        if field.get_attribute("type") in ("hidden", "submit", "button"):
+            continue
+        ident = field.get_attribute("id")
+        labelled = bool(ident) and len(driver.find_elements(By.CSS_SELECTOR, f"label[for='{ident}']")) == 1
+        check(labelled or field.get_attribute("aria-label"), f"{name}: input {field.get_attribute('name')} has a label")
+    first = driver.execute_script(f"return document.querySelector({FOCUSABLE!r})")
+    check(first is not None and first.get_attribute("class") == "evitement" and first.get_attribute("href").endswith("#contenu")
+          and driver.find_elements(By.ID, "contenu"), f"{name}: a skip link to the main content comes first")
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run()
+    serious = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+    check(not serious, f"{name}: axe-core finds no serious or critical violation {[(v['id'], v['nodes'][0]['html'][:80]) for v in serious]}")
+    if shoot:
+        os.makedirs(SHOTS, exist_ok=True)
+        for label, (width, height) in (("bureau", DESKTOP), ("telephone", PHONE)):
+            driver.set_window_size(width, height)
+            full = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(width, max(height, min(full + 140, 3000)))
+            driver.save_screenshot(os.path.join(SHOTS, f"{name}-{label}.png"))
+        driver.set_window_size(*DESKTOP)
+
+
+def keyboard_tour(driver):
+    """Tabs through the page from its top: every link, button and field is reached, in the
+    page's order, each with a visible focus; the skip link, activated, leads into <main>."""
+    count = driver.execute_script(f"return document.querySelectorAll({FOCUSABLE!r}).length")
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    reached = []
+    for _ in range(count + 2):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        index, outline = driver.execute_script(
+            f"const e = document.activeElement; const s = getComputedStyle(e);"
+            f"return [Array.from(document.querySelectorAll({FOCUSABLE!r})).indexOf(e), s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0]")
+        if index < 0 or (reached and index == reached[0][0]):
+            break
+        reached.append((index, outline))
+    order = [index for index, _ in reached]
+    check(order == list(range(count)), f"the keyboard reaches the {count} actions of the space in the page's order ({order})")
+    check(all(outline for _, outline in reached), "every focused action shows a visible outline")
+    driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    ActionChains(driver).send_keys(Keys.TAB).send_keys(Keys.ENTER).perform()
+    WebDriverWait(driver, 5).until(lambda d: d.current_url.endswith("#contenu"))
+    ActionChains(driver).send_keys(Keys.TAB).perform()
+    inside = driver.execute_script("return document.getElementById('contenu').contains(document.activeElement)")
+    check(inside, "the skip link, activated with Enter, takes the next Tab into the main content")
+
+
+def click_and_wait(driver, xpath):
+    """Clicks a button and waits until the browser has left the page (a form's answer can
+    land on the same address as the page it left)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.XPATH, xpath).click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+
+def api(method, path, token, body=None):
+    answer = requests.request(method, f"{BASE}{path}", headers={"Authorization": f"Bearer {token}"}, json=body, timeout=10)
+    return answer.status_code, answer.json() if answer.content else {}
+
+
+def document(name, content):
+    path = os.path.join(WORK, name)
+    with open(path, "wb") as out:
+        out.write(content)
+    return path
+
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+# The professional's phone, enrolled from the QR payload of their card session.
+status, answer = api("POST", "/api/v1/ecps/enrolments", f"demo-holder-{IDNAT}")
+check(status == 201, f"the card session gives a QR payload ({status})")
+status, output = ecps("telephone", "enrol", "--payload", answer["payload"], "--pin", PIN, "--label", "Téléphone")
+check(status == 0, f"opencps ecps enrol: {output.strip()}")
+
+options = Options()
+options.binary_location = "/usr/bin/chromium"
+for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
+    options.add_argument(argument)
+options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='portal-chromium-')}")
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.implicitly_wait(5)
+try:
+    driver.get(f"{BASE}/portail/connexion")
+    arrive(driver, "Connexion")
+    driver.find_element(By.ID, "idNat").send_keys(IDNAT)
+    driver.find_element(By.XPATH, "//button[contains(., 'Se connecter avec e-CPS')]").click()
+    arrive(driver, "En attente")
+    request_id = driver.find_element(By.CSS_SELECTOR, "input[name='request']").get_attribute("value")
+    status, output = ecps("telephone", "approve", request_id, "--pin", PIN)
+    check(status == 0, f"opencps ecps approve: {output.strip()}")
+    driver.find_element(By.XPATH, "//button[contains(., 'Continuer')]").click()
+    arrive(driver, "Mon espace")
+    check(SERIAL in driver.page_source, "logged in: the space shows the card")
+    keyboard_tour(driver)
+
+    # A second device, enrolled from the portal's QR page with its text payload.
+    driver.get(f"{BASE}/portail")
+    driver.find_element(By.LINK_TEXT, "Ajouter un appareil").click()
+    arrive(driver, "Ajouter un appareil")
+    audit(driver, "appareil-ajout", shoot=False)
+    driver.find_element(By.XPATH, "//button[contains(., 'Afficher le code')]").click()
+    arrive(driver, "Code d'enrôlement")
+    qr = driver.find_element(By.CSS_SELECTOR, "figure.qr svg")
+    check(qr.get_attribute("role") == "img" and "90 secondes" in qr.get_attribute("aria-label"), "the QR code is an image with its label")
+    payload = driver.find_element(By.ID, "code-enrolement").text.strip()
+    audit(driver, "appareil-code")
+    status, output = ecps("tablette", "enrol", "--payload", payload, "--pin", PIN, "--label", "Tablette")
+    check(status == 0, f"the portal's text payload enrols a device with opencps ecps enrol: {output.strip()}")
+    status, output = ecps("autre", "enrol", "--payload", payload, "--pin", PIN, "--label", "Autre")
+    check(status != 0, "the same code does not enrol a second time")
+    driver.get(f"{BASE}/portail")
+    check("Tablette" in driver.page_source, "the space lists the new device")
+
+    # The postal address: an error tied to its field, then saved.
+    driver.find_element(By.LINK_TEXT, "Changer mon adresse postale").click()
+    arrive(driver, "Changer mon adresse postale")
+    field = driver.find_element(By.ID, "codePostal")
+    field.clear()
+    field.send_keys("6900")
+    driver.find_element(By.XPATH, "//button[contains(., 'Enregistrer')]").click()
+    arrive(driver, "Erreur")
+    field = driver.find_element(By.ID, "codePostal")
+    check("codePostal-erreur" in (field.get_attribute("aria-describedby") or "") and field.get_attribute("aria-invalid") == "true",
+          "a wrong postal code's error is tied to its field")
+    audit(driver, "adresse-erreur")
+    field.clear()
+    field.send_keys("69003")
+    line = driver.find_element(By.ID, "ligne")
+    line.clear()
+    line.send_keys("8 rue Garibaldi")
+    driver.find_element(By.XPATH, "//button[contains(., 'Enregistrer')]").click()
+    arrive(driver, "Mon espace")
+    check("8 rue Garibaldi, 69003" in driver.page_source, "the space shows the new address")
+
+    # The card is lost: its replacement's file is completed in the browser.
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Déclarer la perte").click()
+    arrive(driver, "Déclarer")
+    driver.find_element(By.ID, "motif-perte").click()
+    driver.find_element(By.XPATH, "//button[contains(., 'Confirmer')]").click()
+    arrive(driver, "Mon espace")
+    driver.find_element(By.LINK_TEXT, "Mes demandes de carte").click()
+    arrive(driver, "Mes demandes de carte")
+    audit(driver, "demandes")
+    driver.find_element(By.CSS_SELECTOR, "main ul a[href^='/portail/demandes/']").click()
+    arrive(driver, "Ma demande de carte")
+    file_url = driver.current_url.split("?")[0]
+    file_id = file_url.rstrip("/").split("/")[-1]
+    check("0 sur 3" in driver.page_source and "Manquante" in driver.page_source, "the file lists the three documents required, all missing")
+    audit(driver, "demande")
+
+    def upload(kind, path):
+        Select(driver.find_element(By.ID, "piece")).select_by_value(kind)
+        driver.find_element(By.ID, "fichier").send_keys(path)
+        click_and_wait(driver, "//button[contains(., 'Ajouter la pièce')]")
+
+    upload("identity", document("notes.txt", b"pas une piece"))
+    arrive(driver, "Erreur")
+    field = driver.find_element(By.ID, "fichier")
+    check("fichier-erreur" in (field.get_attribute("aria-describedby") or "") and "PDF, un JPEG ou un PNG" in driver.page_source,
+          "a text file is refused with a clear message tied to the file field")
+    audit(driver, "demande-erreur")
+    for kind, name in (("identity", "identite.pdf"), ("diploma_or_register_entry", "diplome.pdf"), ("proof_of_activity", "attestation.pdf")):
+        upload(kind, document(name, PDF))
+        check("fait=piece" in driver.current_url, f"the {kind} document is added")
+    check("3 sur 3" in driver.page_source and "Manquante" not in driver.page_source, "the three documents are sent")
+    click_and_wait(driver, "//button[contains(., 'Envoyer mon dossier')]")
+    check("fait=envoi" in driver.current_url, "the file is sent")
+    check("en cours d'examen" in driver.page_source, "the file is submitted")
+    audit(driver, "demande-envoyee")
+
+    # The agency rejects it (its pages are another part of the portal): the reason is shown.
+    status, body = api("POST", f"/api/v1/cards/{file_id}/reject", ARS_TOKEN, {"reason": "Le diplôme envoyé est illisible."})
+    check(status == 200, f"the agency rejects the file through the API ({status} {body})")
+    driver.get(file_url)
+    check("Votre dossier a été refusé" in driver.page_source and "Le diplôme envoyé est illisible." in driver.page_source,
+          "the applicant sees the rejection and its reason")
+    audit(driver, "demande-refusee")
+    upload("diploma_or_register_entry", document("diplome-lisible.pdf", PDF))
+    check("fait=piece" in driver.current_url, "a readable diploma is added")
+    click_and_wait(driver, "//button[contains(., 'Renvoyer mon dossier')]")
+    check("fait=envoi" in driver.current_url, "the file is sent again")
+    check("en cours d'examen" in driver.page_source, "the file is resubmitted")
+    status, body = api("POST", f"/api/v1/cards/{file_id}/validate", ARS_TOKEN)
+    check(status == 200, f"the agency validates the file through the API ({status} {body})")
+    driver.get(file_url)
+    check("Votre dossier est validé" in driver.page_source, "the applicant sees the file validated")
+    audit(driver, "demande-validee")
+finally:
+    driver.quit()
+print("portal application browser: all checks passed")
