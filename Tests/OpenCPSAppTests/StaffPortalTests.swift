@@ -212,6 +212,44 @@ struct StaffPortalTests {
         }
     }
 
+    @Test("a manager opposes a staff member's card with confirmation and issues a temporary card; another structure's card stays out of reach")
+    func managerOppositionAndTemporaryCard() async throws {
+        try await Self.withApp { app, api, clock in
+            let cards = try #require(app.cards)
+            _ = try await DemoCards.create(cards: cards, letters: api.configuration.letterDirectory, tokens: api.configuration.tokenDirectory)
+            let fabre = DemoData.professionals[3], bonnet = DemoData.professionals[5], rousseau = DemoData.professionals[2]
+            let centre = DemoData.establishments[2].identifier
+            let cpa = try #require(try await cards.reading.cards(of: bonnet.idNat, actor: .platform).first { $0.kind == .cpa && $0.state == .active })
+            let clinicCPE = try #require(try await cards.reading.cards(of: rousseau.idNat, actor: .platform).first { $0.kind == .cpe })
+            var manager = try await StaffLogin.browser(app, fabre.idNat.value, clock: clock)
+            let key = "manager-\(centre.idNatStruct)"
+            let staff = try await manager.get("/portail/agent/\(key)/personnel")
+            #expect(staff.body.contains("/dossiers/\(cpa.id)"))
+            let csrf = try #require(staff.field("csrf"))
+            // The clinic's CPE is another manager's: nothing of it.
+            let elsewhere = try await manager.get("/portail/agent/\(key)/dossiers/\(clinicCPE.id)")
+            #expect(elsewhere.status == .notFound && !elsewhere.body.contains(rousseau.lastName))
+
+            let page = try await manager.get("/portail/agent/\(key)/dossiers/\(cpa.id)")
+            #expect(page.body.contains("Déclarer une opposition") && !page.body.contains("Délivrer une carte temporaire"))
+            let confirm = try await manager.get("/portail/agent/\(key)/dossiers/\(cpa.id)/opposition")
+            #expect(confirm.status == .ok && confirm.body.contains("Confirmer l'opposition"))
+            let opposed = try await manager.post("/portail/agent/\(key)/dossiers/\(cpa.id)/opposition", form: ["csrf": csrf, "motif": "perte"])
+            #expect(opposed.status == .seeOther)
+            #expect(try await api.state(cpa.id) == "opposed")
+            let after = try await manager.get(try #require(opposed.location))
+            #expect(after.body.contains("Délivrer une carte temporaire"))
+            #expect(try await manager.post("/portail/agent/\(key)/dossiers/\(cpa.id)/carte-temporaire", form: [:]).status == .forbidden)
+            let temporary = try await manager.post("/portail/agent/\(key)/dossiers/\(cpa.id)/carte-temporaire", form: ["csrf": csrf])
+            #expect(temporary.status == .seeOther)
+            let issued = try #require(try await cards.reading.cards(of: bonnet.idNat, actor: .platform).first { $0.temporary })
+            #expect(issued.state == .validated && issued.kind == .cpe)
+            #expect(try await manager.get(try #require(temporary.location)).body.contains("La carte temporaire est commandée"))
+            let entries = try await cards.reading.history(cpa.id, actor: .platform)
+            #expect(entries.contains { $0.actor == "manager:\(centre.idNatStruct);person:\(fabre.idNat.value)" && $0.action == "card.oppose" })
+        }
+    }
+
     @Test("opencps staff add, list and remove; a role no row may give is refused")
     func staffDirectory() async throws {
         try await Self.withApp { app, _, _ in
