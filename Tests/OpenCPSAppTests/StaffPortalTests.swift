@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import OpenCPSApp
 import OpenCPSDomain
@@ -248,6 +249,20 @@ struct StaffPortalTests {
             let entries = try await cards.reading.history(cpa.id, actor: .platform)
             #expect(entries.contains { $0.actor == "manager:\(centre.idNatStruct);person:\(fabre.idNat.value)" && $0.action == "card.oppose" })
         }
+    }
+
+    @Test("the opencps staff command gives, lists and takes roles; a bad idNat or role is refused, removing a role not held exits 2")
+    func staffCommand() async throws {
+        let folder = try ExternalTool.temporaryFolder("staff-command")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data").path
+        try await OpenCPSCommand.run(["migrate", "--data", data, "--log-level", "error"])
+        try await OpenCPSCommand.run(["staff", "add", Self.agent, "ars:84", "--data", data])
+        try await OpenCPSCommand.run(["staff", "add", Self.agent, "helpdesk", "--data", data])
+        await #expect(throws: (any Error).self) { try await OpenCPSCommand.run(["staff", "add", Self.agent, "operator:security", "--data", data]) }
+        await #expect(throws: (any Error).self) { try await OpenCPSCommand.run(["staff", "add", "12", "helpdesk", "--data", data]) }
+        try await OpenCPSCommand.run(["staff", "remove", Self.agent, "helpdesk", "--data", data])
+        await #expect(throws: ExitCode(2)) { try await OpenCPSCommand.run(["staff", "remove", Self.agent, "helpdesk", "--data", data]) }
     }
 
     @Test("opencps staff add, list and remove; a role no row may give is refused")

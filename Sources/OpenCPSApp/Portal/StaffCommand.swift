@@ -25,7 +25,7 @@ private func staffRole(_ idNat: String, _ role: String) throws -> (IdNat, CardAc
     do {
         person = try IdNat(idNat)
     } catch {
-        throw ValidationError("\(idNat) is not an idNat (RPPS or ADELI): \(error)")
+        throw ValidationError("\(idNat) is not an idNat (RPPS or ADELI): \(error.reason)")
     }
     guard let actor = CardActor(auditName: role), StaffDirectory.isAssignable(actor) else {
         throw ValidationError("\(role) is not a staff role: give ordre:<ORDER> (such as ordre:CNOM), ars:<region code> (such as ars:84) or helpdesk")
