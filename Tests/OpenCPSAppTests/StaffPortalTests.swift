@@ -163,6 +163,10 @@ struct StaffPortalTests {
             #expect(opposed.status == .seeOther)
             #expect(try await api.state(holder.cardID) == "opposed")
             let reading = try #require(app.cards).reading
+            // The holder's history says the help desk did it, without the agent's idNat.
+            var holderBrowser = try await StaffLogin.browser(app, SigningHolder.idNat, clock: clock)
+            let history = try await holderBrowser.get("/portail/cartes/\(holder.cardID)/historique")
+            #expect(history.body.contains("Le guichet unique") && !history.body.contains(Self.agent))
             let entries = try await reading.history(holder.cardID, actor: .platform)
             #expect(entries.contains { $0.actor == "helpdesk;person:\(Self.agent)" && $0.action == "card.oppose" }, "\(entries.map(\.actor))")
             let expressEntries = try await reading.history(id, actor: .platform)
