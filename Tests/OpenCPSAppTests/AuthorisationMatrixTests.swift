@@ -158,6 +158,21 @@ struct AuthorisationMatrixTests {
         "GET /portail/demandes/:card": .portalSession,
         "POST /portail/demandes/:card/pieces": .portalSession,
         "POST /portail/demandes/:card/envoi": .portalSession,
+        // The staff pages: a portal session, and a role the platform gives the person.
+        "GET /portail/agent": .portalSession,
+        "GET /portail/agent/:role": .portalSession,
+        "GET /portail/agent/:role/dossiers": .portalSession,
+        "GET /portail/agent/:role/dossiers/:file": .portalSession,
+        "GET /portail/agent/:role/dossiers/:file/pieces/:document": .portalSession,
+        "POST /portail/agent/:role/dossiers/:file/validation": .portalSession,
+        "POST /portail/agent/:role/dossiers/:file/refus": .portalSession,
+        "POST /portail/agent/:role/dossiers/:file/urgence": .portalSession,
+        "GET /portail/agent/:role/dossiers/:file/opposition": .portalSession,
+        "POST /portail/agent/:role/dossiers/:file/opposition": .portalSession,
+        "POST /portail/agent/:role/dossiers/:file/carte-temporaire": .portalSession,
+        "GET /portail/agent/:role/guichet": .portalSession,
+        "GET /portail/agent/:role/personnel": .portalSession,
+        "POST /portail/agent/:role/commandes": .portalSession,
     ]
 
     /// The callers holding an actor token (card routes' gate).
@@ -277,6 +292,9 @@ struct AuthorisationMatrixTests {
             case ":id": path.contains("structures") ? structure : card
             case ":idNat": idNat
             case ":issuer", ":ca", ":slug": "forte-personnes"
+            case ":file" where path.hasPrefix("/portail"): card
+            case ":role": "helpdesk"
+            case ":document": "00000000-0000-4000-8000-000000000002"
             case ":file": path.hasPrefix("/crl") ? "forte-personnes.crl" : "forte-personnes.pem"
             case "**": "MEIwQDA-MDwwOjAJBgUrDgMCGgUABBQ"
             case ":serial": serial

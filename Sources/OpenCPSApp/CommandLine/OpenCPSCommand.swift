@@ -9,7 +9,7 @@ public struct OpenCPSCommand: AsyncParsableCommand {
         commandName: "opencps",
         abstract: "OpenCPS: the French health-professional card system (registry, cards, PKI, OCSP/CRL).",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, PKICommand.self, RegistryCommand.self, CardCommand.self, CardsCommand.self, SignatureCommand.self, AuditCommand.self, ECPSCommand.self, ClientCommand.self, BenchCommand.self,
+            ServeCommand.self, MigrateCommand.self, PKICommand.self, RegistryCommand.self, CardCommand.self, CardsCommand.self, SignatureCommand.self, AuditCommand.self, ECPSCommand.self, ClientCommand.self, StaffCommand.self, BenchCommand.self,
         ])
 
     /// Creates the command (ArgumentParser).

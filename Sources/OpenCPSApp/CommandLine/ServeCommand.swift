@@ -78,6 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
                 if let provider = app.oidcProvider {
                     for line in try await DemoClients.register(provider.clients) { app.logger.notice("\(line)") }
                 }
+                for line in try await DemoStaff.add(StaffDirectory(database: ServiceDatabase { [unowned app] in app.db }, clock: SystemWallClock())) {
+                    app.logger.notice("\(line)")
+                }
             }
             let base = configuration.publicBaseURL
             var lines = [

@@ -20,6 +20,10 @@ enum PortalComposition {
         PortalController(services: .init(
             sessions: sessions, relyingParty: relyingParty, cards: cards, registry: registry, devices: devices, clock: dependencies.clock))
             .register(on: app.routes)
+        StaffPortalController(services: .init(
+            sessions: sessions, staff: StaffDirectory(database: database, clock: dependencies.clock), cards: cards, registry: registry,
+            clock: dependencies.clock))
+            .register(on: app.routes)
     }
 
     /// The portal's client secret: read from its file, or made and written there (owner only)

@@ -114,7 +114,9 @@ struct HistoryView: Encodable {
         when = French.timestamp(entry.recordedAt)
         let name = entry.action.hasPrefix("card.") ? String(entry.action.dropFirst(5)) : entry.action
         what = Self.actions[name] ?? name
-        who = switch entry.actor {
+        // A staff member's own idNat (`;person:`) is for the audit, not for the holder's page.
+        let role = entry.actor.split(separator: ";").first.map(String.init) ?? entry.actor
+        who = switch role {
         case CardActor.holder(holder).auditName: "Vous"
         case "platform": "La plateforme"
         case "helpdesk": "Le guichet unique"
@@ -122,7 +124,7 @@ struct HistoryView: Encodable {
         case let actor where actor.hasPrefix("ordre:"): "L'ordre (\(actor.dropFirst(6)))"
         case let actor where actor.hasPrefix("manager:"): "Le responsable de la structure"
         case let actor where actor.hasPrefix("operator:"): "L'opérateur des cartes"
-        default: entry.actor
+        default: role
         }
     }
 

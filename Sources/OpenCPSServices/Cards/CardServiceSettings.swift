@@ -57,21 +57,20 @@ public struct CardServiceSettings: Sendable {
 
 extension CardActor {
     /// The actor as the audit log names it: `holder:<idNat>`, `ordre:CNOM`, `ars:<region code>`,
-    /// `manager:<idNatStruct>`, `helpdesk`, `operator:<role>`, `platform`.
+    /// `manager:<idNatStruct>`, `helpdesk`, `operator:<role>`, `platform`. When a staff member
+    /// acts for an instance or a desk (``StaffDirectory/acting(_:as:_:)``), the person follows
+    /// the role: `ordre:CNOM;person:<idNat>`.
     public var auditName: String {
         switch self {
-        case .holder(let idNat): "holder:\(idNat.value)"
-        case .ordre(let ordre): "ordre:\(ordre.abbreviation)"
-        case .agenceRegionale(let region): "ars:\(region.code)"
-        case .establishmentManager(let structure): "manager:\(structure.idNatStruct)"
-        case .helpDesk: "helpdesk"
-        case .agencyOperator(let role): "operator:\(role.rawValue)"
-        case .platform: "platform"
+        case .holder, .platform: auditRole
+        default: StaffAuditContext.person.map { "\(auditRole);person:\($0.value)" } ?? auditRole
         }
     }
 
     /// Reads an actor written as ``auditName``.
-    public init?(auditName text: String) {
+    public init?(auditName written: String) {
+        // The person of a staff action (`;person:<idNat>`) is not part of the role.
+        let text = written.split(separator: ";", maxSplits: 1).first.map(String.init) ?? written
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         switch (parts.first, parts.count) {
         case ("holder", 2): guard let idNat = try? IdNat(parts[1]) else { return nil }; self = .holder(idNat)

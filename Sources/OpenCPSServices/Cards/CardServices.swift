@@ -25,6 +25,8 @@ public struct CardServices: Sendable {
     public let reading: CardReading
     /// The single help desk.
     public let helpDesk: HelpDesk
+    /// The instances' queues, documents and staff lists.
+    public let instances: InstanceDesk
     /// Reminders, the overdue watch and expiry.
     public let maintenance: CardMaintenance
     /// The sweep of what a crash left behind, and the repair of blocked cards' certificates.
@@ -59,6 +61,7 @@ public struct CardServices: Sendable {
         renewal = CardRenewal(core: core, production: production)
         reading = CardReading(core: core)
         helpDesk = HelpDesk(core: core)
+        instances = InstanceDesk(core: core)
         maintenance = CardMaintenance(core: core)
         repair = CardRepair(core: core)
         self.letters = PINLetterHandOff(core: core)

@@ -39,8 +39,13 @@ public struct ServiceDatabase: Sendable {
     public func transaction<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         if let open = Self.open { return try await work(open) }
         let box = PendingActions()
+        // The database may run `work` in a task of its own: the staff member behind the action
+        // is carried over, so that the audit entries written in it name them.
+        let person = StaffAuditContext.person
         let result = try await connect().transaction { database in
-            try await Self.$openTransaction.withValue(OpenTransaction(database: database, pending: box)) { try await work(database) }
+            try await StaffAuditContext.$person.withValue(person) {
+                try await Self.$openTransaction.withValue(OpenTransaction(database: database, pending: box)) { try await work(database) }
+            }
         }
         for action in box.take() { await action() }
         return result

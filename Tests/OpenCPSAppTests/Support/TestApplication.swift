@@ -80,6 +80,7 @@ func withConfiguredTestApp(
     clock: any WallClock = FixedWallClock(testNow), pki: PKIMaterial? = nil, actorTokens: [String: CardActor] = [:],
     random: RandomBytes = .system, cardSettings: CardServiceSettings = CardServiceSettings(keyAlgorithm: .p256),
     cardPKCS11Module: String? = nil, publicBaseURL: String = "http://opencps.test",
+    adjust: (inout OpenCPSConfiguration) -> Void = { _ in },
     _ body: (Application, OpenCPSConfiguration) async throws -> Void
 ) async throws {
     if TestDatabase.isPostgres { await TestDatabase.postgresApplications.acquire() }
@@ -94,6 +95,7 @@ func withConfiguredTestApp(
             dataDirectory: data, database: TestDatabase.location, publicBaseURL: publicBaseURL,
             operatorTokens: operators, logLevel: .warning, actorTokens: actorTokens, cardPKCS11Module: cardPKCS11Module)
         configuration.operatorRoles = testRoleOperatorTokens.reduce(into: [:]) { $0[$1.value] = [$1.key] }
+        adjust(&configuration)
         try await configure(
             app, configuration: configuration,
             dependencies: OpenCPSDependencies(
