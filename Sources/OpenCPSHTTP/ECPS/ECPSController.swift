@@ -77,7 +77,8 @@ public struct ECPSController: Sendable {
                 throw Problem(status: .unprocessableEntity, code: "request.invalid", detail: "decision must be approve or deny")
             }
             let decided = try await logins.decide(
-                requestID: try request.parameters.require("id"), deviceID: body.deviceId, decision: decision, time: body.time, signature: body.signature)
+                requestID: try request.parameters.require("id"), deviceID: body.deviceId, decision: decision, time: body.time, signature: body.signature,
+                address: address(request))
             return DecisionResultBody(id: decided.id, state: decided.state.rawValue)
         }
     }
