@@ -78,15 +78,17 @@ public func configure(
     let api = app.routes.grouped("api", "v1")
     OpenAPIController().register(on: api)
     let tokens = OperatorTokens(configuration.operatorTokens, roles: configuration.operatorRoles)
-    let ecps = ECPSComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, api: api)
     let material = try dependencies.pki ?? (PKIMaterial.exists(configuration) ? PKIMaterial.open(configuration) : nil)
+    let pkiService = try material.map { material in
+        try PKIService(
+            hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock,
+            commitGathering: CertificateGroupCommit.Gathering(delay: configuration.issuanceCommitDelay))
+    }
+    let ecps = ECPSComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, pki: pkiService, api: api)
     var cardServices: CardServices?
     // For issuance's lookups of holders only: it draws no card consequences.
     let registryReader = RegistryService(database: database, clock: clock, cards: nil)
-    if let material {
-        let pki = try PKIService(
-            hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock,
-            commitGathering: CertificateGroupCommit.Gathering(delay: configuration.issuanceCommitDelay))
+    if let material, let pki = pkiService {
         PKIController(pki: pki).register(on: app.routes)
         let signatures = try SignatureService(hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock)
         SignatureController(signatures: signatures).register(on: app.routes, api: api)

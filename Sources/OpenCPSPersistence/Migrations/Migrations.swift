@@ -22,6 +22,7 @@ public enum OpenCPSMigrations {
             M0015_AuditCheckpoints(),
             M0016_CreatePortalSessions(),
             M0017_OIDCClientKeys(),
+            M0020_ECPSCertificates(),
         ]
     }
 }
