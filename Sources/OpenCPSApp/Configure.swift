@@ -79,21 +79,23 @@ public func configure(
     let api = app.routes.grouped("api", "v1")
     OpenAPIController().register(on: api)
     let tokens = OperatorTokens(configuration.operatorTokens, roles: configuration.operatorRoles)
-    let ecps = ECPSComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, api: api)
     let material = try dependencies.pki ?? (PKIMaterial.exists(configuration) ? PKIMaterial.open(configuration) : nil)
-    var cardServices: CardServices?
-    // For issuance's lookups of holders only: it draws no card consequences.
-    let registryReader = RegistryService(database: database, clock: clock, cards: nil)
-    if let material {
+    let pkiService = try material.map { material in
         // A hierarchy the tests hold in memory signs its root's CRLs itself; a data folder's
         // root key is offline, and its CRLs were signed ahead of time.
         let rootCRLs = dependencies.pki == nil ? try PKIMaterial.rootCRLsForServing(configuration, material: material) : nil
         if let covered = try rootCRLs?.coveredUntil(), covered.timeIntervalSince(clock.now()) < 60 * 86_400 {
             app.logger.warning("The root's CRLs signed ahead of time run out on \(covered): sign more with `opencps pki root-crls` and the offline root key.")
         }
-        let pki = try PKIService(
+        return try PKIService(
             hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock,
             commitGathering: CertificateGroupCommit.Gathering(delay: configuration.issuanceCommitDelay), rootCRLs: rootCRLs)
+    }
+    let ecps = ECPSComposition.configure(app, configuration: configuration, dependencies: dependencies, database: database, pki: pkiService, api: api)
+    var cardServices: CardServices?
+    // For issuance's lookups of holders only: it draws no card consequences.
+    let registryReader = RegistryService(database: database, clock: clock, cards: nil)
+    if let material, let pki = pkiService {
         PKIController(pki: pki).register(on: app.routes)
         let signatures = try SignatureService(hierarchy: material.hierarchy, keyStore: material.keyStore, database: database, clock: clock)
         SignatureController(signatures: signatures).register(on: app.routes, api: api)

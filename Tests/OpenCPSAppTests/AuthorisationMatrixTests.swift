@@ -126,7 +126,7 @@ struct AuthorisationMatrixTests {
         // e-CPS: a holder's card session starts an enrolment and sets the contact; a device
         // enrols with its code and decides with its approval key's signature (in the body); the
         // holder's devices are the holder's (card session) or a device's (proof); pending
-        // requests only a device's proof lists.
+        // requests only a device's proof lists, and only its proof asks for its certificate.
         "POST /api/v1/ecps/enrolments": .allowed([.holder, .otherHolder]),
         "PUT /api/v1/ecps/contact": .allowed([.holder, .otherHolder]),
         "POST /api/v1/ecps/activations": .publicRoute,
@@ -134,6 +134,7 @@ struct AuthorisationMatrixTests {
         "GET /api/v1/ecps/devices": .allowed([.holder, .otherHolder]),
         "DELETE /api/v1/ecps/devices/:id": .allowed([.holder, .otherHolder]),
         "GET /api/v1/ecps/requests": .allowed([]),
+        "POST /api/v1/ecps/devices/:id/certificate": .allowed([]),
         "POST /api/v1/ecps/requests/:id/decision": .publicRoute,
         // The provider's browser login with e-CPS (the login proves itself on the device).
         "GET /oidc/login/ecps": .publicRoute,

@@ -68,8 +68,12 @@ struct ECPSExecutableTests {
                 holder: try IdNat(Self.idNat), clientID: "lgc", clientName: "Logiciel de cabinet", bindingMessage: "Q4-88", scope: "openid")
             let listed = try await Self.ecps(["pending"], device: device)
             #expect(listed.output.contains(first.id) && listed.output.contains("Logiciel de cabinet") && listed.output.contains("Q4-88"), "\(listed.output)")
-            let approved = try await Self.ecps(["approve", first.id, "--pin", "135790"], device: device)
+            let certificate = device.appendingPathComponent("device-certificate.pem")
+            let approved = try await Self.ecps(["approve", first.id, "--pin", "135790", "--certificate", certificate.path], device: device)
             #expect(approved.status == 0, "\(approved.output)")
+            #expect(approved.output.contains("elementaire-personnes"), "\(approved.output)")
+            let subject = try ExternalTool.run("openssl", ["x509", "-in", certificate.path, "-noout", "-subject", "-issuer", "-nameopt", "utf8"]).output
+            #expect(subject.contains(Self.idNat) && subject.contains("Élémentaire"), "\(subject)")
             guard case .approved = try await logins.poll(requestID: first.id, clientID: "lgc") else {
                 Issue.record("the request is not approved")
                 return

@@ -3,6 +3,7 @@ import OpenCPSApp
 import OpenCPSDomain
 import OpenCPSECPS
 import OpenCPSServices
+import SQLKit
 import Testing
 import Vapor
 import VaporTesting
@@ -83,6 +84,33 @@ struct ECPSLoginTests {
         }
     }
 
+    @Test("CIBA's slow_down is a 400 error response, and the interval grows by 5 s for that poll and every later one")
+    func slowDownOverHTTP() async throws {
+        try await ECPSEnrolmentTests.withHolder { app, api, clock in
+            let oidc = OIDCTestLogin(app: app)
+            try await oidc.registerClients()
+            var device = try ECPSTestDevice()
+            defer { device.remove() }
+            try #require(try await device.enrol(app, payload: try await ECPSEnrolmentTests.payload(api)).0 == .created)
+            let started = try await oidc.post("/oidc/bc-authorize", form: ["login_hint": Self.idNat, "scope": "openid"])
+            let id = try #require(started.json["auth_req_id"] as? String, "\(started.json)")
+            #expect(started.json["interval"] as? Int == 5)
+            func poll() async throws -> (HTTPStatus, String?) {
+                let answer = try await oidc.post("/oidc/token", form: ["grant_type": "urn:openid:params:grant-type:ciba", "auth_req_id": id])
+                return (answer.status, answer.json["error"] as? String)
+            }
+            #expect(try await poll() == (.badRequest, "authorization_pending"))
+            clock.advance(by: 2)
+            #expect(try await poll() == (.badRequest, "slow_down"))
+            // 6 s is more than the first interval (5) but less than the grown one (10): slow down again.
+            clock.advance(by: 6)
+            #expect(try await poll() == (.badRequest, "slow_down"))
+            // Now 15 s: a poll that waits that long is answered.
+            clock.advance(by: 15)
+            #expect(try await poll() == (.badRequest, "authorization_pending"))
+        }
+    }
+
     @Test("an approval signed over other fields, or with another key, is refused")
     func forged() async throws {
         try await Self.withDevice { app, _, clock, device in
@@ -115,6 +143,45 @@ struct ECPSLoginTests {
             #expect(try await device.pending(app, at: clock.now()).0 == .forbidden)
             let history = try await api.call(.GET, "/api/v1/ecps/devices", as: TestActors.holder(Self.idNat)).json["items"] as? [[String: Any]]
             #expect(history?.first?["status"] as? String == "revoked")
+        }
+    }
+
+    /// The audit entries of refused decisions: (actor, request, detail).
+    static func refusals(_ app: Application) async throws -> [(actor: String, request: String, detail: String)] {
+        try await (app.db as! any SQLDatabase).raw("SELECT actor, entity_id, detail FROM audit_log WHERE action = 'ecps.approval.failure' ORDER BY seq")
+            .all().map { (try $0.decode(column: "actor", as: String.self), try $0.decode(column: "entity_id", as: String.self), try $0.decode(column: "detail", as: String.self)) }
+    }
+
+    @Test("a refused approval (forged signature, expired request, revoked device) is audited with the device, the client and the means")
+    func refusedApprovalsAreAudited() async throws {
+        try await Self.withDevice { app, _, clock, device in
+            let deviceID = try #require(device.vault.state.deviceID)
+            // A signature over another binding message: what a device without the right key makes.
+            let forged = try await Self.request(app)
+            var listed = try #require(try await device.pending(app, at: clock.now()).1.first)
+            listed["bindingMessage"] = "something else"
+            #expect(try await device.decide(app, listed, .approve, at: clock.now()).1["code"] as? String == "ecps.bad-approval")
+            // A request whose time ran out while the holder looked away.
+            let late = try await Self.request(app, binding: "L8-02")
+            let lateListed = try #require(try await device.pending(app, at: clock.now()).1.first { $0["id"] as? String == late.id })
+            clock.advance(by: 121)
+            #expect(try await device.decide(app, lateListed, .approve, at: clock.now()).1["code"] as? String == "ecps.request-expired")
+            // A device revoked after it listed the request.
+            let revoked = try await Self.request(app, binding: "R9-44")
+            let revokedListed = try #require(try await device.pending(app, at: clock.now()).1.first { $0["id"] as? String == revoked.id })
+            try await app.testing().test(.DELETE, "/api/v1/ecps/devices/\(deviceID)", headers: try device.proofHeader(time: clock.now())) {
+                #expect($0.status == .ok)
+            }
+            #expect(try await device.decide(app, revokedListed, .approve, at: clock.now()).1["code"] as? String == "ecps.device-revoked")
+
+            let entries = try await Self.refusals(app)
+            #expect(entries.map(\.request) == [forged.id, late.id, revoked.id])
+            for (entry, code) in zip(entries, ["ecps.bad-approval", "ecps.request-expired", "ecps.device-revoked"]) {
+                #expect(entry.actor == "holder:\(Self.idNat)")
+                #expect(entry.detail.hasPrefix("means=ecps device=\(deviceID) client=dmp decision=approve code=\(code) address="), "\(entry.detail)")
+            }
+            // The request itself stays undecided: the refusal's audit entry is all that was written.
+            #expect(try await app.ecpsLogins?.poll(requestID: forged.id, clientID: "dmp") == .expired)
         }
     }
 

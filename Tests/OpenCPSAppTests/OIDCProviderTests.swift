@@ -3,6 +3,7 @@ import OpenCPSApp
 import OpenCPSDomain
 import OpenCPSServices
 import OpenCPSTokens
+import SQLKit
 import Testing
 import Vapor
 import VaporTesting
@@ -152,6 +153,38 @@ struct OIDCProviderTests {
             let refused = try await login.answer(challenge.json, token: card.token, pin: card.pin)
             #expect(refused.status == .forbidden)
             #expect(refused.json["code"] as? String == "oidc.card.certificate-revoked")
+        }
+    }
+
+    @Test("a login transaction is sealed, not stored: opening one writes nothing, an altered one is unknown, a wrong answer spends it, and it expires")
+    func sealedChallenges() async throws {
+        try await withLogin { login, card, _, clock in
+            let sql = login.app.db as! any SQLDatabase
+            func stored() async throws -> Int {
+                try await sql.raw("SELECT count(*) AS n FROM oidc_challenges").first()?.decode(column: "n", as: Int.self) ?? -1
+            }
+            let before = try await stored()
+            let first = try await login.get(OIDCTestLogin.authorizeQuery())
+            #expect(first.status == .ok)
+            #expect(try await stored() == before)
+            // One character changed anywhere in the sealed identifier: unknown.
+            var altered = first.json
+            let id = try #require(first.json["challengeId"] as? String)
+            let flipped = id.last == "A" ? "B" : "A"
+            altered["challengeId"] = String(id.dropLast()) + flipped
+            let unknown = try await login.answer(altered, token: card.token, pin: card.pin)
+            #expect(unknown.json["code"] as? String == "oidc.challenge.unknown", "\(unknown.json)")
+            // A wrong answer (the signature certificate instead of the authentication one) spends it.
+            let wrong = try await login.answer(first.json, token: card.token, pin: card.pin, certificatePEM: card.token.certificatePEM(.signature))
+            #expect(wrong.status == .forbidden, "\(wrong.json)")
+            #expect(try await stored() == before + 1)
+            let afterWrong = try await login.answer(first.json, token: card.token, pin: card.pin)
+            #expect(afterWrong.json["code"] as? String == "oidc.challenge.used", "\(afterWrong.json)")
+            // Past its two minutes, a transaction is refused without being spent.
+            let late = try await login.get(OIDCTestLogin.authorizeQuery())
+            clock.advance(by: 121)
+            let expired = try await login.answer(late.json, token: card.token, pin: card.pin)
+            #expect(expired.json["code"] as? String == "oidc.challenge.expired", "\(expired.json)")
         }
     }
 

@@ -140,7 +140,9 @@ struct ECPSPendingCommand: AsyncParsableCommand {
 
 /// Signs and sends a decision.
 enum ECPSDecide {
-    static func run(_ decision: ECPSDecision, request id: String, device: DeviceOptions, pin: PINOptions) async throws {
+    /// - Parameter certificate: after an approval, where to write the device certificate the
+    ///   server issues for the device key (PEM); nil: none is asked for.
+    static func run(_ decision: ECPSDecision, request id: String, device: DeviceOptions, pin: PINOptions, certificate: String? = nil) async throws {
         var vault = try device.open()
         let client = try ECPSClient(vault: vault)
         guard let request = try await client.pending().first(where: { $0["id"] as? String == id }) else {
@@ -155,6 +157,15 @@ enum ECPSDecide {
             "deviceId": vault.state.deviceID ?? "", "decision": decision.rawValue, "time": message.time, "signature": Base64URL.encode(signature),
         ])
         print("Login request \(id): \(answer["state"] as? String ?? "?").")
+        guard let certificate, decision == .approve, let deviceID = vault.state.deviceID else { return }
+        let issued = try await client.send("POST", "/api/v1/ecps/devices/\(deviceID)/certificate", json: ["requestId": id])
+        guard let pem = issued["pem"] as? String else { throw ECPSCommandFailure("the server's answer has no certificate") }
+        do {
+            try Data(pem.utf8).write(to: URL(fileURLWithPath: certificate), options: .atomic)
+        } catch {
+            throw ECPSCommandFailure("the certificate cannot be written to \(certificate): \(error.localizedDescription)")
+        }
+        print("Device certificate \(issued["serial"] as? String ?? "?") (\(issued["issuer"] as? String ?? "?")) until \(issued["notAfter"] as? String ?? "?"), written to \(certificate).")
     }
 }
 
@@ -165,8 +176,10 @@ struct ECPSApproveCommand: AsyncParsableCommand {
     @Argument(help: "The login request's id (from `pending`).") var request: String
     @OptionGroup var device: DeviceOptions
     @OptionGroup var pin: PINOptions
+    @Option(name: .long, help: "After approving, ask for the device key's short-lived certificate (Élémentaire Personnes CA) and write it here (PEM).")
+    var certificate: String?
 
-    func run() async throws { try await ECPSDecide.run(.approve, request: request, device: device, pin: pin) }
+    func run() async throws { try await ECPSDecide.run(.approve, request: request, device: device, pin: pin, certificate: certificate) }
 }
 
 /// `opencps ecps deny`.

@@ -14,15 +14,17 @@ struct ECPSComposition {
     @discardableResult
     static func configure(
         _ app: Application, configuration: OpenCPSConfiguration, dependencies: OpenCPSDependencies, database: ServiceDatabase,
-        api: any RoutesBuilder
+        pki: PKIService?, api: any RoutesBuilder
     ) -> ECPSComposition {
         let settings = configuration.ecps
         let devices = ECPSDevices(
             database: database, clock: dependencies.clock, random: dependencies.random, settings: settings,
-            publicBaseURL: configuration.publicBaseURL, outbox: ECPSOutbox(folder: configuration.ecpsOutbox))
+            publicBaseURL: configuration.publicBaseURL, outbox: ECPSOutbox(folder: configuration.ecpsOutbox), pki: pki)
         let logins = ECPSLogins(database: database, clock: dependencies.clock, random: dependencies.random, settings: settings)
-        ECPSController(devices: devices, logins: logins, tokens: ActorTokens(configuration.actorTokens), clock: dependencies.clock)
-            .register(on: api)
+        let certificates = pki.map { ECPSCertificates(logins: logins, pki: $0, cardDomain: dependencies.cardSettings.cardDomain) }
+        ECPSController(
+            devices: devices, logins: logins, certificates: certificates, tokens: ActorTokens(configuration.actorTokens), clock: dependencies.clock
+        ).register(on: api)
         let composition = ECPSComposition(devices: devices, logins: logins)
         app.storage[ECPSKey.self] = composition
         return composition

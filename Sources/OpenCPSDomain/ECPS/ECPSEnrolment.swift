@@ -73,6 +73,12 @@ public struct ECPSSettings: Sendable, Equatable {
     public var pollInterval: Int = 5
     /// How far a device's clock may be from the server's in its proofs and approvals: 120 s.
     public var clockSkew: TimeInterval = 120
+    /// How long a device's authentication certificate (from the *Élémentaire Personnes* CA)
+    /// is valid: 24 hours, OpenCPS's default (no official figure): long enough for a working
+    /// day, short enough that a lost phone's certificate ends on its own.
+    public var deviceCertificateLifetime: TimeInterval = 24 * 3600
+    /// How long after a login's approval its device may ask for a certificate: 10 minutes.
+    public var certificateRequestWindow: TimeInterval = 10 * 60
     /// Where activation messages are written, since OpenCPS has no mail or SMS gateway; nil:
     /// `<data>/outbox/ecps`.
     public var outbox: URL?

@@ -113,3 +113,25 @@ struct DecisionResultBody: Content {
     var id: String
     var state: String
 }
+
+/// A device's request for a certificate of its device key, after a login it approved.
+struct CertificateRequestBody: Content {
+    /// The login request the device approved.
+    var requestId: String
+}
+
+/// A device certificate, as issued.
+struct DeviceCertificateBody: Content {
+    /// The issuing CA's slug (`elementaire-personnes`).
+    var issuer: String
+    /// The serial number, hex.
+    var serial: String
+    /// The subject, as text.
+    var subject: String
+    /// Start of validity.
+    var notBefore: Date
+    /// End of validity.
+    var notAfter: Date
+    /// The certificate, PEM.
+    var pem: String
+}

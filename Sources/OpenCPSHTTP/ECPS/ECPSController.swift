@@ -6,7 +6,8 @@ import Vapor
 
 /// e-CPS under `/api/v1/ecps`: enrolment of devices (with the card's session, or with an
 /// activation code sent to the holder's registered contact), the holder's devices, and the
-/// login requests a device lists and decides.
+/// login requests a device lists and decides, and the short-lived certificate a device asks
+/// for after a login it approved.
 ///
 /// Two ways to say who calls: the holder's card-authenticated token (`Authorization: Bearer`,
 /// an actor token `holder:<idNat>` until the OpenID Connect session takes over), or the device
@@ -15,14 +16,17 @@ import Vapor
 public struct ECPSController: Sendable {
     private let devices: ECPSDevices
     private let logins: ECPSLogins
+    private let certificates: ECPSCertificates?
     private let tokens: ActorTokens
     private let clock: any WallClock
     private let json = JSONContent()
 
     /// Creates the controller.
-    public init(devices: ECPSDevices, logins: ECPSLogins, tokens: ActorTokens, clock: any WallClock) {
+    /// - Parameter certificates: the devices' certificates; nil without a PKI (503 `ecps.no-pki`).
+    public init(devices: ECPSDevices, logins: ECPSLogins, certificates: ECPSCertificates?, tokens: ActorTokens, clock: any WallClock) {
         self.devices = devices
         self.logins = logins
+        self.certificates = certificates
         self.tokens = tokens
         self.clock = clock
     }
@@ -64,6 +68,22 @@ public struct ECPSController: Sendable {
             let holder = try await holder(request)
             return DeviceBody(try await devices.revoke(deviceID: try request.parameters.require("id"), holder: holder), now: clock.now())
         }
+        ecps.post("devices", ":id", "certificate") { request -> Response in
+            guard let proof = try proof(request) else {
+                throw Problem(status: .unauthorized, code: "auth.missing-token", detail: "a device asks for its certificate with Authorization: ECPS <proof>")
+            }
+            guard proof.deviceID == (try request.parameters.require("id")) else {
+                throw Problem(status: .forbidden, code: "ecps.bad-proof", detail: "a device asks for its own certificate only")
+            }
+            let body = try json.decode(CertificateRequestBody.self, from: request)
+            guard let certificates else {
+                throw Problem(status: .serviceUnavailable, code: "ecps.no-pki", detail: "this server has no PKI to issue certificates")
+            }
+            let issued = try await certificates.issue(proof: proof, requestID: body.requestId)
+            return try created(DeviceCertificateBody(
+                issuer: issued.issuerSlug, serial: issued.serialHex, subject: issued.subject, notBefore: issued.notBefore, notAfter: issued.notAfter,
+                pem: issued.pem))
+        }
         ecps.get("requests") { request -> PendingBody in
             guard let proof = try proof(request) else {
                 throw Problem(status: .unauthorized, code: "auth.missing-token", detail: "a device lists its requests with Authorization: ECPS <proof>")
@@ -77,7 +97,8 @@ public struct ECPSController: Sendable {
                 throw Problem(status: .unprocessableEntity, code: "request.invalid", detail: "decision must be approve or deny")
             }
             let decided = try await logins.decide(
-                requestID: try request.parameters.require("id"), deviceID: body.deviceId, decision: decision, time: body.time, signature: body.signature)
+                requestID: try request.parameters.require("id"), deviceID: body.deviceId, decision: decision, time: body.time, signature: body.signature,
+                address: address(request))
             return DecisionResultBody(id: decided.id, state: decided.state.rawValue)
         }
     }

@@ -9,8 +9,9 @@ enum ECPSProblems {
         case "ecps.device-unknown", "ecps.request-unknown": .notFound
         case "ecps.device-revoked", "ecps.device-expired", "ecps.no-active-card", "ecps.wrong-code", "ecps.holder-only", "ecps.device-taken": .forbidden
         case "ecps.bad-proof", "ecps.bad-approval": .unauthorized
-        case "ecps.enrolment-used", "ecps.request-decided": .conflict
-        case "ecps.enrolment-expired", "ecps.request-expired": .gone
+        case "ecps.enrolment-used", "ecps.request-decided", "ecps.certificate-issued": .conflict
+        case "ecps.enrolment-expired", "ecps.request-expired", "ecps.certificate-window": .gone
+        case "ecps.no-pki": .serviceUnavailable
         case "ecps.outbox-failed": .internalServerError
         default: .unprocessableEntity
         }

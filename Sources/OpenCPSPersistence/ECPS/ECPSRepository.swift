@@ -18,7 +18,7 @@ public struct ECPSRepository: Sendable {
         self.audit = AuditLog(clock: clock)
     }
 
-    private var sql: any SQLDatabase { database.sql }
+    var sql: any SQLDatabase { database.sql }
 
     /// Takes the platform's write lock (the audit log's head) for the running transaction.
     public func lock() async throws {

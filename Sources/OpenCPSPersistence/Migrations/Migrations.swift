@@ -23,6 +23,7 @@ public enum OpenCPSMigrations {
             M0016_CreatePortalSessions(),
             M0017_OIDCClientKeys(),
             M0019_CreatePortalStaff(),
+            M0020_ECPSCertificates(),
         ]
     }
 }

@@ -148,28 +148,26 @@ public struct OIDCRepository: Sendable {
 
     // MARK: Challenges
 
-    /// Stores a card login challenge.
-    public func insert(_ challenge: OIDCLoginChallenge) async throws {
+    /// Records a card login challenge as answered, in the caller's transaction (the login's
+    /// own, or its failure's): false if it already was, by this or another node. Challenges are
+    /// sealed by the provider and stored only once answered, keyed by their random value, so
+    /// that the primary key refuses a second answer and a login costs no commit of its own for
+    /// its challenge (docs/benchmarks.md, issue 23).
+    public func spendChallenge(_ challenge: OIDCLoginChallenge, at now: Date) async throws -> Bool {
         let request = challenge.request
-        try await sql.raw("""
-            INSERT INTO oidc_challenges (id, challenge, client_id, redirect_uri, scope, state, nonce, code_challenge, created_at, expires_at)
-            VALUES (\(bind: challenge.id), \(bind: challenge.challenge), \(bind: request.clientID), \(bind: request.redirectURI), \(bind: request.scope),
-            \(bind: request.state), \(bind: request.nonce), \(bind: request.codeChallenge), \(bind: Self.text(challenge.createdAt)), \(bind: Self.text(challenge.expiresAt)))
-            """).run()
+        return try await sql.raw("""
+            INSERT INTO oidc_challenges (id, challenge, client_id, redirect_uri, scope, state, nonce, code_challenge, created_at, expires_at, used_at)
+            VALUES (\(bind: challenge.challenge), \(bind: challenge.challenge), \(bind: request.clientID), \(bind: request.redirectURI), \(bind: request.scope),
+            \(bind: request.state), \(bind: request.nonce), \(bind: request.codeChallenge), \(bind: Self.text(challenge.createdAt)),
+            \(bind: Self.text(challenge.expiresAt)), \(bind: Self.text(now)))
+            ON CONFLICT (id) DO NOTHING RETURNING id
+            """).first() != nil
     }
 
-    /// The challenge with this identifier.
-    public func challenge(id: String) async throws -> OIDCLoginChallenge? {
-        guard let row = try await sql.raw("SELECT * FROM oidc_challenges WHERE id = \(bind: id)").first() else { return nil }
-        return OIDCLoginChallenge(
-            id: id, challenge: try row.decode(column: "challenge", as: String.self), request: try Self.request(row),
-            createdAt: try Self.date(row, "created_at"), expiresAt: try Self.date(row, "expires_at"), usedAt: try Self.optionalDate(row, "used_at"))
-    }
-
-    /// Marks a challenge answered; false if it already was (by this or another node).
-    public func spendChallenge(id: String, at now: Date) async throws -> Bool {
-        try await sql.raw("UPDATE oidc_challenges SET used_at = \(bind: Self.text(now)) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id")
-            .first() != nil
+    /// When the challenge with this random value was answered; nil if it was not.
+    public func challengeSpentAt(_ value: String) async throws -> Date? {
+        guard let row = try await sql.raw("SELECT used_at FROM oidc_challenges WHERE id = \(bind: value)").first() else { return nil }
+        return try Self.optionalDate(row, "used_at") ?? Date.distantPast
     }
 
     private static func request(_ row: any SQLRow) throws -> OIDCAuthorizationRequest {

@@ -118,7 +118,7 @@ final class CardCore: Sendable {
             }
             if OIDCCardSessions.endsSessions(card.state) {
                 try await OIDCCardSessions.end(cardID: card.id, state: card.state, database: database, clock: self.clock)
-                try await ECPSCardSessions.end(holder: card.holder, blockedCard: card, database: database, clock: self.clock)
+                try await ECPSCardSessions.end(holder: card.holder, blockedCard: card, database: database, clock: self.clock, pki: self.pki)
             }
             return card
         }

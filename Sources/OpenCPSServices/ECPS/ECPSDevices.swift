@@ -48,6 +48,8 @@ public struct ECPSDevices: Sendable {
     let core: ECPSCore
     let publicBaseURL: String
     let outbox: ECPSOutbox
+    /// The PKI, which revokes a device's certificates with it; nil without a PKI.
+    let pki: PKIService?
 
     /// Creates the service.
     /// - Parameters:
@@ -57,13 +59,15 @@ public struct ECPSDevices: Sendable {
     ///   - settings: lifetimes and limits.
     ///   - publicBaseURL: the server's address, put in QR payloads.
     ///   - outbox: where activation messages are written.
+    ///   - pki: the PKI that issued the devices' certificates (``ECPSCertificates``).
     public init(
         database: ServiceDatabase, clock: any WallClock, random: RandomBytes = .system, settings: ECPSSettings = ECPSSettings(),
-        publicBaseURL: String, outbox: ECPSOutbox
+        publicBaseURL: String, outbox: ECPSOutbox, pki: PKIService? = nil
     ) {
         core = ECPSCore(database: database, clock: clock, random: random, settings: settings)
         self.publicBaseURL = publicBaseURL
         self.outbox = outbox
+        self.pki = pki
     }
 
     /// Makes a one-time enrolment code for a card-authenticated holder, valid 90 seconds.
@@ -218,6 +222,12 @@ public struct ECPSDevices: Sendable {
             // The provider's sessions opened with this device, and their tokens, end in this transaction.
             let ended = try await OIDCRepository(database: core.database.current, clock: core.clock)
                 .endSessions(where: .device, equals: device.id, reason: "e-CPS device revoked", at: now)
+            // Its certificates end with it, in this transaction too.
+            if let pki {
+                try await ECPSCertificates.revokeCertificates(
+                    .device(device.id), reason: .cessationOfOperation, actor: ECPSCore.actor(holder), detail: "e-CPS device revoked",
+                    database: core.database.current, clock: core.clock, pki: pki)
+            }
             try await repository.record([AuditEvent(
                 actor: ECPSCore.actor(holder), action: "ecps.device.revoke", entityType: "ecps-device", entityID: device.id,
                 detail: "\"\(device.label)\" revoked, \(ended.count) session(s) ended")])

@@ -97,10 +97,44 @@ public struct ECPSLogins: Sendable {
     ///
     /// The server rebuilds the signed message from what it stored (client, binding message,
     /// nonce) and the device's decision and time, so a signature over anything else fails.
+    /// A refusal is audited (`ecps.approval.failure`, with the device, the client, the means
+    /// and the address), as a failed card login is, and counts toward the address's limit.
+    /// - Parameter address: the caller's address, for the limit and the audit.
     /// - Throws: `ecps.device-unknown`, `ecps.device-revoked`, `ecps.device-expired`,
     ///   `ecps.request-unknown`, `ecps.request-decided`, `ecps.request-expired`, `ecps.bad-approval`,
-    ///   `ecps.no-active-card` (on approval).
-    public func decide(requestID: String, deviceID: String, decision: ECPSDecision, time: Int64, signature: String) async throws -> ECPSLoginRequest {
+    ///   `ecps.invalid-signature`, `ecps.no-active-card` (on approval), `ecps.too-many-attempts`.
+    public func decide(
+        requestID: String, deviceID: String, decision: ECPSDecision, time: Int64, signature: String, address: String
+    ) async throws -> ECPSLoginRequest {
+        try await core.checkLimit("address:\(address)")
+        do {
+            return try await record(requestID: requestID, deviceID: deviceID, decision: decision, time: time, signature: signature)
+        } catch let error as ECPSRuleError {
+            try await recordRefusal(error, requestID: requestID, deviceID: deviceID, decision: decision, address: address)
+            throw error
+        }
+    }
+
+    /// Writes a refused decision to the audit log in a transaction of its own (the decision's
+    /// was rolled back): who tried (the device, or the address when the device is unknown),
+    /// for which client's request, by which means, and why.
+    private func recordRefusal(_ error: ECPSRuleError, requestID: String, deviceID: String, decision: ECPSDecision, address: String) async throws {
+        try await core.database.transaction { _ in
+            let repository = core.repository
+            let now = core.clock.now()
+            let device = try await repository.device(id: deviceID)
+            let request = try await repository.loginRequest(id: requestID)
+            try await repository.recordFailure(key: "address:\(address)", at: now, window: core.settings.addressWindow)
+            try await repository.record([AuditEvent(
+                actor: device.map { ECPSCore.actor($0.holder) } ?? "address:\(address)", action: "ecps.approval.failure",
+                entityType: "ecps-login", entityID: requestID,
+                detail: "means=ecps device=\(device?.id ?? "unknown:\(deviceID.prefix(64))") client=\(request?.clientID ?? "unknown") "
+                    + "decision=\(decision.rawValue) code=\(error.code) address=\(address)")])
+        }
+    }
+
+    /// The decision's transaction: checks the device, the request and the signature, then records.
+    private func record(requestID: String, deviceID: String, decision: ECPSDecision, time: Int64, signature: String) async throws -> ECPSLoginRequest {
         let signatureBytes = try core.signature(signature)
         return try await core.database.transaction { _ in
             let repository = core.repository

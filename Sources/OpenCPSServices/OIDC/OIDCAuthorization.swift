@@ -57,18 +57,20 @@ public final class OIDCAuthorization: Sendable {
     private let settings: OIDCSettings
     private let clients: OIDCClients
     private let issuer: OIDCTokenIssuer
+    private let keys: OIDCKeys
     private let cardCheck: OIDCCardCheck
     private let limits: OIDCLimits
 
     init(
         database: ServiceDatabase, clock: any WallClock, settings: OIDCSettings, clients: OIDCClients, issuer: OIDCTokenIssuer,
-        cardCheck: OIDCCardCheck, limits: OIDCLimits
+        keys: OIDCKeys, cardCheck: OIDCCardCheck, limits: OIDCLimits
     ) {
         self.database = database
         self.clock = clock
         self.settings = settings
         self.clients = clients
         self.issuer = issuer
+        self.keys = keys
         self.cardCheck = cardCheck
         self.limits = limits
     }
@@ -85,13 +87,51 @@ public final class OIDCAuthorization: Sendable {
         if parameters.prompt == "none" {
             throw OIDCError(.loginRequired, code: "oidc.login-required", reason: "no active session and prompt=none")
         }
-        let now = clock.now()
-        let challenge = OIDCLoginChallenge(
-            id: issuer.randomValue(18), challenge: issuer.randomValue(), request: request, createdAt: now,
-            expiresAt: now.addingTimeInterval(settings.challengeLifetime))
-        try await repository.insert(challenge)
-        return .cardLogin(challenge)
+        return .cardLogin(try await sealedChallenge(for: request))
     }
+
+    // MARK: Login transactions
+
+    /// What a login transaction's identifier is sealed for (``OIDCKeys/seal(_:purpose:)``).
+    private static let challengePurpose = "OpenCPS card login transaction v1"
+
+    /// A new login transaction: a random challenge and the request, sealed by the provider into
+    /// the transaction's identifier. Nothing is written: the transaction is recorded only when
+    /// it is answered, in the answer's own transaction (``OIDCRepository/spendChallenge(_:at:)``),
+    /// so that a login pays no commit for its challenge (docs/benchmarks.md, issue 23).
+    private func sealedChallenge(for request: OIDCAuthorizationRequest) async throws -> OIDCLoginChallenge {
+        let now = clock.now()
+        let expiresAt = now.addingTimeInterval(settings.challengeLifetime)
+        let value = issuer.randomValue()
+        var fields: [String: JSONValue] = [
+            "c": .string(value), "i": .string(request.clientID), "r": .string(request.redirectURI), "s": .string(request.scope),
+            "p": .string(request.codeChallenge), "t": .integer(Self.milliseconds(now)), "e": .integer(Self.milliseconds(expiresAt)),
+        ]
+        if let state = request.state { fields["st"] = .string(state) }
+        if let nonce = request.nonce { fields["n"] = .string(nonce) }
+        let id = try await keys.seal(JSONValue.object(fields).encoded(), purpose: Self.challengePurpose)
+        return OIDCLoginChallenge(id: id, challenge: value, request: request, createdAt: Self.date(Self.milliseconds(now)), expiresAt: Self.date(Self.milliseconds(expiresAt)))
+    }
+
+    /// The login transaction named by `id`, with when it was answered if it was; nil when `id`
+    /// is not one this provider sealed (unknown, altered, or its key no longer published).
+    func openChallenge(_ id: String) async throws -> OIDCLoginChallenge? {
+        guard let bytes = try await keys.open(id, purpose: Self.challengePurpose),
+              case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)),
+              let value = fields["c"]?.string, let clientID = fields["i"]?.string, let redirectURI = fields["r"]?.string,
+              let scope = fields["s"]?.string, let codeChallenge = fields["p"]?.string,
+              let created = fields["t"]?.integer, let expires = fields["e"]?.integer
+        else { return nil }
+        let request = OIDCAuthorizationRequest(
+            clientID: clientID, redirectURI: redirectURI, scope: scope, state: fields["st"]?.string, nonce: fields["n"]?.string,
+            codeChallenge: codeChallenge)
+        return OIDCLoginChallenge(
+            id: id, challenge: value, request: request, createdAt: Self.date(created), expiresAt: Self.date(expires),
+            usedAt: try await repository.challengeSpentAt(value))
+    }
+
+    private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    private static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
     /// Answers a card login challenge: the card's authentication certificate and its signature
     /// of ``OIDCLoginChallenge/signedMessage``. Opens the SSO session and returns to the
@@ -102,27 +142,28 @@ public final class OIDCAuthorization: Sendable {
     ) async throws -> (session: OIDCSession, redirect: String) {
         try await limits.check(["address:\(address)"])
         let now = clock.now()
-        guard let challenge = try await repository.challenge(id: challengeID) else {
+        guard let challenge = try await openChallenge(challengeID) else {
             try await limits.fail(["address:\(address)"])
             throw OIDCError(.invalidRequest, code: "oidc.challenge.unknown", reason: "no such login challenge")
         }
         guard now < challenge.expiresAt else {
             throw OIDCError(.accessDenied, code: "oidc.challenge.expired", reason: "the login challenge has expired: start again")
         }
-        // Spent before it is checked: a challenge is answered once, right or wrong.
-        guard try await repository.spendChallenge(id: challengeID, at: now) else {
-            throw OIDCError(.accessDenied, code: "oidc.challenge.used", reason: "the login challenge was already answered: start again")
-        }
+        guard challenge.usedAt == nil else { throw Self.challengeUsed }
         let subject: AuthenticatedSubject
         do {
             subject = try await cardCheck.authenticate(
                 certificate: certificate, signature: signature, message: challenge.signedMessage, means: .cardChallenge, address: address)
         } catch let error as OIDCError {
-            try await recordFailure(error, means: .cardChallenge, client: challenge.request.clientID, address: address)
+            // A challenge is answered once, right or wrong: a wrong answer spends it too.
+            try await recordFailure(error, means: .cardChallenge, client: challenge.request.clientID, address: address, spending: challenge)
             throw error
         }
-        return try await sessionAndCode(for: subject, request: challenge.request)
+        return try await sessionAndCode(for: subject, request: challenge.request, spending: challenge)
     }
+
+    /// The refusal of a challenge answered already.
+    static let challengeUsed = OIDCError(.accessDenied, code: "oidc.challenge.used", reason: "the login challenge was already answered: start again")
 
     /// Completes an authorization request for a card that proved possession of its
     /// authentication key in a TLS handshake (mutual TLS): the same checks of the request as
@@ -160,19 +201,26 @@ public final class OIDCAuthorization: Sendable {
         return session
     }
 
-    private func recordFailure(_ error: OIDCError, means: OIDCAuthenticationMeans, client: String, address: String) async throws {
+    private func recordFailure(
+        _ error: OIDCError, means: OIDCAuthenticationMeans, client: String, address: String, spending challenge: OIDCLoginChallenge? = nil
+    ) async throws {
         try await database.transaction { _ in
+            if let challenge { _ = try await self.repository.spendChallenge(challenge, at: self.clock.now()) }
             try await self.repository.record([AuditEvent(
                 actor: "address:\(address)", action: "oidc.login.failure", entityType: "oidc-client", entityID: client,
                 detail: "means=\(means.rawValue) code=\(error.code)")])
         }
     }
 
-    /// Opens the SSO session of a login and issues its code, in one transaction: SQLite commits
-    /// one at a time, each waiting for its fsync, and a login's commits bounded its rate
-    /// (docs/benchmarks.md, issue 23).
-    private func sessionAndCode(for subject: AuthenticatedSubject, request: OIDCAuthorizationRequest) async throws -> (session: OIDCSession, redirect: String) {
+    /// Opens the SSO session of a login and issues its code, in one transaction that also
+    /// spends the login's challenge, if any (a second answer finds it spent and is refused):
+    /// SQLite commits one at a time, each waiting for its fsync, and a login's commits bounded
+    /// its rate (docs/benchmarks.md, issue 23).
+    private func sessionAndCode(
+        for subject: AuthenticatedSubject, request: OIDCAuthorizationRequest, spending challenge: OIDCLoginChallenge? = nil
+    ) async throws -> (session: OIDCSession, redirect: String) {
         try await database.transaction { _ in
+            if let challenge, try await !self.repository.spendChallenge(challenge, at: self.clock.now()) { throw Self.challengeUsed }
             let session = try await self.issuer.openSession(for: subject, client: request.clientID)
             return (session, try await self.redirect(with: session, for: request))
         }

@@ -97,19 +97,24 @@ public struct OIDCECPSLogin: Sendable {
         case .expired:
             return .refused(Refusal(code: "oidc.ecps.expired", message: "La demande e-CPS a expiré sans réponse : recommencez.", onIdNat: false))
         case .approved(let request):
-            guard try await repository.spendChallenge(id: challengeID, at: clock.now()) else {
-                return .refused(Refusal(code: "oidc.challenge.used", message: "Cette connexion a déjà été utilisée : recommencez.", onIdNat: false))
-            }
             let subject = AuthenticatedSubject(
                 idNat: request.holder, deviceID: request.deviceID, means: .ecps, authenticatedAt: request.decidedAt ?? clock.now())
-            let session = try await provider.issuer.openSession(for: subject, client: challenge.request.clientID)
-            return .loggedIn(session: session, redirect: try await redirect(session: session, request: challenge.request))
+            // The transaction is spent with the session it opens: a second visit finds it spent.
+            let opened: (OIDCSession, String)? = try await database.transaction { _ in
+                guard try await repository.spendChallenge(challenge, at: clock.now()) else { return nil }
+                let session = try await provider.issuer.openSession(for: subject, client: challenge.request.clientID)
+                return (session, try await redirect(session: session, request: challenge.request))
+            }
+            guard let (session, redirect) = opened else {
+                return .refused(Refusal(code: "oidc.challenge.used", message: "Cette connexion a déjà été utilisée : recommencez.", onIdNat: false))
+            }
+            return .loggedIn(session: session, redirect: redirect)
         }
     }
 
     /// The login transaction, if it exists and was not answered.
     private func openChallenge(_ id: String) async throws -> OIDCLoginChallenge {
-        guard let challenge = try await repository.challenge(id: id), challenge.usedAt == nil else {
+        guard let challenge = try await provider.authorization.openChallenge(id), challenge.usedAt == nil else {
             throw Refusal(code: "oidc.challenge.unknown", message: "Cette demande de connexion est inconnue ou déjà utilisée : recommencez depuis le service.", onIdNat: false)
         }
         return challenge

@@ -108,6 +108,37 @@ public final class OIDCKeys: Sendable {
         return claims
     }
 
+    /// Seals `plaintext` (AES-GCM) with a key derived from the current signing key for
+    /// `purpose`: `<kid>.<base64url(nonce || ciphertext || tag)>`. Any node opens it (the keys
+    /// are in the database) while that signing key is published; nothing is stored.
+    func seal(_ plaintext: [UInt8], purpose: String) async throws -> String {
+        guard let key = try await keys().first(where: { !$0.retired }) else {
+            throw OIDCError(.serverError, code: "oidc.no-signing-key", reason: "the provider has no signing key")
+        }
+        let box = try AES.GCM.seal(plaintext, using: Self.sealingKey(key, purpose: purpose), authenticating: Data(purpose.utf8))
+        guard let combined = box.combined else { throw OIDCError(.serverError, code: "oidc.seal-failed", reason: "the value could not be sealed") }
+        return key.kid + "." + Base64URL.encode(combined)
+    }
+
+    /// What ``seal(_:purpose:)`` sealed, if `token` is one of ours for `purpose` (not altered,
+    /// its key still published); nil otherwise.
+    func open(_ token: String, purpose: String) async throws -> [UInt8]? {
+        guard token.utf8.count <= 8192, let dot = token.firstIndex(of: ".") else { return nil }
+        guard let combined = Base64URL.decode(token[token.index(after: dot)...]),
+              let box = try? AES.GCM.SealedBox(combined: combined),
+              let key = try await key(String(token[..<dot])),
+              let opened = try? AES.GCM.open(box, using: Self.sealingKey(key, purpose: purpose), authenticating: Data(purpose.utf8))
+        else { return nil }
+        return Array(opened)
+    }
+
+    /// The AES-256 key of a purpose, derived (HKDF-SHA256) from a signing key.
+    private static func sealingKey(_ key: Key, purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: key.privateKey.rawRepresentation), salt: Data("OpenCPS OIDC sealed values".utf8),
+            info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     /// The published key with this `kid`, reading the database again if the cached keys lack it
     /// (another node may have rotated within the cache's second).
     private func key(_ kid: String) async throws -> Key? {

@@ -41,7 +41,7 @@ public struct OIDCProvider: Sendable {
         self.issuer = issuer
         self.cardCheck = cardCheck
         authorization = OIDCAuthorization(
-            database: database, clock: clock, settings: settings, clients: clients, issuer: issuer, cardCheck: cardCheck, limits: limits)
+            database: database, clock: clock, settings: settings, clients: clients, issuer: issuer, keys: keys, cardCheck: cardCheck, limits: limits)
         tokens = OIDCTokens(database: database, clock: clock, settings: settings, keys: keys, claims: claims, issuer: issuer, limits: limits)
     }
 
