@@ -90,6 +90,27 @@ struct StaffPortalTests {
         }
     }
 
+    @Test("the professional's space links to the staff pages only for a person holding a staff role: from the staff table or an active CDE card, not a plain professional, not once the role is taken back")
+    func staffLink() async throws {
+        try await Self.withApp { app, api, clock in
+            let link = "<a href=\"/portail/agent\">"
+            var agent = try await StaffLogin.browser(app, Self.agent, clock: clock, roles: [.agenceRegionale(.auvergneRhoneAlpes)])
+            let space = try await agent.get("/portail")
+            #expect(space.status == .ok && space.body.contains(link) && space.body.contains("Mon espace agent"))
+            var plain = try await StaffLogin.browser(app, Self.plain, clock: clock)
+            let plainSpace = try await plain.get("/portail")
+            #expect(plainSpace.status == .ok && !plainSpace.body.contains("/portail/agent"))
+            #expect(try await StaffLogin.directory(app).remove(try IdNat(Self.agent), role: .agenceRegionale(.auvergneRhoneAlpes), actor: "operator:test"))
+            #expect(try await !agent.get("/portail").body.contains("/portail/agent"))
+
+            // A manager by their active CDE card, without any row in the staff table.
+            let cards = try #require(app.cards)
+            _ = try await DemoCards.create(cards: cards, letters: api.configuration.letterDirectory, tokens: api.configuration.tokenDirectory)
+            var manager = try await StaffLogin.browser(app, DemoData.professionals[3].idNat.value, clock: clock)
+            #expect(try await manager.get("/portail").body.contains(link))
+        }
+    }
+
     @Test("out of scope sees nothing: another region's agent, a professional without a role, no session")
     func outOfScope() async throws {
         try await Self.withApp { app, api, clock in

@@ -20,19 +20,22 @@ public struct PortalController: Sendable {
         public var registry: RegistryService
         /// e-CPS devices.
         public var devices: ECPSDevices
+        /// Who holds a staff role: the space links to the staff pages only for them.
+        public var staff: StaffDirectory
         /// The clock.
         public var clock: any WallClock
 
         /// Groups the services.
         public init(
             sessions: PortalSessions, relyingParty: PortalRelyingParty, cards: CardServices, registry: RegistryService, devices: ECPSDevices,
-            clock: any WallClock
+            staff: StaffDirectory, clock: any WallClock
         ) {
             self.sessions = sessions
             self.relyingParty = relyingParty
             self.cards = cards
             self.registry = registry
             self.devices = devices
+            self.staff = staff
             self.clock = clock
         }
     }
@@ -157,6 +160,9 @@ public struct PortalController: Sendable {
         context.hasOrders = !context.orders.isEmpty
         context.hasDevices = !context.devices.isEmpty
         context.hasReminders = !context.reminders.isEmpty
+        // The way to the staff pages, for a person the platform gives a staff role (the staff
+        // table, an active CDE/CDA card); the staff pages check the role again on every request.
+        context.isStaff = try await !services.staff.roles(of: session.idNat).isEmpty
         context.notice = (try? request.query.get(String.self, at: "fait")).flatMap(Self.notices)
         return try await PortalViews.render("space", context, on: request)
     }
