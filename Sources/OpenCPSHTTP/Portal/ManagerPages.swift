@@ -68,12 +68,9 @@ extension StaffPortalController {
         let staff = try await requireStaff(request)
         try checkCSRF(request, staff)
         let id = request.parameters.get("file") ?? ""
-        let card: Card
-        do {
-            card = try await acting(staff) { [services] in try await services.cards.blocking.issueTemporaryCard(for: id, actor: staff.role) }
-        } catch let error as CardLifecycleError {
-            return try await conflict(error, staff, on: request)
+        return try await perform(staff, on: request) { [services] in
+            let card = try await services.cards.blocking.issueTemporaryCard(for: id, actor: staff.role)
+            return "/portail/agent/\(staff.key)/dossiers/\(card.id)?fait=temporaire"
         }
-        return PortalViews.seeOther("/portail/agent/\(staff.key)/dossiers/\(card.id)?fait=temporaire", on: request)
     }
 }

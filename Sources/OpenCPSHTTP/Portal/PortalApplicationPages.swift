@@ -99,7 +99,7 @@ extension PortalController {
         else {
             throw PortalPageError(status: .badRequest, title: "Envoi illisible", text: "Le fichier n'a pas pu être lu. Revenez à votre demande et recommencez.")
         }
-        try checkCSRF(token: form.part(named: "csrf")?.text ?? "", session)
+        try PortalCSRF.check(token: form.part(named: "csrf")?.text ?? "", session)
         guard var page = try await filePage(request, session) else { return try await notFound(request, session) }
         let kind = form.part(named: "piece").flatMap { DocumentKind(rawValue: $0.text) }
         let file = form.part(named: "fichier").flatMap { $0.body.isEmpty && ($0.filename ?? "").isEmpty ? nil : $0 }
@@ -148,15 +148,5 @@ extension PortalController {
             return try await PortalViews.renderPage("application", page, status: .conflict, on: request)
         }
         return PortalViews.seeOther("/portail/demandes/\(page.id)?fait=envoi", on: request)
-    }
-
-    /// Refuses a form whose CSRF token, read from the body by the caller, is not the session's.
-    func checkCSRF(token: String, _ session: PortalSession) throws {
-        let left = Array(token.utf8), right = Array(session.csrfToken.utf8)
-        guard left.count == right.count, zip(left, right).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            throw PortalPageError(
-                status: .forbidden, title: "Action refusée",
-                text: "Ce formulaire n'est pas valable (jeton de sécurité absent ou périmé). Revenez à votre espace et recommencez.")
-        }
     }
 }
