@@ -27,6 +27,8 @@ extension StaffPortalController {
         case "opposition": "L'opposition est enregistrée : la carte est bloquée et une carte de remplacement est commandée."
         case "temporaire": "La carte temporaire est commandée."
         case "commande": "La commande est enregistrée. Ajoutez les pièces justificatives puis envoyez le dossier."
+        case "piece": "La pièce est ajoutée au dossier."
+        case "envoi": "Le dossier est envoyé : il attend votre validation."
         default: nil
         }
     }
@@ -45,7 +47,14 @@ extension StaffPortalController {
         let file = try await acting(staff) { [services] in try await services.cards.reading.file(id, actor: staff.role) }
         let name = try await services.registry.professionalIfAny(file.card.holder).map { "\($0.professional.firstName) \($0.professional.lastName)" } ?? ""
         var context = frame("\(title) \(file.card.kind.code) de \(file.card.holder.value)", staff)
-        context.file = FileView(file, holderName: name, role: staff.role, roleKey: staff.key)
+        let view = FileView(file, holderName: name, role: staff.role, roleKey: staff.key)
+        context.file = view
+        if view.canAddDocuments {
+            let required = try await acting(staff) { [services] in try await services.cards.reading.requiredDocuments(id, actor: staff.role) }
+            context.uploadAction = "/portail/agent/\(staff.key)/dossiers/\(file.card.id)/pieces"
+            context.kinds = PortalDocumentForm.choices(required: required)
+            context.maximumSize = "\(services.cards.settings.documentPolicy.maximumByteCount / (1024 * 1024)) Mio"
+        }
         return context
     }
 

@@ -57,6 +57,9 @@ public struct StaffPortalController: Sendable {
         staff.get(":role", "guichet") { request in try await helpDesk(request) }
         staff.get(":role", "personnel") { request in try await staffList(request) }
         staff.post(":role", "commandes") { request in try await orderStaffCard(request) }
+        // A staff order's documents, read by the server's own multipart reader as the applicant's are.
+        staff.on(.POST, ":role", "dossiers", ":file", "pieces", body: .collect(maxSize: "12mb")) { request in try await addOrderDocument(request) }
+        staff.post(":role", "dossiers", ":file", "envoi") { request in try await sendOrder(request) }
         // A document is not a page: its own headers (its content type, inline, a CSP that
         // forbids everything active), and refusals as pages.
         routes.grouped(StaffDocumentMiddleware()).get("portail", "agent", ":role", "dossiers", ":file", "pieces", ":document") { request in
