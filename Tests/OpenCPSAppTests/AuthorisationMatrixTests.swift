@@ -171,6 +171,8 @@ struct AuthorisationMatrixTests {
         "GET /portail/agent/:role/dossiers/:file/opposition": .portalSession,
         "POST /portail/agent/:role/dossiers/:file/opposition": .portalSession,
         "POST /portail/agent/:role/dossiers/:file/carte-temporaire": .portalSession,
+        "POST /portail/agent/:role/dossiers/:file/pieces": .portalSession,
+        "POST /portail/agent/:role/dossiers/:file/envoi": .portalSession,
         "GET /portail/agent/:role/guichet": .portalSession,
         "GET /portail/agent/:role/personnel": .portalSession,
         "POST /portail/agent/:role/commandes": .portalSession,

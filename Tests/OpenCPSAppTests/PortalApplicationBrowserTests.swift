@@ -8,13 +8,15 @@ import Testing
 /// Debian's headless Chromium against `opencps serve --demo`, axe-core on every page. A demo
 /// orthophoniste tabs through the space with the keyboard, enrols a device from the portal's QR
 /// page with `opencps ecps enrol`, changes the address, and completes the replacement file of a
-/// lost card: upload, submission, the agency's rejection (JSON API), resubmission, validation.
+/// lost card: upload, submission; the agency's agent, in a second Chromium, rejects it from the
+/// staff queue with a reason; the professional resubmits; the agent validates (the issue's
+/// "an applicant uploads documents and an instance rejects, then validates them", browser only).
 @Suite(
     "Web portal in Chromium: the professional's pages",
     .disabled(if: TestDatabase.isPostgres, "runs on the SQLite leg: the executable keeps its own SQLite file"),
     TestTools.needs("chromium", "chromedriver"))
 struct PortalApplicationBrowserTests {
-    @Test("keyboard tour, QR enrolment, address, documents uploaded, rejected, resubmitted and validated; axe on every page")
+    @Test("keyboard tour, QR enrolment, address, documents uploaded, rejected by the agent from the staff queue, resubmitted and validated there; axe on every page")
     func browser() async throws {
         let python = try TestTools.python()
         let folder = try ExternalTool.temporaryFolder("portal-application-browser")
@@ -28,7 +30,8 @@ struct PortalApplicationBrowserTests {
         let activity = try #require(applicant.exercises.first?.activities.first)
         let department = try #require(activity.department ?? activity.address?.postalCode.flatMap { DepartmentCode(postalCode: $0) })
         let agency = CardActor.agenceRegionale(try #require(Region(department: department)))
-        let agencyToken = "demo-" + agency.auditName.replacingOccurrences(of: ":", with: "-")
+        // The demo's agent of that agency (DemoStaff), who logs in with e-CPS like any professional.
+        let agent = try #require(DemoStaff.roles.first { $0.role == agency }?.idNat)
         try await ServerProcess.withDemo(arguments, folder: folder, environment: ["OPENCPS_PORTAL_SECURE_COOKIE": "false"], isUp: { try await ServerProcess.answersOK("\(base)/") }) { log in
             let tokens = data.appendingPathComponent("tokens")
             let files = try FileManager.default.contentsOfDirectory(at: tokens, includingPropertiesForKeys: nil).filter { $0.pathExtension == "token" }
@@ -38,10 +41,11 @@ struct PortalApplicationBrowserTests {
             let shots = ProcessInfo.processInfo.environment["OPENCPS_PORTAL_SCREENSHOTS"] ?? folder.appendingPathComponent("shots").path
             let script = TestTools.packageRoot.appendingPathComponent("Tests/OpenCPSAppTests/Python/portal_application_browser.py").path
             let result = try ExternalTool.run(python, [
-                script, base, ExecutableTests.executable.path, work.path, applicant.idNat.value, card.cardSerial, agencyToken, shots,
+                script, base, ExecutableTests.executable.path, work.path, applicant.idNat.value, card.cardSerial, agent.value, shots,
             ])
             #expect(result.status == 0, "\(result.output)\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
             #expect(result.output.contains("portal application browser: all checks passed"), "\(result.output)")
+            #expect(result.output.contains("ok: the agent validates the file"), "\(result.output)")
         }
     }
 }

@@ -16,7 +16,7 @@ import Vapor
 struct StaffBrowserTests {
     static let pendingApplicant = "810100271393", lateApplicant = "810100271401"
 
-    @Test("an agent rejects then validates a file, the help desk moves an overdue file to express, a manager orders a CPE; axe on every page")
+    @Test("an agent rejects then validates a file, the help desk moves an overdue file to express, a manager orders a CPE, adds its documents and sends it; axe on every page")
     func browser() async throws {
         let python = try TestTools.python()
         let folder = try ExternalTool.temporaryFolder("staff-browser")

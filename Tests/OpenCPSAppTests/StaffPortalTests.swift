@@ -40,6 +40,18 @@ struct StaffPortalTests {
         return id
     }
 
+    /// Julien FABRE's active CDE: the manager of the demo hospital.
+    static func activeCDE(_ api: CardAPI, _ cards: CardServices) async throws {
+        let fabre = DemoData.professionals[3], hospital = DemoData.establishments[0].identifier
+        let cde = try await cards.ordering.apply(idNat: fabre.idNat, kind: .cde, professionCode: nil, structureID: hospital.idNatStruct, actor: .holder(fabre.idNat))
+        for kind in try await cards.reading.file(cde.id, actor: .holder(fabre.idNat)).missingDocuments {
+            _ = try await cards.ordering.addDocument(to: cde.id, kind: kind, mediaType: "application/pdf", content: Array("%PDF-1.4\n%%EOF\n".utf8), actor: .holder(fabre.idNat))
+        }
+        _ = try await cards.ordering.submit(cde.id, actor: .holder(fabre.idNat))
+        _ = try await cards.ordering.validate(cde.id, actor: .agencyOperator(.registration))
+        try await api.makeActive(cde.id, holder: TestActors.holder(fabre.idNat.value))
+    }
+
     @Test("the regional agency's agent sees the file in the queue, views its documents, cannot reject without a reason, rejects, then validates; audited as role and person")
     func queueRejectValidate() async throws {
         try await Self.withApp { app, api, clock in
@@ -87,6 +99,27 @@ struct StaffPortalTests {
             let actor = "ars:84;person:\(Self.agent)"
             #expect(entries.contains { $0.actor == actor && $0.action == "card.reject" }, "\(entries.map { "\($0.actor) \($0.action)" })")
             #expect(entries.contains { $0.actor == actor && $0.action == "card.validate" })
+        }
+    }
+
+    @Test("the professional's space links to the staff pages only for a person holding a staff role: from the staff table or an active CDE card, not a plain professional, not once the role is taken back")
+    func staffLink() async throws {
+        try await Self.withApp { app, api, clock in
+            let link = "<a href=\"/portail/agent\">"
+            var agent = try await StaffLogin.browser(app, Self.agent, clock: clock, roles: [.agenceRegionale(.auvergneRhoneAlpes)])
+            let space = try await agent.get("/portail")
+            #expect(space.status == .ok && space.body.contains(link) && space.body.contains("Mon espace agent"))
+            var plain = try await StaffLogin.browser(app, Self.plain, clock: clock)
+            let plainSpace = try await plain.get("/portail")
+            #expect(plainSpace.status == .ok && !plainSpace.body.contains("/portail/agent"))
+            #expect(try await StaffLogin.directory(app).remove(try IdNat(Self.agent), role: .agenceRegionale(.auvergneRhoneAlpes), actor: "operator:test"))
+            #expect(try await !agent.get("/portail").body.contains("/portail/agent"))
+
+            // A manager by their active CDE card, without any row in the staff table.
+            let cards = try #require(app.cards)
+            _ = try await DemoCards.create(cards: cards, letters: api.configuration.letterDirectory, tokens: api.configuration.tokenDirectory)
+            var manager = try await StaffLogin.browser(app, DemoData.professionals[3].idNat.value, clock: clock)
+            #expect(try await manager.get("/portail").body.contains(link))
         }
     }
 
@@ -179,13 +212,7 @@ struct StaffPortalTests {
         try await Self.withApp { app, api, clock in
             let cards = try #require(app.cards)
             let fabre = DemoData.professionals[3], hospital = DemoData.establishments[0].identifier
-            let cde = try await cards.ordering.apply(idNat: fabre.idNat, kind: .cde, professionCode: nil, structureID: hospital.idNatStruct, actor: .holder(fabre.idNat))
-            for kind in try await cards.reading.file(cde.id, actor: .holder(fabre.idNat)).missingDocuments {
-                _ = try await cards.ordering.addDocument(to: cde.id, kind: kind, mediaType: "application/pdf", content: Array("%PDF-1.4\n%%EOF\n".utf8), actor: .holder(fabre.idNat))
-            }
-            _ = try await cards.ordering.submit(cde.id, actor: .holder(fabre.idNat))
-            _ = try await cards.ordering.validate(cde.id, actor: .agencyOperator(.registration))
-            try await api.makeActive(cde.id, holder: TestActors.holder(fabre.idNat.value))
+            try await Self.activeCDE(api, cards)
 
             var manager = try await StaffLogin.browser(app, fabre.idNat.value, clock: clock, roles: [.helpDesk])
             let key = "manager-\(hospital.idNatStruct)"
@@ -214,6 +241,77 @@ struct StaffPortalTests {
             // The other establishment's manager role is not Fabre's: refused.
             let clinic = DemoData.establishments[1].identifier
             #expect(try await manager.get("/portail/agent/manager-\(clinic.idNatStruct)/personnel").status == .forbidden)
+        }
+    }
+
+    @Test("the manager documents a staff order and sends it from the file page: field errors for a missing file or a wrong type, no submission while incomplete, audited as role and person; another structure's order is a 404 page")
+    func managerDocumentsAndSendsOrder() async throws {
+        try await Self.withApp { app, api, clock in
+            let cards = try #require(app.cards)
+            let fabre = DemoData.professionals[3], lambert = DemoData.professionals[0], rousseau = DemoData.professionals[2]
+            let hospital = DemoData.establishments[0].identifier, clinic = DemoData.establishments[1].identifier
+            try await Self.activeCDE(api, cards)
+            var manager = try await StaffLogin.browser(app, fabre.idNat.value, clock: clock)
+            let key = "manager-\(hospital.idNatStruct)"
+            let csrf = try #require(try await manager.get("/portail/agent/\(key)/personnel").field("csrf"))
+            let ordered = try await manager.post("/portail/agent/\(key)/commandes", form: ["csrf": csrf, "idNat": lambert.idNat.value, "type": "cpe"])
+            #expect(ordered.status == .seeOther)
+            let order = try #require(try await cards.reading.cards(of: lambert.idNat, actor: .establishmentManager(hospital)).first)
+            let path = "/portail/agent/\(key)/dossiers/\(order.id)"
+            let page = try await manager.get(path)
+            #expect(page.status == .ok && page.body.contains("action=\"\(path)/pieces\"") && page.body.contains("enctype=\"multipart/form-data\""))
+            #expect(page.body.contains("<label for=\"fichier\">") && page.body.contains("<label for=\"piece\">") && page.body.contains("Envoyer le dossier"))
+            let missing = try await cards.reading.file(order.id, actor: .platform).missingDocuments
+            try #require(!missing.isEmpty)
+
+            // Incomplete: not sent.
+            let early = try await manager.post("\(path)/envoi", form: ["csrf": csrf])
+            #expect(early.status == .conflict && early.body.contains("incomplet"))
+            #expect(try await api.state(order.id) == "ordered")
+            // No file chosen, then a text file: each error tied to the file field.
+            let pdf = Array("%PDF-1.4\n%%EOF\n".utf8)
+            let noFile = try await PortalApplicationTests.postMultipart(&manager, "\(path)/pieces", fields: ["csrf": csrf, "piece": missing[0].rawValue], file: nil)
+            #expect(noFile.status == .badRequest && noFile.body.contains("aria-describedby=\"fichier-aide fichier-erreur\"") && noFile.body.contains("Choisissez le fichier"))
+            #expect(noFile.body.contains("<option value=\"\(missing[0].rawValue)\" selected>"))
+            let text = try await PortalApplicationTests.postMultipart(
+                &manager, "\(path)/pieces", fields: ["csrf": csrf, "piece": missing[0].rawValue],
+                file: .init(filename: "notes.txt", type: "text/plain", content: Array("pas une pièce".utf8)))
+            #expect(text.status == .badRequest && text.body.contains("id=\"fichier-erreur\"") && text.body.contains("PDF, un JPEG ou un PNG"))
+            let noKind = try await PortalApplicationTests.postMultipart(
+                &manager, "\(path)/pieces", fields: ["csrf": csrf], file: .init(filename: "a.pdf", type: "application/pdf", content: pdf))
+            #expect(noKind.status == .badRequest && noKind.body.contains("aria-describedby=\"piece-erreur\""))
+            let forged = try await PortalApplicationTests.postMultipart(
+                &manager, "\(path)/pieces", fields: ["piece": missing[0].rawValue], file: .init(filename: "a.pdf", type: "application/pdf", content: pdf))
+            #expect(forged.status == .forbidden)
+            #expect(try await cards.reading.file(order.id, actor: .platform).documents.isEmpty)
+
+            for kind in missing {
+                let sent = try await PortalApplicationTests.postMultipart(
+                    &manager, "\(path)/pieces", fields: ["csrf": csrf, "piece": kind.rawValue], file: .init(filename: "\(kind).pdf", type: "application/pdf", content: pdf))
+                #expect(sent.status == .seeOther && sent.location == "\(path)?fait=piece", "\(kind): \(sent.status)")
+            }
+            let sent = try await manager.post("\(path)/envoi", form: ["csrf": csrf])
+            #expect(sent.status == .seeOther)
+            #expect(try await api.state(order.id) == "awaiting_validation")
+            let after = try await manager.get(try #require(sent.location))
+            #expect(after.body.contains("Le dossier est envoyé") && after.body.contains("Valider le dossier") && !after.body.contains("Ajouter la pièce"))
+            let entries = try await cards.reading.history(order.id, actor: .platform)
+            let actor = "manager:\(hospital.idNatStruct);person:\(fabre.idNat.value)"
+            #expect(entries.filter { $0.actor == actor && $0.action == "card.document" }.count == missing.count, "\(entries.map { "\($0.actor) \($0.action)" })")
+            #expect(entries.contains { $0.actor == actor && $0.action == "card.submit_for_validation" })
+
+            // The clinic's order for its own staff is not Fabre's: the 404 page, nothing stored.
+            let other = try await cards.ordering.apply(
+                idNat: rousseau.idNat, kind: .cpe, professionCode: nil, structureID: clinic.idNatStruct, actor: .establishmentManager(clinic))
+            let elsewhere = "/portail/agent/\(key)/dossiers/\(other.id)"
+            let peek = try await manager.get(elsewhere)
+            #expect(peek.status == .notFound && !peek.body.contains(rousseau.lastName))
+            let upload = try await PortalApplicationTests.postMultipart(
+                &manager, "\(elsewhere)/pieces", fields: ["csrf": csrf, "piece": missing[0].rawValue], file: .init(filename: "a.pdf", type: "application/pdf", content: pdf))
+            #expect(upload.status == .notFound && !upload.body.contains(rousseau.lastName))
+            #expect(try await manager.post("\(elsewhere)/envoi", form: ["csrf": csrf]).status == .notFound)
+            #expect(try await cards.reading.file(other.id, actor: .platform).documents.isEmpty)
+            #expect(try await api.state(other.id) == "ordered")
         }
     }
 

@@ -17,12 +17,11 @@ enum PortalComposition {
         let relyingParty = PortalRelyingParty(
             provider: provider, secret: try clientSecret(configuration, random: dependencies.random), random: dependencies.random, clock: dependencies.clock)
         let sessions = PortalSessions(database: database, clock: dependencies.clock, random: dependencies.random, settings: configuration.portal)
+        let staff = StaffDirectory(database: database, clock: dependencies.clock)
         PortalController(services: .init(
-            sessions: sessions, relyingParty: relyingParty, cards: cards, registry: registry, devices: devices, clock: dependencies.clock))
+            sessions: sessions, relyingParty: relyingParty, cards: cards, registry: registry, devices: devices, staff: staff, clock: dependencies.clock))
             .register(on: app.routes)
-        StaffPortalController(services: .init(
-            sessions: sessions, staff: StaffDirectory(database: database, clock: dependencies.clock), cards: cards, registry: registry,
-            clock: dependencies.clock))
+        StaffPortalController(services: .init(sessions: sessions, staff: staff, cards: cards, registry: registry, clock: dependencies.clock))
             .register(on: app.routes)
     }
 

@@ -67,8 +67,9 @@ struct ApplicationPage: Encodable, Sendable {
     var hasDocuments: Bool
     var acceptsDocuments: Bool
     var isResubmission: Bool
-    /// The upload form's choices and its errors.
-    var kinds: [KindChoice]
+    /// The upload form: where it goes, its choices and its errors.
+    var uploadAction: String
+    var kinds: [DocumentChoice]
     var selectedKind = ""
     var kindError: String?
     var fileError: String?
@@ -84,11 +85,6 @@ struct ApplicationPage: Encodable, Sendable {
         var mediaType: String
         var size: String
         var uploadedAt: String
-    }
-
-    struct KindChoice: Encodable, Sendable {
-        var value: String
-        var label: String
     }
 
     init(file: CardFile, required: [DocumentKind], csrf: String, maximumByteCount: Int = DocumentPolicy.standard.maximumByteCount) {
@@ -113,9 +109,8 @@ struct ApplicationPage: Encodable, Sendable {
         hasDocuments = !documents.isEmpty
         acceptsDocuments = card.acceptsDocuments
         isResubmission = card.state == .rejected
-        // The documents the file needs first, then the others a file may hold.
-        let order = required + DocumentKind.allCases.filter { !required.contains($0) && $0 != .emergencyJustification }
-        kinds = order.map { KindChoice(value: $0.rawValue, label: $0.frenchLabel) }
+        uploadAction = "/portail/demandes/\(card.id)/pieces"
+        kinds = PortalDocumentForm.choices(required: required)
         maximumSize = "\(maximumByteCount / (1024 * 1024)) Mio"
         status = switch card.state {
         case .ordered, .awaitingDocuments:

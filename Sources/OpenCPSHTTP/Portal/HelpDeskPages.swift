@@ -42,14 +42,10 @@ extension StaffPortalController {
             context.justificationError = "Indiquez la justification de l'urgence (par exemple : prise de poste le 2 janvier, justificatif reçu)."
             return try await PortalViews.render("staff/file", context, status: .badRequest, on: request)
         }
-        do {
-            _ = try await acting(staff) { [services] in
-                try await services.cards.helpDesk.moveToExpress(id, justification: justification, actor: staff.role)
-            }
-        } catch let error as CardLifecycleError {
-            return try await conflict(error, staff, on: request)
+        return try await perform(staff, on: request) { [services] in
+            _ = try await services.cards.helpDesk.moveToExpress(id, justification: justification, actor: staff.role)
+            return "/portail/agent/\(staff.key)/dossiers/\(id)?fait=urgence"
         }
-        return PortalViews.seeOther("/portail/agent/\(staff.key)/dossiers/\(id)?fait=urgence", on: request)
     }
 
     /// The confirmation before an opposition: what happens, and loss or theft.
@@ -77,13 +73,9 @@ extension StaffPortalController {
             return try await PortalViews.render("staff/opposition", context, status: .badRequest, on: request)
         }
         let who = staff.role.isDesk ? "déclarée au guichet unique pour le porteur" : "déclarée par le responsable de la structure"
-        do {
-            _ = try await acting(staff) { [services] in
-                try await services.cards.blocking.oppose(id, reason: "\(motif == "vol" ? "vol" : "perte") \(who)", actor: staff.role)
-            }
-        } catch let error as CardLifecycleError {
-            return try await conflict(error, staff, on: request)
+        return try await perform(staff, on: request) { [services] in
+            _ = try await services.cards.blocking.oppose(id, reason: "\(motif == "vol" ? "vol" : "perte") \(who)", actor: staff.role)
+            return "/portail/agent/\(staff.key)/dossiers/\(id)?fait=opposition"
         }
-        return PortalViews.seeOther("/portail/agent/\(staff.key)/dossiers/\(id)?fait=opposition", on: request)
     }
 }

@@ -27,6 +27,8 @@ extension StaffPortalController {
         case "opposition": "L'opposition est enregistrée : la carte est bloquée et une carte de remplacement est commandée."
         case "temporaire": "La carte temporaire est commandée."
         case "commande": "La commande est enregistrée. Ajoutez les pièces justificatives puis envoyez le dossier."
+        case "piece": "La pièce est ajoutée au dossier."
+        case "envoi": "Le dossier est envoyé : il attend votre validation."
         default: nil
         }
     }
@@ -45,7 +47,14 @@ extension StaffPortalController {
         let file = try await acting(staff) { [services] in try await services.cards.reading.file(id, actor: staff.role) }
         let name = try await services.registry.professionalIfAny(file.card.holder).map { "\($0.professional.firstName) \($0.professional.lastName)" } ?? ""
         var context = frame("\(title) \(file.card.kind.code) de \(file.card.holder.value)", staff)
-        context.file = FileView(file, holderName: name, role: staff.role, roleKey: staff.key)
+        let view = FileView(file, holderName: name, role: staff.role, roleKey: staff.key)
+        context.file = view
+        if view.canAddDocuments {
+            let required = try await acting(staff) { [services] in try await services.cards.reading.requiredDocuments(id, actor: staff.role) }
+            context.uploadAction = "/portail/agent/\(staff.key)/dossiers/\(file.card.id)/pieces"
+            context.kinds = PortalDocumentForm.choices(required: required)
+            context.maximumSize = "\(services.cards.settings.documentPolicy.maximumByteCount / (1024 * 1024)) Mio"
+        }
         return context
     }
 
@@ -89,12 +98,10 @@ extension StaffPortalController {
         let staff = try await requireStaff(request)
         try checkCSRF(request, staff)
         let id = request.parameters.get("file") ?? ""
-        do {
-            _ = try await acting(staff) { [services] in try await services.cards.ordering.validate(id, actor: staff.role) }
-        } catch let error as CardLifecycleError {
-            return try await conflict(error, staff, on: request)
+        return try await perform(staff, on: request) { [services] in
+            _ = try await services.cards.ordering.validate(id, actor: staff.role)
+            return "/portail/agent/\(staff.key)/dossiers?fait=validation"
         }
-        return PortalViews.seeOther("/portail/agent/\(staff.key)/dossiers?fait=validation", on: request)
     }
 
     func reject(_ request: Request) async throws -> Response {
@@ -108,12 +115,23 @@ extension StaffPortalController {
             context.reasonError = "Indiquez le motif du refus : le demandeur le verra pour compléter son dossier."
             return try await PortalViews.render("staff/file", context, status: .badRequest, on: request)
         }
+        return try await perform(staff, on: request) { [services] in
+            _ = try await services.cards.ordering.reject(id, reason: reason, actor: staff.role)
+            return "/portail/agent/\(staff.key)/dossiers?fait=refus"
+        }
+    }
+
+    /// Runs an action on a file as the role and sends the browser to the page `work` names;
+    /// a refusal of the services about the file's state is the conflict page, a file out of
+    /// the role's scope the 404 page (``acting(_:_:)``).
+    func perform(_ staff: Staff, on request: Request, _ work: @Sendable () async throws -> String) async throws -> Response {
+        let next: String
         do {
-            _ = try await acting(staff) { [services] in try await services.cards.ordering.reject(id, reason: reason, actor: staff.role) }
+            next = try await acting(staff, work)
         } catch let error as CardLifecycleError {
             return try await conflict(error, staff, on: request)
         }
-        return PortalViews.seeOther("/portail/agent/\(staff.key)/dossiers?fait=refus", on: request)
+        return PortalViews.seeOther(next, on: request)
     }
 
     /// A refusal of the services about the file's state (not about who asks), as a page.

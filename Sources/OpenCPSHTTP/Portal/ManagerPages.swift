@@ -68,12 +68,44 @@ extension StaffPortalController {
         let staff = try await requireStaff(request)
         try checkCSRF(request, staff)
         let id = request.parameters.get("file") ?? ""
-        let card: Card
-        do {
-            card = try await acting(staff) { [services] in try await services.cards.blocking.issueTemporaryCard(for: id, actor: staff.role) }
-        } catch let error as CardLifecycleError {
-            return try await conflict(error, staff, on: request)
+        return try await perform(staff, on: request) { [services] in
+            let card = try await services.cards.blocking.issueTemporaryCard(for: id, actor: staff.role)
+            return "/portail/agent/\(staff.key)/dossiers/\(card.id)?fait=temporaire"
         }
-        return PortalViews.seeOther("/portail/agent/\(staff.key)/dossiers/\(card.id)?fait=temporaire", on: request)
+    }
+
+    /// Adds a document to a staff order, as the manager (the services check the scope and the
+    /// state; a file out of scope is the 404 page); the errors are tied to their fields.
+    func addOrderDocument(_ request: Request) async throws -> Response {
+        let staff = try await requireStaff(request)
+        var form = try PortalDocumentForm(request, session: staff.session)
+        // Read first, so that a file out of scope stays a 404 whatever the form holds.
+        var context = try await fileContext(request, staff, title: "Dossier")
+        guard let file = context.file, file.canAddDocuments else {
+            return try await refusal("Action impossible", "Ce dossier ne reçoit pas de pièces de votre part dans son état actuel.", status: .conflict, staff, on: request)
+        }
+        let id = file.id
+        let added = try await form.add(maximum: services.cards.settings.documentPolicy.maximumByteCount) { [services] kind, mediaType, content in
+            _ = try await acting(staff) {
+                try await services.cards.ordering.addDocument(to: id, kind: kind, mediaType: mediaType, content: content, actor: staff.role)
+            }
+        }
+        if added { return PortalViews.seeOther("/portail/agent/\(staff.key)/dossiers/\(id)?fait=piece", on: request) }
+        context.title = "Erreur — " + context.title
+        context.selectedKind = form.selectedKind
+        context.kindError = form.kindError
+        context.fileError = form.fileError
+        return try await PortalViews.render("staff/file", context, status: .badRequest, on: request)
+    }
+
+    /// Sends a complete staff order to its instance (the manager's own queue for a CPE or CPA).
+    func sendOrder(_ request: Request) async throws -> Response {
+        let staff = try await requireStaff(request)
+        try checkCSRF(request, staff)
+        let id = request.parameters.get("file") ?? ""
+        return try await perform(staff, on: request) { [services] in
+            _ = try await services.cards.ordering.submit(id, actor: staff.role)
+            return "/portail/agent/\(staff.key)/dossiers/\(id)?fait=envoi"
+        }
     }
 }

@@ -36,6 +36,8 @@ struct PageContext: Encodable {
     var card: CardView?
     var history: [HistoryView] = []
     var hasHistory = false
+    /// Whether the person holds a staff role: the space then links to `/portail/agent`.
+    var isStaff = false
 
     init(title: String) {
         self.title = title

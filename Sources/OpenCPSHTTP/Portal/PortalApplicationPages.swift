@@ -94,42 +94,18 @@ extension PortalController {
 
     private func upload(_ request: Request) async throws -> Response {
         let session = try await requireSession(request)
-        guard let boundary = request.headers.contentType?.parameters["boundary"], request.headers.contentType?.type == "multipart",
-              let form = try? MultipartFormData(bytes: request.body.data.map { Array($0.readableBytesView) } ?? [], boundary: boundary)
-        else {
-            throw PortalPageError(status: .badRequest, title: "Envoi illisible", text: "Le fichier n'a pas pu être lu. Revenez à votre demande et recommencez.")
-        }
-        try checkCSRF(token: form.part(named: "csrf")?.text ?? "", session)
+        var form = try PortalDocumentForm(request, session: session)
         guard var page = try await filePage(request, session) else { return try await notFound(request, session) }
-        let kind = form.part(named: "piece").flatMap { DocumentKind(rawValue: $0.text) }
-        let file = form.part(named: "fichier").flatMap { $0.body.isEmpty && ($0.filename ?? "").isEmpty ? nil : $0 }
-        page.selectedKind = kind?.rawValue ?? ""
-        if kind == nil { page.kindError = "Choisissez la pièce que vous envoyez." }
-        if file == nil { page.fileError = "Choisissez le fichier à envoyer." }
-        if let kind, let file {
-            do {
-                _ = try await services.cards.ordering.addDocument(
-                    to: page.id, kind: kind, mediaType: file.contentType ?? "application/octet-stream", content: file.body, actor: .holder(session.idNat))
-                return PortalViews.seeOther("/portail/demandes/\(page.id)?fait=piece", on: request)
-            } catch let error as CardLifecycleError {
-                page.fileError = Self.documentRefusal(error, maximum: services.cards.settings.documentPolicy.maximumByteCount)
-            }
+        let (id, actor) = (page.id, CardActor.holder(session.idNat))
+        let added = try await form.add(maximum: services.cards.settings.documentPolicy.maximumByteCount) { [services] kind, mediaType, content in
+            _ = try await services.cards.ordering.addDocument(to: id, kind: kind, mediaType: mediaType, content: content, actor: actor)
         }
+        if added { return PortalViews.seeOther("/portail/demandes/\(page.id)?fait=piece", on: request) }
+        page.selectedKind = form.selectedKind
+        page.kindError = form.kindError
+        page.fileError = form.fileError
         page.title = "Erreur — " + page.title
         return try await PortalViews.renderPage("application", page, status: .badRequest, on: request)
-    }
-
-    /// Why a document was refused, in French, tied to the file field.
-    static func documentRefusal(_ error: CardLifecycleError, maximum: Int) -> String {
-        switch error.code {
-        case "card.document-empty": "Le fichier est vide : choisissez le bon fichier."
-        case "card.document-too-large": "Le fichier est trop volumineux : \(maximum / (1024 * 1024)) Mio au plus. Réduisez sa taille (un scan en 150 ppp suffit)."
-        case "card.document-media-type": "Ce type de fichier n'est pas accepté : envoyez un PDF, un JPEG ou un PNG."
-        case "card.document-content-mismatch": "Le contenu du fichier ne correspond pas à son type : envoyez un vrai PDF, JPEG ou PNG."
-        case "card.documents-too-many": "Votre dossier compte déjà le nombre maximal de pièces."
-        case "card.documents-closed": "Ce dossier ne reçoit plus de pièces : il est en cours d'examen ou terminé."
-        default: "Cette pièce n'a pas pu être ajoutée à votre dossier."
-        }
     }
 
     private func submitApplication(_ request: Request) async throws -> Response {
@@ -148,15 +124,5 @@ extension PortalController {
             return try await PortalViews.renderPage("application", page, status: .conflict, on: request)
         }
         return PortalViews.seeOther("/portail/demandes/\(page.id)?fait=envoi", on: request)
-    }
-
-    /// Refuses a form whose CSRF token, read from the body by the caller, is not the session's.
-    func checkCSRF(token: String, _ session: PortalSession) throws {
-        let left = Array(token.utf8), right = Array(session.csrfToken.utf8)
-        guard left.count == right.count, zip(left, right).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            throw PortalPageError(
-                status: .forbidden, title: "Action refusée",
-                text: "Ce formulaire n'est pas valable (jeton de sécurité absent ou périmé). Revenez à votre espace et recommencez.")
-        }
     }
 }

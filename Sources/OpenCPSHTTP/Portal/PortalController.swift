@@ -20,19 +20,22 @@ public struct PortalController: Sendable {
         public var registry: RegistryService
         /// e-CPS devices.
         public var devices: ECPSDevices
+        /// Who holds a staff role: the space links to the staff pages only for them.
+        public var staff: StaffDirectory
         /// The clock.
         public var clock: any WallClock
 
         /// Groups the services.
         public init(
             sessions: PortalSessions, relyingParty: PortalRelyingParty, cards: CardServices, registry: RegistryService, devices: ECPSDevices,
-            clock: any WallClock
+            staff: StaffDirectory, clock: any WallClock
         ) {
             self.sessions = sessions
             self.relyingParty = relyingParty
             self.cards = cards
             self.registry = registry
             self.devices = devices
+            self.staff = staff
             self.clock = clock
         }
     }
@@ -157,6 +160,9 @@ public struct PortalController: Sendable {
         context.hasOrders = !context.orders.isEmpty
         context.hasDevices = !context.devices.isEmpty
         context.hasReminders = !context.reminders.isEmpty
+        // The way to the staff pages, for a person the platform gives a staff role (the staff
+        // table, an active CDE/CDA card); the staff pages check the role again on every request.
+        context.isStaff = try await !services.staff.roles(of: session.idNat).isEmpty
         context.notice = (try? request.query.get(String.self, at: "fait")).flatMap(Self.notices)
         return try await PortalViews.render("space", context, on: request)
     }
@@ -246,28 +252,19 @@ public struct PortalController: Sendable {
         }
     }
 
+    /// The open session, if any (``PortalSessions/session(of:)``).
     func session(_ request: Request) async throws -> PortalSession? {
-        guard let value = request.cookies[Self.sessionCookie]?.string, !value.isEmpty else { return nil }
-        return try await services.sessions.session(cookie: value)
+        try await services.sessions.session(of: request)
     }
 
     /// The session, or a 401 page inviting to log in.
     func requireSession(_ request: Request) async throws -> PortalSession {
-        guard let session = try await session(request) else {
-            throw PortalPageError(status: .unauthorized, title: "Session expirée", text: "Votre session a pris fin. Connectez-vous de nouveau.")
-        }
-        return session
+        try await services.sessions.requireSession(of: request)
     }
 
     /// Refuses a form whose CSRF token is missing or wrong (403 page).
     func checkCSRF(_ request: Request, _ session: PortalSession) throws {
-        let sent = (try? request.content.get(String.self, at: "csrf")) ?? ""
-        let left = Array(sent.utf8), right = Array(session.csrfToken.utf8)
-        guard left.count == right.count, zip(left, right).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            throw PortalPageError(
-                status: .forbidden, title: "Action refusée",
-                text: "Ce formulaire n'est pas valable (jeton de sécurité absent ou périmé). Revenez à votre espace et recommencez.")
-        }
+        try PortalCSRF.check(request, session)
     }
 
     func frame(_ title: String, _ session: PortalSession) -> PageContext {

@@ -44,6 +44,14 @@ struct StaffPageContext: Encodable {
     var staff: [StaffMemberView] = []
     var hasStaff = false
 
+    /// The upload form of a staff order (the same `document-form` template as the applicant's).
+    var uploadAction: String?
+    var kinds: [DocumentChoice] = []
+    var selectedKind = ""
+    var kindError: String?
+    var fileError: String?
+    var maximumSize: String?
+
     init(title: String, csrf: String?) {
         self.title = title
         self.csrf = csrf
@@ -121,6 +129,8 @@ struct FileView: Encodable {
     var canMoveToExpress: Bool
     var canOppose: Bool
     var canIssueTemporaryCard: Bool
+    /// A staff order the manager documents and sends (the holder does not: it is the structure's card).
+    var canAddDocuments: Bool
 
     init(_ file: CardFile, holderName: String, role: CardActor, roleKey: String) {
         let card = file.card
@@ -146,8 +156,10 @@ struct FileView: Encodable {
         canOppose = (try? card.state.applying(.oppose)) != nil && CardAuthorization.isAllowed(role, .declareOpposition, on: context)
         if case .establishmentManager = role {
             canIssueTemporaryCard = card.state == .opposed && !card.temporary
+            canAddDocuments = card.acceptsDocuments && CardAuthorization.isAllowed(role, .transition(.submitDocuments), on: context)
         } else {
             canIssueTemporaryCard = false
+            canAddDocuments = false
         }
     }
 }

@@ -57,6 +57,9 @@ public struct StaffPortalController: Sendable {
         staff.get(":role", "guichet") { request in try await helpDesk(request) }
         staff.get(":role", "personnel") { request in try await staffList(request) }
         staff.post(":role", "commandes") { request in try await orderStaffCard(request) }
+        // A staff order's documents, read by the server's own multipart reader as the applicant's are.
+        staff.on(.POST, ":role", "dossiers", ":file", "pieces", body: .collect(maxSize: "12mb")) { request in try await addOrderDocument(request) }
+        staff.post(":role", "dossiers", ":file", "envoi") { request in try await sendOrder(request) }
         // A document is not a page: its own headers (its content type, inline, a CSP that
         // forbids everything active), and refusals as pages.
         routes.grouped(StaffDocumentMiddleware()).get("portail", "agent", ":role", "dossiers", ":file", "pieces", ":document") { request in
@@ -77,11 +80,7 @@ public struct StaffPortalController: Sendable {
 
     /// The session, or a 401 page inviting to log in.
     func requireSession(_ request: Request) async throws -> PortalSession {
-        guard let value = request.cookies[PortalController.sessionCookie]?.string, !value.isEmpty,
-              let session = try await services.sessions.session(cookie: value) else {
-            throw PortalPageError(status: .unauthorized, title: "Session expirée", text: "Votre session a pris fin. Connectez-vous de nouveau.")
-        }
-        return session
+        try await services.sessions.requireSession(of: request)
     }
 
     /// The 403 page of a professional without the staff role asked for.
@@ -100,13 +99,7 @@ public struct StaffPortalController: Sendable {
 
     /// Refuses a form whose CSRF token is missing or wrong (403 page).
     func checkCSRF(_ request: Request, _ staff: Staff) throws {
-        let sent = (try? request.content.get(String.self, at: "csrf")) ?? ""
-        let left = Array(sent.utf8), right = Array(staff.session.csrfToken.utf8)
-        guard left.count == right.count, zip(left, right).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            throw PortalPageError(
-                status: .forbidden, title: "Action refusée",
-                text: "Ce formulaire n'est pas valable (jeton de sécurité absent ou périmé). Revenez à votre espace et recommencez.")
-        }
+        try PortalCSRF.check(request, staff.session)
     }
 
     /// Runs `work` as the person in their role (audited as both). A file out of the role's

@@ -1,20 +1,22 @@
 """The professional's portal pages in a real browser: Debian's headless Chromium with Selenium.
 
-Usage: portal_application_browser.py BASE OPENCPS WORK IDNAT SERIAL ARS_TOKEN SHOTS
+Usage: portal_application_browser.py BASE OPENCPS WORK IDNAT SERIAL AGENT SHOTS
 
 BASE is `opencps serve --demo`'s base URL, OPENCPS the executable (its `ecps` commands are the
 professional's phone), WORK a folder for the devices and the documents, IDNAT and SERIAL a demo
-professional of a non-ordinal profession with an active CPS, ARS_TOKEN the demo token of the
-regional agency competent for them, SHOTS the folder that receives the screenshots.
+professional of a non-ordinal profession with an active CPS, AGENT the idNat of the demo's
+agent of the regional agency competent for them, SHOTS the folder that receives the screenshots.
 
 The professional logs in with e-CPS; reaches every action of the space with the keyboard alone
 (a skip link first, a visible focus, the tab order the page's order); enrols a second device
 from the portal's QR page with the text payload and `opencps ecps enrol`; changes the postal
 address (an error first, tied to its field); declares the card lost and completes the
-replacement's file: a refused text file, then PDFs uploaded in the browser, submitted; the
-agency rejects it through the JSON API; the professional sees the reason, adds a document,
-resubmits; the agency validates; the page says so. axe-core: no serious or critical
-violation on any page. Exits non-zero on the first failure.
+replacement's file: a refused text file, then PDFs uploaded in the browser, submitted. The
+agency's agent, logged in with e-CPS in a second browser, goes from their space to the staff
+space and the queue, and rejects the file with a reason; the professional sees the reason,
+adds a document, resubmits; the agent validates; the professional's page says so. No step of
+that journey goes through the JSON API. axe-core: no serious or critical violation on any
+page. Exits non-zero on the first failure.
 """
 
 import os
@@ -33,7 +35,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-BASE, OPENCPS, WORK, IDNAT, SERIAL, ARS_TOKEN, SHOTS = sys.argv[1:8]
+BASE, OPENCPS, WORK, IDNAT, SERIAL, AGENT, SHOTS = sys.argv[1:8]
 PIN = "246810"
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
@@ -131,30 +133,46 @@ def document(name, content):
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
-# The professional's phone, enrolled from the QR payload of their card session.
-status, answer = api("POST", "/api/v1/ecps/enrolments", f"demo-holder-{IDNAT}")
-check(status == 201, f"the card session gives a QR payload ({status})")
-status, output = ecps("telephone", "enrol", "--payload", answer["payload"], "--pin", PIN, "--label", "Téléphone")
-check(status == 0, f"opencps ecps enrol: {output.strip()}")
 
-options = Options()
-options.binary_location = "/usr/bin/chromium"
-for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
-    options.add_argument(argument)
-options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='portal-chromium-')}")
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.implicitly_wait(5)
+def enrol(idnat, device):
+    """The person's phone, enrolled from the QR payload of their card session."""
+    status, answer = api("POST", "/api/v1/ecps/enrolments", f"demo-holder-{idnat}")
+    check(status == 201, f"{device}: the card session gives a QR payload ({status})")
+    status, output = ecps(device, "enrol", "--payload", answer["payload"], "--pin", PIN, "--label", "Téléphone")
+    check(status == 0, f"{device}: opencps ecps enrol: {output.strip()}")
+
+
+def new_browser(prefix):
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
+        options.add_argument(argument)
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix=f'{prefix}-chromium-')}")
+    browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    browser.implicitly_wait(5)
+    return browser
+
+
+def log_in(browser, idnat, device):
+    """Logs in on the portal with e-CPS, approved on the person's phone."""
+    browser.get(f"{BASE}/portail/connexion")
+    arrive(browser, "Connexion")
+    browser.find_element(By.ID, "idNat").send_keys(idnat)
+    browser.find_element(By.XPATH, "//button[contains(., 'Se connecter avec e-CPS')]").click()
+    arrive(browser, "En attente")
+    request_id = browser.find_element(By.CSS_SELECTOR, "input[name='request']").get_attribute("value")
+    status, output = ecps(device, "approve", request_id, "--pin", PIN)
+    check(status == 0, f"{device}: opencps ecps approve: {output.strip()}")
+    browser.find_element(By.XPATH, "//button[contains(., 'Continuer')]").click()
+    arrive(browser, "Mon espace")
+
+
+enrol(IDNAT, "telephone")
+driver = new_browser("portal")
+agent = None
 try:
-    driver.get(f"{BASE}/portail/connexion")
-    arrive(driver, "Connexion")
-    driver.find_element(By.ID, "idNat").send_keys(IDNAT)
-    driver.find_element(By.XPATH, "//button[contains(., 'Se connecter avec e-CPS')]").click()
-    arrive(driver, "En attente")
-    request_id = driver.find_element(By.CSS_SELECTOR, "input[name='request']").get_attribute("value")
-    status, output = ecps("telephone", "approve", request_id, "--pin", PIN)
-    check(status == 0, f"opencps ecps approve: {output.strip()}")
-    driver.find_element(By.XPATH, "//button[contains(., 'Continuer')]").click()
-    arrive(driver, "Mon espace")
+    log_in(driver, IDNAT, "telephone")
+    check("/portail/agent" not in driver.page_source, "a professional without a staff role has no link to the staff space")
     check(SERIAL in driver.page_source, "logged in: the space shows the card")
     keyboard_tour(driver)
 
@@ -233,9 +251,25 @@ try:
     check("en cours d'examen" in driver.page_source, "the file is submitted")
     audit(driver, "demande-envoyee")
 
-    # The agency rejects it (its pages are another part of the portal): the reason is shown.
-    status, body = api("POST", f"/api/v1/cards/{file_id}/reject", ARS_TOKEN, {"reason": "Le diplôme envoyé est illisible."})
-    check(status == 200, f"the agency rejects the file through the API ({status} {body})")
+    # The agency's agent, in a browser of their own, rejects it from the staff queue.
+    enrol(AGENT, "agent")
+    agent = new_browser("agent")
+    log_in(agent, AGENT, "agent")
+    agent.find_element(By.LINK_TEXT, "Mon espace agent").click()
+    arrive(agent, "Espace agent")
+    agent.find_element(By.PARTIAL_LINK_TEXT, "Agence régionale de santé").click()
+    arrive(agent, "Dossiers à traiter")
+    queue_url = agent.current_url.split("?")[0]
+    agent.find_element(By.CSS_SELECTOR, f"a[href$='/dossiers/{file_id}']").click()
+    arrive(agent, "Dossier")
+    check("Pièces déposées" in agent.page_source and "Valider le dossier" in agent.page_source, "the agent sees the documents sent and the decision")
+    audit(agent, "instance-dossier", shoot=False)
+    agent.find_element(By.ID, "motif").send_keys("Le diplôme envoyé est illisible.")
+    click_and_wait(agent, "//button[contains(., 'Refuser le dossier')]")
+    arrive(agent, "Dossiers à traiter")
+    check("Le dossier est refusé" in agent.page_source and file_id not in agent.page_source, "the agent rejects the file; it leaves the queue")
+    audit(agent, "instance-refus", shoot=False)
+
     driver.get(file_url)
     check("Votre dossier a été refusé" in driver.page_source and "Le diplôme envoyé est illisible." in driver.page_source,
           "the applicant sees the rejection and its reason")
@@ -245,11 +279,19 @@ try:
     click_and_wait(driver, "//button[contains(., 'Renvoyer mon dossier')]")
     check("fait=envoi" in driver.current_url, "the file is sent again")
     check("en cours d'examen" in driver.page_source, "the file is resubmitted")
-    status, body = api("POST", f"/api/v1/cards/{file_id}/validate", ARS_TOKEN)
-    check(status == 200, f"the agency validates the file through the API ({status} {body})")
+    agent.get(queue_url)
+    arrive(agent, "Dossiers à traiter")
+    agent.find_element(By.CSS_SELECTOR, f"a[href$='/dossiers/{file_id}']").click()
+    arrive(agent, "Dossier")
+    check("Valider le dossier" in agent.page_source, "the resubmitted file is back in the agent's queue")
+    click_and_wait(agent, "//button[contains(., 'Valider le dossier')]")
+    arrive(agent, "Dossiers à traiter")
+    check("Le dossier est validé" in agent.page_source, "the agent validates the file")
     driver.get(file_url)
     check("Votre dossier est validé" in driver.page_source, "the applicant sees the file validated")
     audit(driver, "demande-validee")
 finally:
     driver.quit()
+    if agent is not None:
+        agent.quit()
 print("portal application browser: all checks passed")

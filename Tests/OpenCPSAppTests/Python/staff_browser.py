@@ -13,9 +13,10 @@ screenshots, SCENARIO_JSON a file naming the people, tokens and files:
 - `manager` (idNat, token, structure): a CDE holder; `staff` a person working in the structure.
 
 Each logs in with e-CPS (enrolled with `opencps ecps enrol`, approved with `opencps ecps
-approve`). The agent rejects the file (refused first without a reason), the applicant resubmits
+approve`) and reaches the staff space by their space's link. The agent rejects the file (refused first without a reason), the applicant resubmits
 it, the agent validates it; the help desk finds the overdue file and moves it to express; the
-manager orders a CPE. On every page: axe-core finds no serious or critical violation, the page
+manager orders a CPE, adds its documents in the browser (a text file refused first, the error
+on its field) and sends it. On every page: axe-core finds no serious or critical violation, the page
 has a title and `lang="fr"`, every input has a label. Exits non-zero on the first failure.
 """
 
@@ -31,7 +32,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, OPENCPS, WORK, SHOTS, SCENARIO = sys.argv[1:6]
 with open(SCENARIO, encoding="utf-8") as handle:
@@ -95,8 +96,9 @@ def browser():
     return driver
 
 
-def log_in(driver, person, label):
-    """Enrols the person's phone, logs in on the portal with e-CPS, and opens the staff space."""
+def log_in(driver, person, label, space_shot=None):
+    """Enrols the person's phone, logs in on the portal with e-CPS, and follows their space's
+    link to the staff space."""
     device = os.path.join(WORK, f"device-{label}")
     answer = requests.post(f"{BASE}/api/v1/ecps/enrolments", headers={"Authorization": f"Bearer {person['token']}"}, timeout=10)
     check(answer.status_code == 201, f"{label}: the card session gives a QR payload ({answer.status_code})")
@@ -112,7 +114,9 @@ def log_in(driver, person, label):
     check(status == 0, f"{label}: opencps ecps approve: {output.strip()}")
     driver.find_element(By.XPATH, "//button[contains(., 'Continuer')]").click()
     arrive(driver, "Mon espace")
-    driver.get(f"{BASE}/portail/agent")
+    if space_shot:
+        audit(driver, space_shot)
+    driver.find_element(By.LINK_TEXT, "Mon espace agent").click()
     arrive(driver, "Espace agent")
 
 
@@ -127,7 +131,7 @@ def cookies(driver):
 driver = browser()
 try:
     agent, pending = S["agent"], S["pending"]
-    log_in(driver, agent, "agent")
+    log_in(driver, agent, "agent", space_shot="agent-espace")
     audit(driver, "agent-roles")
     driver.find_element(By.PARTIAL_LINK_TEXT, "Agence régionale de santé").click()
     arrive(driver, "Dossiers à traiter")
@@ -207,9 +211,41 @@ try:
     WebDriverWait(driver, 15).until(lambda d: "fait=commande" in d.current_url)
     check("La commande est enregistrée" in driver.page_source and "Commandée" in driver.page_source, "the CPE is ordered")
     audit(driver, "personnel-commande")
+    order_url = driver.current_url.split("?")[0]
     driver.find_element(By.LINK_TEXT, "Mon personnel").click()
     arrive(driver, "Mon personnel")
     check("Commandée" in driver.page_source, "the order is followed from the staff list")
+
+    # The order's documents, added in the browser, then the file sent.
+    driver.get(order_url)
+    arrive(driver, "Dossier")
+    missing = driver.find_element(By.XPATH, "//p[starts-with(normalize-space(.), 'Pièces manquantes')]").text
+    kinds = [o.get_attribute("value") for o in Select(driver.find_element(By.ID, "piece")).options if o.get_attribute("value") and o.text in missing]
+    check(kinds, f"the order's file names the documents missing ({missing})")
+
+    def upload(kind, name, content):
+        path = os.path.join(WORK, name)
+        with open(path, "wb") as out:
+            out.write(content)
+        Select(driver.find_element(By.ID, "piece")).select_by_value(kind)
+        driver.find_element(By.ID, "fichier").send_keys(path)
+        driver.find_element(By.XPATH, "//button[contains(., 'Ajouter la pièce')]").click()
+
+    upload(kinds[0], "notes.txt", b"pas une piece")
+    arrive(driver, "Erreur")
+    field = driver.find_element(By.ID, "fichier")
+    check("fichier-erreur" in (field.get_attribute("aria-describedby") or "") and "PDF, un JPEG ou un PNG" in driver.page_source,
+          "a text file is refused, the error tied to the file field")
+    audit(driver, "personnel-piece-erreur")
+    for index, kind in enumerate(kinds):
+        upload(kind, f"piece-{index}.pdf", b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+        WebDriverWait(driver, 15).until(lambda d: "fait=piece" in d.current_url)
+        check("La pièce est ajoutée" in driver.page_source, f"the {kind} document is added")
+    driver.find_element(By.XPATH, "//button[contains(., 'Envoyer le dossier')]").click()
+    WebDriverWait(driver, 15).until(lambda d: "fait=envoi" in d.current_url)
+    check("Le dossier est envoyé" in driver.page_source and "Valider le dossier" in driver.page_source,
+          "the order is sent, and waits for the manager's validation")
+    audit(driver, "personnel-envoi")
 finally:
     driver.quit()
 print("staff browser: all checks passed")
