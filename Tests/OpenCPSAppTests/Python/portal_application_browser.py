@@ -22,68 +22,28 @@ page. Exits non-zero on the first failure.
 import os
 import subprocess
 import sys
-import tempfile
 
 import requests
-from axe_selenium_python import Axe
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+import browser_pages
+from browser_pages import FOCUSABLE, PIN, arrive, check, new_browser
+
 BASE, OPENCPS, WORK, IDNAT, SERIAL, AGENT, SHOTS = sys.argv[1:8]
-PIN = "246810"
-DESKTOP = (1280, 900)
-PHONE = (390, 844)
-FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea"
 
 
-def check(condition, what):
-    if not condition:
-        print(f"FAILED: {what}")
-        sys.exit(1)
-    print(f"ok: {what}")
+def audit(driver, name, shoot=True):
+    """Title, lang, labels, the skip link first, axe-core; then the screenshots."""
+    browser_pages.audit(driver, name, SHOTS, shoot, skip_link=True)
 
 
 def ecps(device, *arguments):
     result = subprocess.run([OPENCPS, "ecps", *arguments, "--device-dir", os.path.join(WORK, device)], capture_output=True, text=True, timeout=60)
     return result.returncode, result.stdout + result.stderr
-
-
-def arrive(driver, title):
-    WebDriverWait(driver, 15).until(lambda d: d.title.startswith(title))
-
-
-def audit(driver, name, shoot=True):
-    """Title, lang, labels, the skip link first, axe-core; then the screenshots."""
-    check(driver.title.strip() != "" and "OpenCPS" in driver.title, f"{name}: a title ({driver.title})")
-    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr", f"{name}: lang=fr")
-    for field in driver.find_elements(By.CSS_SELECTOR, "input, select, textarea"):
-        if field.get_attribute("type") in ("hidden", "submit", "button"):
-            continue
-        ident = field.get_attribute("id")
-        labelled = bool(ident) and len(driver.find_elements(By.CSS_SELECTOR, f"label[for='{ident}']")) == 1
-        check(labelled or field.get_attribute("aria-label"), f"{name}: input {field.get_attribute('name')} has a label")
-    first = driver.execute_script(f"return document.querySelector({FOCUSABLE!r})")
-    check(first is not None and first.get_attribute("class") == "evitement" and first.get_attribute("href").endswith("#contenu")
-          and driver.find_elements(By.ID, "contenu"), f"{name}: a skip link to the main content comes first")
-    axe = Axe(driver)
-    axe.inject()
-    results = axe.run()
-    serious = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
-    check(not serious, f"{name}: axe-core finds no serious or critical violation {[(v['id'], v['nodes'][0]['html'][:80]) for v in serious]}")
-    if shoot:
-        os.makedirs(SHOTS, exist_ok=True)
-        for label, (width, height) in (("bureau", DESKTOP), ("telephone", PHONE)):
-            driver.set_window_size(width, height)
-            full = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(width, max(height, min(full + 140, 3000)))
-            driver.save_screenshot(os.path.join(SHOTS, f"{name}-{label}.png"))
-        driver.set_window_size(*DESKTOP)
 
 
 def keyboard_tour(driver):
@@ -140,17 +100,6 @@ def enrol(idnat, device):
     check(status == 201, f"{device}: the card session gives a QR payload ({status})")
     status, output = ecps(device, "enrol", "--payload", answer["payload"], "--pin", PIN, "--label", "Téléphone")
     check(status == 0, f"{device}: opencps ecps enrol: {output.strip()}")
-
-
-def new_browser(prefix):
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
-        options.add_argument(argument)
-    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix=f'{prefix}-chromium-')}")
-    browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    browser.implicitly_wait(5)
-    return browser
 
 
 def log_in(browser, idnat, device):

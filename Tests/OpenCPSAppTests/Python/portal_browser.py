@@ -19,63 +19,24 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 import requests
-from axe_selenium_python import Axe
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+import browser_pages
+from browser_pages import PIN, arrive, check, new_browser
+
 BASE, OPENCPS, DEVICE_DIR, IDNAT, SERIAL, CERT_PEM, OTHER_IDNAT, SHOTS = sys.argv[1:9]
-PIN = "246810"
-DESKTOP = (1280, 900)
-PHONE = (390, 844)
 
 
-def check(condition, what):
-    if not condition:
-        print(f"FAILED: {what}")
-        sys.exit(1)
-    print(f"ok: {what}")
+def audit(driver, name, shoot=True):
+    browser_pages.audit(driver, name, SHOTS, shoot)
 
 
 def ecps(*arguments):
     result = subprocess.run([OPENCPS, "ecps", *arguments, "--device-dir", DEVICE_DIR], capture_output=True, text=True, timeout=60)
     return result.returncode, result.stdout + result.stderr
-
-
-def arrive(driver, title):
-    """Waits for the page a click leads to: a click returns before the browser has followed
-    the form's answer and its redirects."""
-    WebDriverWait(driver, 15).until(lambda d: d.title.startswith(title))
-
-
-def audit(driver, name, shoot=True):
-    """The page's accessibility and structure checks, then its screenshots."""
-    check(driver.title.strip() != "" and "OpenCPS" in driver.title, f"{name}: a title ({driver.title})")
-    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr", f"{name}: lang=fr")
-    for field in driver.find_elements(By.CSS_SELECTOR, "input, select, textarea"):
-        if field.get_attribute("type") in ("hidden", "submit", "button"):
-            continue
-        ident = field.get_attribute("id")
-        labelled = bool(ident) and len(driver.find_elements(By.CSS_SELECTOR, f"label[for='{ident}']")) == 1
-        check(labelled or field.get_attribute("aria-label"), f"{name}: input {field.get_attribute('name')} has a label")
-    axe = Axe(driver)
-    axe.inject()
-    results = axe.run()
-    serious = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
-    check(not serious, f"{name}: axe-core finds no serious or critical violation {[v['id'] for v in serious]}")
-    if shoot:
-        os.makedirs(SHOTS, exist_ok=True)
-        for label, (width, height) in (("bureau", DESKTOP), ("telephone", PHONE)):
-            driver.set_window_size(width, height)
-            full = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(width, max(height, min(full + 140, 3000)))
-            driver.save_screenshot(os.path.join(SHOTS, f"{name}-{label}.png"))
-        driver.set_window_size(*DESKTOP)
 
 
 # The professional's phone: a device enrolled from the QR payload of their card session
@@ -85,13 +46,7 @@ check(answer.status_code == 201, f"the card session gives a QR payload ({answer.
 status, output = ecps("enrol", "--payload", answer.json()["payload"], "--pin", PIN, "--label", "Téléphone")
 check(status == 0, f"opencps ecps enrol: {output.strip()}")
 
-options = Options()
-options.binary_location = "/usr/bin/chromium"
-for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
-    options.add_argument(argument)
-options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='portal-chromium-')}")
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.implicitly_wait(5)
+driver = new_browser("portal")
 try:
     driver.get(f"{BASE}/")
     audit(driver, "accueil")
