@@ -24,6 +24,7 @@ import subprocess
 import sys
 
 import requests
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -76,7 +77,18 @@ def click_and_wait(driver, xpath):
     land on the same address as the page it left)."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.XPATH, xpath).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+    def left(_):
+        try:
+            return expected_conditions.staleness_of(page)(driver)
+        except WebDriverException as error:
+            # Chromium may answer for the old page's node, while it is being replaced, with
+            # "does not belong to the document" rather than a stale reference: it is gone too.
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+
+    WebDriverWait(driver, 15).until(left)
 
 
 def api(method, path, token, body=None):
