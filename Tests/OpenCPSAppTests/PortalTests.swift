@@ -112,7 +112,9 @@ struct PortalTests {
             let forged = try await browser.post("/portail/cartes/\(card.id)/opposition", form: ["motif": "perte"])
             #expect(forged.status == .forbidden)
             #expect(forged.body.contains("Action refusée"))
-            let wrongToken = try await browser.post("/portail/cartes/\(card.id)/opposition", form: ["motif": "perte", "csrf": "x" + csrf.dropFirst()])
+            // Another token of the same length: its first character changed, never to itself.
+            let otherToken = (csrf.hasPrefix("x") ? "y" : "x") + csrf.dropFirst()
+            let wrongToken = try await browser.post("/portail/cartes/\(card.id)/opposition", form: ["motif": "perte", "csrf": otherToken])
             #expect(wrongToken.status == .forbidden)
             #expect(try await api.state(card.id) == "active")
 
