@@ -89,7 +89,7 @@ struct CertificateIssuanceEndpoint: Sendable {
     /// certificate for whoever they like.
     /// - Throws: ``Problem`` 422 `pki.issuance.unknown-professional` or `pki.issuance.subject-mismatch`.
     private func checkHolder(_ idNat: IdNat, givenName: String, surname: String) async throws {
-        guard let holder = try await registry.professionalIfAny(idNat)?.professional else {
+        guard let holder = try await registry.names(of: idNat) else {
             throw Problem(status: .unprocessableEntity, code: "pki.issuance.unknown-professional", detail: "the registry has no professional with this idNat")
         }
         guard Self.sameName(givenName, holder.firstName), Self.sameName(surname, holder.lastName) else {

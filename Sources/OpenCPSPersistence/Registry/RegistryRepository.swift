@@ -3,6 +3,14 @@ import Foundation
 import OpenCPSDomain
 import SQLKit
 
+/// A professional's names as the registry has them.
+public struct RegisteredNames: Sendable, Equatable {
+    /// The first name (prénom).
+    public var firstName: String
+    /// The last name (nom d'exercice).
+    public var lastName: String
+}
+
 /// Reads and writes the registry; every change is one transaction with its audit entry.
 public struct RegistryRepository: Sendable {
     let database: any Database
@@ -91,6 +99,19 @@ public struct RegistryRepository: Sendable {
     /// The professional with this idNat, if any.
     public func professional(_ idNat: IdNat) async throws -> StoredProfessional? {
         try await Self.load(idNat.value, on: database.sql)
+    }
+
+    /// The registry's names of the professional with this idNat, if any: one narrow query, for the
+    /// checks on hot paths (certificate issuance) that need no more than the names.
+    public func names(of idNat: IdNat) async throws -> RegisteredNames? {
+        try await database.sql.select().column("first_name").column("last_name").from("professionals")
+            .where("id_nat", .equal, idNat.value).first(decoding: NamesRow.self)
+            .map { RegisteredNames(firstName: $0.first_name, lastName: $0.last_name) }
+    }
+
+    private struct NamesRow: Decodable {
+        var first_name: String
+        var last_name: String
     }
 
     /// Professionals matching a search, one page in name order.

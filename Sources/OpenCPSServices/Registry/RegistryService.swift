@@ -112,6 +112,12 @@ public final class RegistryService: Sendable {
         try await repository.professional(idNat)
     }
 
+    /// The registry's names of a professional, or nil when the registry does not know them: one
+    /// narrow query, cheaper than ``professionalIfAny(_:)`` on hot paths.
+    public func names(of idNat: IdNat) async throws -> RegisteredNames? {
+        try await repository.names(of: idNat)
+    }
+
     /// One page of professionals matching a search.
     public func search(_ search: ProfessionalSearch) async throws -> ProfessionalPage {
         try await repository.search(search)
