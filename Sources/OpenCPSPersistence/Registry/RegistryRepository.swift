@@ -3,14 +3,6 @@ import Foundation
 import OpenCPSDomain
 import SQLKit
 
-/// A professional's names as the registry has them.
-public struct RegisteredNames: Sendable, Equatable {
-    /// The first name (prénom).
-    public var firstName: String
-    /// The last name (nom d'exercice).
-    public var lastName: String
-}
-
 /// Reads and writes the registry; every change is one transaction with its audit entry.
 public struct RegistryRepository: Sendable {
     let database: any Database
