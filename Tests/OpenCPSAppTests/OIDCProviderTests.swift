@@ -106,9 +106,9 @@ struct OIDCProviderTests {
         }
     }
 
-    @Test("a wrong client secret is 401 invalid_client; after ten failures the client waits (429, Retry-After)")
+    @Test("a wrong client secret is 401 invalid_client; after ten failures the client and its address wait (429) until the window ends")
     func clientSecret() async throws {
-        try await withLogin { login, _, _, _ in
+        try await withLogin { login, _, _, clock in
             for _ in 0..<10 {
                 let reply = try await login.post("/oidc/introspect", form: ["token": "x"], basic: ("service", "wrong-secret-0123456789"))
                 #expect(reply.status == .unauthorized)
@@ -116,6 +116,13 @@ struct OIDCProviderTests {
             }
             let limited = try await login.post("/oidc/introspect", form: ["token": "x"])
             #expect(limited.status == .tooManyRequests)
+            // The address's count holds another client back too.
+            let sameAddress = try await login.post("/oidc/revoke", form: ["token": "x", "client_id": "app"], basic: nil)
+            #expect(sameAddress.status == .tooManyRequests)
+            clock.advance(by: 301)
+            let afterWindow = try await login.post("/oidc/introspect", form: ["token": "x"])
+            #expect(afterWindow.status == .ok)
+            #expect(afterWindow.json["active"] as? Bool == false)
         }
     }
 

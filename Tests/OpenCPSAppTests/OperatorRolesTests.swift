@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 import OpenCPSApp
 import OpenCPSDomain
-import OpenCPSHTTP
+@testable import OpenCPSHTTP
 import OpenCPSServices
 import Testing
 import Vapor
@@ -110,7 +110,19 @@ struct OperatorRolesTests {
             #expect(try await issue(["givenName": "Paul"]) == (.unprocessableEntity, "pki.issuance.subject-mismatch"))
             let accepted = try await issue([:])
             #expect(accepted.0 == .created, "\(accepted)")
+            // The registry's names match whatever their case and surrounding spaces.
+            let caseless = try await issue(["givenName": " Claire ", "surname": "lambert", "cardSerialNumber": "1000000002"])
+            #expect(caseless.0 == .created, "\(caseless)")
         }
+    }
+
+    @Test("the issuance names compare without case, accents or surrounding spaces, and nothing more")
+    func issuanceNameFolding() {
+        #expect(CertificateIssuanceEndpoint.sameName("Élise", "ELISE"))
+        #expect(CertificateIssuanceEndpoint.sameName(" Núñez", "nunez "))
+        #expect(CertificateIssuanceEndpoint.sameName("LAMBERT", "LAMBERT"))
+        #expect(!CertificateIssuanceEndpoint.sameName("Lambert", "Lambart"))
+        #expect(!CertificateIssuanceEndpoint.sameName("Jean-Marie", "Jean Marie"))
     }
 
     @Test("OPENCPS_OPERATOR_TOKENS reads name:role+role=token, keeps name=token with every role, and refuses an unknown role")

@@ -101,6 +101,8 @@ struct CertificateIssuanceEndpoint: Sendable {
 
     /// Whether two names are the same but for case, accents and surrounding spaces.
     static func sameName(_ a: String, _ b: String) -> Bool {
+        // Foundation's folding is costly on every issuance; names most often match as written.
+        if a == b { return true }
         func folded(_ text: String) -> String {
             text.trimmingCharacters(in: .whitespaces).folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
         }

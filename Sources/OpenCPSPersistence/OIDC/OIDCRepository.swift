@@ -191,20 +191,25 @@ public struct OIDCRepository: Sendable {
 
     /// The `sid` claim of a session: the SHA-256 (hex) of its identifier, which is a bearer secret (the cookie).
     public static func sid(_ id: String) -> String {
-        SHA256.hash(data: Data(id.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(id.utf8)).hexString
     }
 
     /// The session with this identifier.
     public func session(id: String) async throws -> OIDCSession? {
         guard let row = try await sql.raw("SELECT * FROM oidc_sessions WHERE id = \(bind: id)").first() else { return nil }
-        let means = try row.decode(column: "means", as: String.self)
+        return try Self.session(id: id, row: row)
+    }
+
+    /// Decodes a session from `row`, whose session columns carry `prefix` (a join names them apart).
+    private static func session(id: String, row: any SQLRow, prefix: String = "") throws -> OIDCSession {
+        let means = try row.decode(column: prefix + "means", as: String.self)
         guard let parsed = OIDCAuthenticationMeans(rawValue: means) else { throw PersistenceError.corrupt("OIDC session \(id)", "means \(means)") }
         let subject = AuthenticatedSubject(
-            idNat: try IdNat(try row.decode(column: "id_nat", as: String.self)), cardID: try Self.optional(row, "card_id"),
-            deviceID: try Self.optional(row, "device_id"), means: parsed, authenticatedAt: try Self.date(row, "created_at"))
+            idNat: try IdNat(try row.decode(column: prefix + "id_nat", as: String.self)), cardID: try Self.optional(row, prefix + "card_id"),
+            deviceID: try Self.optional(row, prefix + "device_id"), means: parsed, authenticatedAt: try Self.date(row, prefix + "created_at"))
         return OIDCSession(
-            id: id, subject: subject, lastUsedAt: try Self.date(row, "last_used_at"), expiresAt: try Self.date(row, "expires_at"),
-            endedAt: try Self.optionalDate(row, "ended_at"), endReason: try Self.optional(row, "end_reason"))
+            id: id, subject: subject, lastUsedAt: try Self.date(row, prefix + "last_used_at"), expiresAt: try Self.date(row, prefix + "expires_at"),
+            endedAt: try Self.optionalDate(row, prefix + "ended_at"), endReason: try Self.optional(row, prefix + "end_reason"))
     }
 
     /// Records a use of the session (the idle timeout restarts).
@@ -313,7 +318,24 @@ public struct OIDCRepository: Sendable {
     /// The access token with this identifier.
     public func accessToken(jti: String) async throws -> OIDCAccessTokenRecord? {
         guard let row = try await sql.raw("SELECT * FROM oidc_access_tokens WHERE jti = \(bind: jti)").first() else { return nil }
-        return OIDCAccessTokenRecord(
+        return try Self.accessToken(jti: jti, row: row)
+    }
+
+    /// An access token's record with its session, read in one statement (introspection and
+    /// userinfo need both on every call); nil if either is missing.
+    public func accessTokenWithSession(jti: String) async throws -> (record: OIDCAccessTokenRecord, session: OIDCSession)? {
+        guard let row = try await sql.raw("""
+            SELECT t.*, s.id_nat AS s_id_nat, s.card_id AS s_card_id, s.device_id AS s_device_id, s.means AS s_means,
+            s.created_at AS s_created_at, s.last_used_at AS s_last_used_at, s.expires_at AS s_expires_at,
+            s.ended_at AS s_ended_at, s.end_reason AS s_end_reason
+            FROM oidc_access_tokens t JOIN oidc_sessions s ON s.id = t.session_id WHERE t.jti = \(bind: jti)
+            """).first() else { return nil }
+        let record = try Self.accessToken(jti: jti, row: row)
+        return (record, try Self.session(id: record.sessionID, row: row, prefix: "s_"))
+    }
+
+    private static func accessToken(jti: String, row: any SQLRow) throws -> OIDCAccessTokenRecord {
+        OIDCAccessTokenRecord(
             jti: jti, familyID: try row.decode(column: "family_id", as: String.self), sessionID: try row.decode(column: "session_id", as: String.self),
             clientID: try row.decode(column: "client_id", as: String.self), idNat: try row.decode(column: "id_nat", as: String.self),
             scope: try row.decode(column: "scope", as: String.self), createdAt: try Self.date(row, "created_at"), expiresAt: try Self.date(row, "expires_at"),
@@ -335,6 +357,20 @@ public struct OIDCRepository: Sendable {
         let start = try Self.date(row, "window_start")
         guard now < start.addingTimeInterval(window) else { return (0, now.addingTimeInterval(window)) }
         return (try row.decode(column: "failures", as: Int.self), start.addingTimeInterval(window))
+    }
+
+    /// The failures counted under each of `keys` in the windows that contain `now`, read in one
+    /// statement, in the order of `keys`.
+    public func failures(keys: [String], at now: Date, window: TimeInterval) async throws -> [(count: Int, windowEnds: Date)] {
+        let rows = try await sql.raw("""
+            SELECT attempt_key, window_start, failures FROM oidc_attempts WHERE attempt_key IN (\(binds: keys))
+            """).all()
+        var counted: [String: (count: Int, windowEnds: Date)] = [:]
+        for row in rows {
+            let ends = try Self.date(row, "window_start").addingTimeInterval(window)
+            if now < ends { counted[try row.decode(column: "attempt_key", as: String.self)] = (try row.decode(column: "failures", as: Int.self), ends) }
+        }
+        return keys.map { counted[$0] ?? (0, now.addingTimeInterval(window)) }
     }
 
     /// Counts one more failure under `key` (a new window starts when the last one is over).

@@ -220,7 +220,7 @@ public final class OIDCClients: Sendable {
     }
 
     static func digest(_ secret: String, salt: String) -> String {
-        SHA256.hash(data: Data("\(salt):\(secret)".utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data("\(salt):\(secret)".utf8)).hexString
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
@@ -241,8 +241,8 @@ public struct OIDCLimits: Sendable {
     func check(_ keys: [String]) async throws {
         let now = clock.now()
         let repository = OIDCRepository(database: database.current, clock: clock)
-        for key in keys {
-            let (count, ends) = try await repository.failures(key: key, at: now, window: settings.failureWindow)
+        let counted = try await repository.failures(keys: keys, at: now, window: settings.failureWindow)
+        for (key, (count, ends)) in zip(keys, counted) {
             if count >= settings.maximumFailures {
                 throw OIDCRateLimited(
                     reason: "too many failed attempts (\(key.split(separator: ":").first ?? "")); try again later",

@@ -44,7 +44,7 @@ public final class OIDCTokenIssuer: Sendable {
 
     /// The SHA-256 (hex) under which a code or refresh token is kept.
     static func digest(_ value: String) -> String {
-        SHA256.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(value.utf8)).hexString
     }
 
     /// Opens an SSO session for an authenticated professional and records the login.

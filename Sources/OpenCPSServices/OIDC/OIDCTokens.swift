@@ -130,8 +130,7 @@ public final class OIDCTokens: Sendable {
     private func activeAccessToken(_ token: String) async throws -> (record: OIDCAccessTokenRecord, claims: [String: JSONValue], session: OIDCSession)? {
         guard let claims = try await keys.verify(token), let jti = claims["jti"]?.string, let exp = claims["exp"]?.integer,
               clock.now().timeIntervalSince1970 < Double(exp),
-              let record = try await repository.accessToken(jti: jti), record.revokedAt == nil, clock.now() < record.expiresAt,
-              let session = try await repository.session(id: record.sessionID),
+              let (record, session) = try await repository.accessTokenWithSession(jti: jti), record.revokedAt == nil, clock.now() < record.expiresAt,
               session.isActive(at: clock.now(), idleTimeout: settings.sessionIdleTimeout)
         else { return nil }
         return (record, claims, session)

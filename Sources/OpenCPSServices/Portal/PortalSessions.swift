@@ -38,7 +38,7 @@ public struct PortalSessions: Sendable {
 
     /// The SHA-256 (hex) of a cookie's identifier: what the table stores.
     static func digest(_ value: String) -> String {
-        SHA256.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(value.utf8)).hexString
     }
 
     /// Opens a session for a professional the provider authenticated.
