@@ -70,7 +70,7 @@ public func configure(
     app.middleware.use(ProblemMiddleware())
 
     let clock = dependencies.clock
-    let database = ServiceDatabase { [unowned app] in app.db }
+    let database = ServiceDatabase(serializingTransactions: !configuration.database.isPostgres) { [unowned app] in app.db }
     // Inside ProblemMiddleware: refused credentials reach the audit log, rate-bounded.
     let failedAuthentications = FailedAuthentications(database: database, clock: clock)
     app.middleware.use(FailedAuthenticationMiddleware(failures: failedAuthentications))

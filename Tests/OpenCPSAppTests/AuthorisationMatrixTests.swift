@@ -247,8 +247,10 @@ struct AuthorisationMatrixTests {
                     if allowed && method != .GET { continue }
                     var headers = HTTPHeaders()
                     if let token = Self.token(caller) { headers.bearerAuthorization = BearerAuthorization(token: token) }
-                    let body: ByteBuffer? = method == .GET ? nil : ByteBuffer(string: Self.body(for: key))
-                    if body != nil { headers.contentType = .json }
+                    // The OAuth endpoints read forms (RFC 6749 §3.2), the rest JSON.
+                    let isOAuth = if case .oauthClient = rule { true } else { false }
+                    let body: ByteBuffer? = method == .GET ? nil : ByteBuffer(string: isOAuth ? "token=x" : Self.body(for: key))
+                    if body != nil { headers.contentType = isOAuth ? .urlEncodedForm : .json }
                     try await app.testing().test(method, path, headers: headers, body: body) { response in
                         let text = response.body.string
                         if allowed {

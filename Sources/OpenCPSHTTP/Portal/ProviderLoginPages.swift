@@ -81,7 +81,7 @@ public struct ProviderLoginPages: Sendable {
         case .loggedIn(let session, let redirect):
             let response = PortalViews.seeOther(redirect, on: request)
             response.cookies[Self.ssoCookie] = HTTPCookies.Value(
-                string: session.id, expires: session.expiresAt, path: "/oidc", isSecure: issuer.hasPrefix("https:"), isHTTPOnly: true, sameSite: .lax)
+                string: session.id, maxAge: session.cookieLifetime, path: "/oidc", isSecure: issuer.hasPrefix("https:"), isHTTPOnly: true, sameSite: .lax)
             return response
         }
     }

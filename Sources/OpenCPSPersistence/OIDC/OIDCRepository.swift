@@ -59,6 +59,27 @@ public struct OIDCRepository: Sendable {
         try await sql.raw("SELECT * FROM oidc_clients WHERE id = \(bind: id)").first().map(Self.client)
     }
 
+    /// The client with this identifier, if any, with the failures counted under each of `keys`
+    /// in the windows that contain `now` (in the order of `keys`): one statement for what every
+    /// authenticated call reads first.
+    public func clientWithFailures(
+        id: String, keys: [String], at now: Date, window: TimeInterval
+    ) async throws -> (client: OIDCClient?, failures: [(count: Int, windowEnds: Date)]) {
+        let rows = try await sql.raw("""
+            SELECT c.*, a.attempt_key AS a_attempt_key, a.window_start AS a_window_start, a.failures AS a_failures
+            FROM (SELECT 1 AS one) base
+            LEFT JOIN oidc_clients c ON c.id = \(bind: id)
+            LEFT JOIN oidc_attempts a ON a.attempt_key IN (\(binds: keys))
+            """).all()
+        let client = try rows.first.flatMap { try $0.decodeNil(column: "id") ? nil : try Self.client($0) }
+        var counted: [String: (count: Int, windowEnds: Date)] = [:]
+        for row in rows where try !row.decodeNil(column: "a_attempt_key") {
+            let ends = try Self.date(row, "a_window_start").addingTimeInterval(window)
+            if now < ends { counted[try row.decode(column: "a_attempt_key", as: String.self)] = (try row.decode(column: "a_failures", as: Int.self), ends) }
+        }
+        return (client, keys.map { counted[$0] ?? (0, now.addingTimeInterval(window)) })
+    }
+
     /// Every client, by identifier.
     public func clients() async throws -> [OIDCClient] {
         try await sql.raw("SELECT * FROM oidc_clients ORDER BY id").all().map(Self.client)
@@ -154,14 +175,7 @@ public struct OIDCRepository: Sendable {
     /// that the primary key refuses a second answer and a login costs no commit of its own for
     /// its challenge (docs/benchmarks.md, issue 23).
     public func spendChallenge(_ challenge: OIDCLoginChallenge, at now: Date) async throws -> Bool {
-        let request = challenge.request
-        return try await sql.raw("""
-            INSERT INTO oidc_challenges (id, challenge, client_id, redirect_uri, scope, state, nonce, code_challenge, created_at, expires_at, used_at)
-            VALUES (\(bind: challenge.challenge), \(bind: challenge.challenge), \(bind: request.clientID), \(bind: request.redirectURI), \(bind: request.scope),
-            \(bind: request.state), \(bind: request.nonce), \(bind: request.codeChallenge), \(bind: Self.text(challenge.createdAt)),
-            \(bind: Self.text(challenge.expiresAt)), \(bind: Self.text(now)))
-            ON CONFLICT (id) DO NOTHING RETURNING id
-            """).first() != nil
+        try await OIDCRow.spentChallenge(challenge, at: now).insert(on: sql).ignoringConflicts(with: "id").returning("id").first() != nil
     }
 
     /// When the challenge with this random value was answered; nil if it was not.
@@ -181,12 +195,7 @@ public struct OIDCRepository: Sendable {
 
     /// Stores a new SSO session.
     public func insert(_ session: OIDCSession) async throws {
-        let subject = session.subject
-        try await sql.raw("""
-            INSERT INTO oidc_sessions (id, sid, id_nat, card_id, device_id, means, created_at, last_used_at, expires_at)
-            VALUES (\(bind: session.id), \(bind: Self.sid(session.id)), \(bind: subject.idNat.value), \(bind: subject.cardID), \(bind: subject.deviceID), \(bind: subject.means.rawValue),
-            \(bind: Self.text(subject.authenticatedAt)), \(bind: Self.text(session.lastUsedAt)), \(bind: Self.text(session.expiresAt)))
-            """).run()
+        try await OIDCRow.session(session).insert(on: sql).run()
     }
 
     /// The `sid` claim of a session: the SHA-256 (hex) of its identifier, which is a bearer secret (the cookie).
@@ -249,12 +258,7 @@ public struct OIDCRepository: Sendable {
 
     /// Stores an authorization code.
     public func insert(_ code: OIDCAuthorizationCode) async throws {
-        let request = code.request
-        try await sql.raw("""
-            INSERT INTO oidc_codes (code_digest, session_id, client_id, redirect_uri, scope, nonce, code_challenge, created_at, expires_at)
-            VALUES (\(bind: code.digest), \(bind: code.sessionID), \(bind: request.clientID), \(bind: request.redirectURI), \(bind: request.scope),
-            \(bind: request.nonce), \(bind: request.codeChallenge), \(bind: Self.text(code.createdAt)), \(bind: Self.text(code.expiresAt)))
-            """).run()
+        try await OIDCRow.code(code).insert(on: sql).run()
     }
 
     /// The code with this digest.
@@ -275,11 +279,7 @@ public struct OIDCRepository: Sendable {
 
     /// Stores a refresh token.
     public func insert(_ token: OIDCRefreshToken) async throws {
-        try await sql.raw("""
-            INSERT INTO oidc_refresh_tokens (token_digest, family_id, session_id, client_id, scope, created_at, expires_at)
-            VALUES (\(bind: token.digest), \(bind: token.familyID), \(bind: token.sessionID), \(bind: token.clientID), \(bind: token.scope),
-            \(bind: Self.text(token.createdAt)), \(bind: Self.text(token.expiresAt)))
-            """).run()
+        try await OIDCRow.refreshToken(token).insert(on: sql).run()
     }
 
     /// The refresh token with this digest.
@@ -308,11 +308,7 @@ public struct OIDCRepository: Sendable {
 
     /// Records an issued access token's identifier.
     public func insert(_ token: OIDCAccessTokenRecord) async throws {
-        try await sql.raw("""
-            INSERT INTO oidc_access_tokens (jti, family_id, session_id, client_id, id_nat, scope, created_at, expires_at)
-            VALUES (\(bind: token.jti), \(bind: token.familyID), \(bind: token.sessionID), \(bind: token.clientID), \(bind: token.idNat), \(bind: token.scope),
-            \(bind: Self.text(token.createdAt)), \(bind: Self.text(token.expiresAt)))
-            """).run()
+        try await OIDCRow.accessToken(token).insert(on: sql).run()
     }
 
     /// The access token with this identifier.

@@ -1,11 +1,12 @@
 // Hand-written on purpose: an SQLite connection of its own in place of SQLiteNIO's (each statement a thread-pool
-// round trip, compiled anew), for the directory import and issuance's group commit.
+// round trip, compiled anew), for the directory import, issuance's group commit and a login's two transactions.
 // Why: with it (2026-11-27) issuance went 1,242 → 1,602–1,822 certificates/s, then (cd205a5) wrk p99 299 and 145 →
 // 42.4 and 38.5 ms; the SQLite import 25,000–26,500 → 34,169 / 30,652 rows/s, with 9214287's kept indexes.
+// A login's transactions (OIDCLoginWriter, 2026-12-06): 223 → 424 complete card logins/s (Benchmarks/oidc/run.sh).
 // Benchmark: `bash Benchmarks/pki/run.sh --only issuance`, docs/benchmarks.md "Appendix: what made the difference".
 // Risk: `VaporCSQLite` (the pooled connections' own SQLite and file locks; SQLiteNIO keeps its handles private) is
 // sqlite-nio's internal C target, not a published product: an upgrade can break the build. Then drop this writer and
-// its Session users: IssuanceRecorder's and RegistryBulkWriter's Fluent paths (taken when `open(for:)` gives nil) remain.
+// its Session users: IssuanceRecorder's, RegistryBulkWriter's and the OIDC login's Fluent paths (taken when `open(for:)` gives nil) remain.
 
 import FluentKit
 import Foundation

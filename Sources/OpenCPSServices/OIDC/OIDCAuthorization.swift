@@ -113,9 +113,10 @@ public final class OIDCAuthorization: Sendable {
         return OIDCLoginChallenge(id: id, challenge: value, request: request, createdAt: Self.date(Self.milliseconds(now)), expiresAt: Self.date(Self.milliseconds(expiresAt)))
     }
 
-    /// The login transaction named by `id`, with when it was answered if it was; nil when `id`
-    /// is not one this provider sealed (unknown, altered, or its key no longer published).
-    func openChallenge(_ id: String) async throws -> OIDCLoginChallenge? {
+    /// The login transaction named by `id`, with when it was answered if it was (read when
+    /// `readingSpent`); nil when `id` is not one this provider sealed (unknown, altered, or its
+    /// key no longer published).
+    func openChallenge(_ id: String, readingSpent: Bool = true) async throws -> OIDCLoginChallenge? {
         guard let bytes = try await keys.open(id, purpose: Self.challengePurpose),
               case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)),
               let value = fields["c"]?.string, let clientID = fields["i"]?.string, let redirectURI = fields["r"]?.string,
@@ -127,7 +128,7 @@ public final class OIDCAuthorization: Sendable {
             codeChallenge: codeChallenge)
         return OIDCLoginChallenge(
             id: id, challenge: value, request: request, createdAt: Self.date(created), expiresAt: Self.date(expires),
-            usedAt: try await repository.challengeSpentAt(value))
+            usedAt: readingSpent ? try await repository.challengeSpentAt(value) : nil)
     }
 
     private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
@@ -142,14 +143,15 @@ public final class OIDCAuthorization: Sendable {
     ) async throws -> (session: OIDCSession, redirect: String) {
         try await limits.check(["address:\(address)"])
         let now = clock.now()
-        guard let challenge = try await openChallenge(challengeID) else {
+        // Whether it was answered already is not read here: the transaction that opens the
+        // session spends it, and refuses it if it was (one statement fewer per login).
+        guard let challenge = try await openChallenge(challengeID, readingSpent: false) else {
             try await limits.fail(["address:\(address)"])
             throw OIDCError(.invalidRequest, code: "oidc.challenge.unknown", reason: "no such login challenge")
         }
         guard now < challenge.expiresAt else {
             throw OIDCError(.accessDenied, code: "oidc.challenge.expired", reason: "the login challenge has expired: start again")
         }
-        guard challenge.usedAt == nil else { throw Self.challengeUsed }
         let subject: AuthenticatedSubject
         do {
             subject = try await cardCheck.authenticate(
@@ -219,24 +221,44 @@ public final class OIDCAuthorization: Sendable {
     private func sessionAndCode(
         for subject: AuthenticatedSubject, request: OIDCAuthorizationRequest, spending challenge: OIDCLoginChallenge? = nil
     ) async throws -> (session: OIDCSession, redirect: String) {
-        try await database.transaction { _ in
+        if let writer = try await issuer.loginWriter() {
+            let now = clock.now()
+            let session = issuer.newSession(for: subject)
+            let (code, record) = newCode(in: session, for: request, at: now)
+            guard try await writer.openSession(
+                session, code: record, spending: challenge, audit: [OIDCTokenIssuer.loginAudit(session, client: request.clientID)], at: now)
+            else { throw Self.challengeUsed }
+            return (session, redirectURI(code: code, for: request))
+        }
+        return try await database.transaction { _ in
             if let challenge, try await !self.repository.spendChallenge(challenge, at: self.clock.now()) { throw Self.challengeUsed }
             let session = try await self.issuer.openSession(for: subject, client: request.clientID)
-            return (session, try await self.redirect(with: session, for: request))
+            // Opened this instant: its last use needs no update.
+            return (session, try await self.redirect(with: session, for: request, touching: false))
         }
     }
 
-    /// Issues a code in the session and builds the redirect (the code and the session's last
-    /// use in one transaction).
-    private func redirect(with session: OIDCSession, for request: OIDCAuthorizationRequest) async throws -> String {
+    /// Issues a code in the session and builds the redirect (the code and, when `touching`, the
+    /// session's last use in one transaction).
+    private func redirect(with session: OIDCSession, for request: OIDCAuthorizationRequest, touching: Bool = true) async throws -> String {
         let now = clock.now()
-        let code = issuer.randomValue()
+        let (code, record) = newCode(in: session, for: request, at: now)
         try await database.transaction { _ in
-            try await self.repository.insert(OIDCAuthorizationCode(
-                digest: OIDCTokenIssuer.digest(code), sessionID: session.id, request: request, createdAt: now,
-                expiresAt: now.addingTimeInterval(self.settings.codeLifetime)))
-            try await self.repository.touchSession(id: session.id, at: now)
+            try await self.repository.insert(record)
+            if touching { try await self.repository.touchSession(id: session.id, at: now) }
         }
+        return redirectURI(code: code, for: request)
+    }
+
+    /// A new code in the session, and its record (kept by its digest).
+    private func newCode(in session: OIDCSession, for request: OIDCAuthorizationRequest, at now: Date) -> (code: String, record: OIDCAuthorizationCode) {
+        let code = issuer.randomValue()
+        return (code, OIDCAuthorizationCode(
+            digest: OIDCTokenIssuer.digest(code), sessionID: session.id, request: request, createdAt: now, expiresAt: now.addingTimeInterval(settings.codeLifetime)))
+    }
+
+    /// The client's redirect URI with the code, the state and the issuer (RFC 9207).
+    private func redirectURI(code: String, for request: OIDCAuthorizationRequest) -> String {
         var components = URLComponents(string: request.redirectURI) ?? URLComponents()
         var items = components.queryItems ?? []
         items.append(URLQueryItem(name: "code", value: code))

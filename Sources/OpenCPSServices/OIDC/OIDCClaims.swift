@@ -45,6 +45,17 @@ public struct OIDCClaims: Sendable {
         let scopes = Set(scope.split(separator: " ").map(String.init))
         var claims: [String: JSONValue] = ["sub": .string(Self.subject(idNat))]
         guard scopes.contains(OIDCScope.profile) || scopes.contains(OIDCScope.all) else { return claims }
+        if !scopes.contains(OIDCScope.all) {
+            // The names alone, in one narrow query: what most logins ask for.
+            guard let names = try await RegistryRepository(database: database.current, clock: clock).names(of: idNat) else {
+                throw OIDCError(.invalidToken, code: "oidc.subject.unknown", reason: "the registry has no professional \(idNat.value)")
+            }
+            claims["preferred_username"] = .string(idNat.value)
+            claims["SubjectNameID"] = .string(idNat.value)
+            claims["given_name"] = .string(names.firstName)
+            claims["family_name"] = .string(names.lastName)
+            return claims
+        }
         guard let professional = try await RegistryRepository(database: database.current, clock: clock).professional(idNat)?.professional else {
             throw OIDCError(.invalidToken, code: "oidc.subject.unknown", reason: "the registry has no professional \(idNat.value)")
         }
@@ -52,7 +63,6 @@ public struct OIDCClaims: Sendable {
         claims["SubjectNameID"] = .string(idNat.value)
         claims["given_name"] = .string(professional.firstName)
         claims["family_name"] = .string(professional.lastName)
-        guard scopes.contains(OIDCScope.all) else { return claims }
         claims["codeCivilite"] = .string(professional.civilite ?? "")
         claims["SubjectRefPro"] = .object(["exercices": .array(professional.exercises.map { Self.exercise($0, of: professional) })])
         let first = professional.exercises.first?.activities.first

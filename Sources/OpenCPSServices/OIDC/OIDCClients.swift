@@ -158,8 +158,10 @@ public final class OIDCClients: Sendable {
             throw OIDCError(.invalidClient, code: "oidc.client.missing", reason: "the client is not identified (client_id, or HTTP Basic)")
         }
         let keys = ["client:\(id)", "address:\(address)"]
-        try await limits.check(keys)
-        guard let client = try await repository.client(id: id) else {
+        let now = clock.now()
+        let (found, counted) = try await repository.clientWithFailures(id: id, keys: keys, at: now, window: settings.failureWindow)
+        try limits.refuse(keys, counted: counted, at: now)
+        guard let client = found else {
             try await limits.fail(keys)
             throw OIDCError(.invalidClient, code: "oidc.client.unknown", reason: "unknown client '\(id)'")
         }
@@ -241,7 +243,11 @@ public struct OIDCLimits: Sendable {
     func check(_ keys: [String]) async throws {
         let now = clock.now()
         let repository = OIDCRepository(database: database.current, clock: clock)
-        let counted = try await repository.failures(keys: keys, at: now, window: settings.failureWindow)
+        try refuse(keys, counted: try await repository.failures(keys: keys, at: now, window: settings.failureWindow), at: now)
+    }
+
+    /// Refuses when any key has reached the limit in its window, from counts read already.
+    func refuse(_ keys: [String], counted: [(count: Int, windowEnds: Date)], at now: Date) throws {
         for (key, (count, ends)) in zip(keys, counted) {
             if count >= settings.maximumFailures {
                 throw OIDCRateLimited(

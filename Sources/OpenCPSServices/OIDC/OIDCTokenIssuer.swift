@@ -27,6 +27,7 @@ public final class OIDCTokenIssuer: Sendable {
     private let settings: OIDCSettings
     private let keys: OIDCKeys
     private let claims: OIDCClaims
+    private let foundWriter = FoundOnce<OIDCLoginWriter>()
 
     init(database: ServiceDatabase, clock: any WallClock, random: RandomBytes, settings: OIDCSettings, keys: OIDCKeys, claims: OIDCClaims) {
         self.database = database
@@ -50,17 +51,36 @@ public final class OIDCTokenIssuer: Sendable {
     /// Opens an SSO session for an authenticated professional and records the login.
     /// - Parameter client: the client the login was for (audit).
     public func openSession(for subject: AuthenticatedSubject, client: String) async throws -> OIDCSession {
-        let session = OIDCSession(
-            id: randomValue(), subject: subject, lastUsedAt: subject.authenticatedAt,
-            expiresAt: subject.authenticatedAt.addingTimeInterval(settings.sessionLifetime))
+        let session = newSession(for: subject)
         try await database.transaction { _ in
             let repository = self.repository
-            try await repository.record([AuditEvent(
-                actor: subject.idNat.value, action: "oidc.login.success", entityType: "oidc-session", entityID: OIDCRepository.sid(session.id),
-                detail: "client=\(client) means=\(subject.means.rawValue)\(subject.cardID.map { " card=\($0)" } ?? "")\(subject.deviceID.map { " device=\($0)" } ?? "")")])
+            try await repository.record([Self.loginAudit(session, client: client)])
             try await repository.insert(session)
         }
         return session
+    }
+
+    /// A new SSO session for an authenticated professional, not yet stored.
+    func newSession(for subject: AuthenticatedSubject) -> OIDCSession {
+        OIDCSession(
+            id: randomValue(), subject: subject, lastUsedAt: subject.authenticatedAt,
+            expiresAt: subject.authenticatedAt.addingTimeInterval(settings.sessionLifetime))
+    }
+
+    /// The audit entry of a successful login.
+    static func loginAudit(_ session: OIDCSession, client: String) -> AuditEvent {
+        let subject = session.subject
+        return AuditEvent(
+            actor: subject.idNat.value, action: "oidc.login.success", entityType: "oidc-session", entityID: OIDCRepository.sid(session.id),
+            detail: "client=\(client) means=\(subject.means.rawValue)\(subject.cardID.map { " card=\($0)" } ?? "")\(subject.deviceID.map { " device=\($0)" } ?? "")")
+    }
+
+    /// The SQLite file's login writer, for a login's transactions outside any open transaction;
+    /// nil on PostgreSQL, or inside a transaction (whose connection may hold the write lock).
+    func loginWriter() async throws -> OIDCLoginWriter? {
+        guard !database.inTransaction else { return nil }
+        if let found = foundWriter.value { return found }
+        return foundWriter.keepFirst(try await OIDCLoginWriter.open(for: database.independent))
     }
 
     /// Logs in a professional for a client in one step and issues their tokens: what CIBA
@@ -75,13 +95,34 @@ public final class OIDCTokenIssuer: Sendable {
         return try await issue(session: session, client: client, scope: scope, nonce: nonce, familyID: randomValue())
     }
 
-    /// Issues an ID token, an access token and a refresh token for a session.
-    /// - Parameters:
-    ///   - familyID: what the tokens descend from (a code's digest), revoked together.
-    ///   - withIDToken: whether to include an ID token.
+    /// Issues an ID token, an access token and a refresh token for a session: ``prepare(session:client:scope:nonce:familyID:withIDToken:)``
+    /// then ``record(_:)``.
     func issue(
         session: OIDCSession, client: OIDCClient, scope: String, nonce: String?, familyID: String, withIDToken: Bool = true
     ) async throws -> OIDCTokenResponse {
+        let prepared = try await prepare(session: session, client: client, scope: scope, nonce: nonce, familyID: familyID, withIDToken: withIDToken)
+        try await record(prepared)
+        return prepared.response
+    }
+
+    /// Tokens made and signed for a session, not yet recorded.
+    struct PreparedTokens: Sendable {
+        /// What the token endpoint answers.
+        let response: OIDCTokenResponse
+        let access: OIDCAccessTokenRecord
+        let refresh: OIDCRefreshToken
+        let audit: AuditEvent
+    }
+
+    /// Makes and signs the tokens of a session, reading the registry for the ID token's claims
+    /// and writing nothing: callers sign before their transaction, so that it holds SQLite's
+    /// write lock for the writes alone.
+    /// - Parameters:
+    ///   - familyID: what the tokens descend from (a code's digest), revoked together.
+    ///   - withIDToken: whether to include an ID token.
+    func prepare(
+        session: OIDCSession, client: OIDCClient, scope: String, nonce: String?, familyID: String, withIDToken: Bool = true
+    ) async throws -> PreparedTokens {
         let now = clock.now()
         let subject = session.subject
         let sub = OIDCClaims.subject(subject.idNat)
@@ -112,20 +153,29 @@ public final class OIDCTokenIssuer: Sendable {
         }
         let refreshToken = randomValue()
         let refreshExpiry = min(now.addingTimeInterval(settings.refreshTokenLifetime), session.expiresAt)
+        return PreparedTokens(
+            response: OIDCTokenResponse(
+                idToken: idToken, accessToken: accessToken, refreshToken: refreshToken, expiresIn: Int(settings.accessTokenLifetime), scope: scope),
+            access: OIDCAccessTokenRecord(
+                jti: jti, familyID: familyID, sessionID: session.id, clientID: client.id, idNat: subject.idNat.value, scope: scope,
+                createdAt: now, expiresAt: accessExpiry),
+            refresh: OIDCRefreshToken(
+                digest: Self.digest(refreshToken), familyID: familyID, sessionID: session.id, clientID: client.id, scope: scope,
+                createdAt: now, expiresAt: refreshExpiry),
+            audit: AuditEvent(
+                actor: client.id, action: "oidc.token.issue", entityType: "oidc-token", entityID: jti,
+                detail: "sub=\(subject.idNat.value) means=\(subject.means.rawValue) scope=\(scope)"))
+    }
+
+    /// Records prepared tokens, the audit entry of their issue and the session's last use, in
+    /// one transaction (the running one, if any).
+    func record(_ prepared: PreparedTokens) async throws {
         try await database.transaction { _ in
             let repository = self.repository
-            try await repository.record([AuditEvent(
-                actor: client.id, action: "oidc.token.issue", entityType: "oidc-token", entityID: jti,
-                detail: "sub=\(subject.idNat.value) means=\(subject.means.rawValue) scope=\(scope)")])
-            try await repository.insert(OIDCAccessTokenRecord(
-                jti: jti, familyID: familyID, sessionID: session.id, clientID: client.id, idNat: subject.idNat.value, scope: scope,
-                createdAt: now, expiresAt: accessExpiry))
-            try await repository.insert(OIDCRefreshToken(
-                digest: Self.digest(refreshToken), familyID: familyID, sessionID: session.id, clientID: client.id, scope: scope,
-                createdAt: now, expiresAt: refreshExpiry))
-            try await repository.touchSession(id: session.id, at: now)
+            try await repository.record([prepared.audit])
+            try await repository.insert(prepared.access)
+            try await repository.insert(prepared.refresh)
+            try await repository.touchSession(id: prepared.access.sessionID, at: prepared.access.createdAt)
         }
-        return OIDCTokenResponse(
-            idToken: idToken, accessToken: accessToken, refreshToken: refreshToken, expiresIn: Int(settings.accessTokenLifetime), scope: scope)
     }
 }

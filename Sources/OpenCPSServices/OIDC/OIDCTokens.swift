@@ -49,9 +49,9 @@ public final class OIDCTokens: Sendable {
     }
 
     /// `grant_type=authorization_code`: the code, its redirect URI and the PKCE verifier.
+    /// The caller authenticated `client` just before, which checked the limits of these keys.
     public func exchange(code: String?, redirectURI: String?, verifier: String?, client: OIDCClient, address: String) async throws -> OIDCTokenResponse {
         let failureKeys = ["client:\(client.id)", "address:\(address)"]
-        try await limits.check(failureKeys)
         guard let code, let stored = try await repository.code(digest: OIDCTokenIssuer.digest(code)) else {
             try await limits.fail(failureKeys)
             throw OIDCError(.invalidGrant, code: "oidc.code.unknown", reason: "unknown authorization code")
@@ -79,14 +79,29 @@ public final class OIDCTokens: Sendable {
             try await limits.fail(failureKeys)
             throw OIDCError(.invalidGrant, code: "oidc.pkce.verifier-mismatch", reason: "code_verifier does not match the code_challenge")
         }
-        // The code's spending and the tokens in one commit (SQLite commits one at a time, each
-        // waiting for its fsync: docs/benchmarks.md, issue 23); a code found spent revokes what
-        // it issued in a commit of its own, after this one rolled back.
+        // The tokens are signed first, then the code's spending and the tokens go in one commit
+        // (SQLite commits one at a time: docs/benchmarks.md, issue 23), which reads the session
+        // again under the write lock, so that a card blocked meanwhile issues nothing. A code
+        // found spent revokes what it issued in a commit of its own, after this one rolled back.
+        let prepared = try await issuer.prepare(
+            session: try await activeSession(stored.sessionID), client: client, scope: stored.request.scope, nonce: stored.request.nonce,
+            familyID: stored.digest)
+        if let writer = try await issuer.loginWriter() {
+            switch try await writer.redeem(
+                codeDigest: stored.digest, access: prepared.access, refresh: prepared.refresh, audit: [prepared.audit],
+                idleTimeout: settings.sessionIdleTimeout, at: prepared.access.createdAt) {
+            case .recorded: return prepared.response
+            case .sessionEnded: throw Self.sessionEnded
+            case .codeSpent:
+                try await revokeFamily(stored.digest, reason: "code reused", client: client.id)
+                throw OIDCError(.invalidGrant, code: "oidc.code.reused", reason: "the code was already redeemed; what it issued is revoked")
+            }
+        }
         let issued: OIDCTokenResponse? = try await database.transaction { _ in
             guard try await self.repository.spendCode(digest: stored.digest, at: self.clock.now()) else { return nil }
-            let session = try await self.activeSession(stored.sessionID)
-            return try await self.issuer.issue(
-                session: session, client: client, scope: stored.request.scope, nonce: stored.request.nonce, familyID: stored.digest)
+            _ = try await self.activeSession(stored.sessionID)
+            try await self.issuer.record(prepared)
+            return prepared.response
         }
         guard let issued else {
             try await revokeFamily(stored.digest, reason: "code reused", client: client.id)
@@ -121,10 +136,13 @@ public final class OIDCTokens: Sendable {
 
     private func activeSession(_ id: String) async throws -> OIDCSession {
         guard let session = try await repository.session(id: id), session.isActive(at: clock.now(), idleTimeout: settings.sessionIdleTimeout) else {
-            throw OIDCError(.invalidGrant, code: "oidc.session.ended", reason: "the login session has ended (logout, expiry, or the card was blocked)")
+            throw Self.sessionEnded
         }
         return session
     }
+
+    private static let sessionEnded = OIDCError(
+        .invalidGrant, code: "oidc.session.ended", reason: "the login session has ended (logout, expiry, or the card was blocked)")
 
     /// The record and claims of an access token that is active now; nil otherwise.
     private func activeAccessToken(_ token: String) async throws -> (record: OIDCAccessTokenRecord, claims: [String: JSONValue], session: OIDCSession)? {

@@ -22,7 +22,7 @@ actor IssuanceRecorder {
     private var writing = false
     /// The SQLite file's group commit, once looked for (`.some(nil)`: not SQLite, or no file);
     /// read without entering the actor, so that a caller does not queue on it for every issuance.
-    private nonisolated let sqliteGroupCommit = FoundGroupCommit()
+    private nonisolated let sqliteGroupCommit = FoundOnce<CertificateGroupCommit>()
     /// The most certificates in one transaction.
     private let batchLimit = 500
 
@@ -98,24 +98,5 @@ actor IssuanceRecorder {
 
     private func insert(_ certificates: [(certificate: StoredCertificate, actor: String)], on database: any Database) async throws {
         try await CertificateRepository(database: database, clock: clock).insert(certificates)
-    }
-}
-
-/// The group commit an ``IssuanceRecorder`` found, behind a lock.
-private final class FoundGroupCommit: @unchecked Sendable {
-    // @unchecked: `found` is only touched under `lock`.
-    private let lock = NSLock()
-    private var found: CertificateGroupCommit??
-
-    /// What was found, nil when nobody has looked yet.
-    var value: CertificateGroupCommit?? { lock.withLock { found } }
-
-    /// Keeps `candidate` unless another caller's was kept first, and returns the one kept.
-    func keepFirst(_ candidate: CertificateGroupCommit?) -> CertificateGroupCommit? {
-        lock.withLock {
-            if let earlier = found { return earlier }
-            found = .some(candidate)
-            return candidate
-        }
     }
 }

@@ -1,8 +1,8 @@
 /// Runs asynchronous operations one at a time, in the order they arrive.
 ///
-/// A production run's batches queue their transactions here rather than on the database's
-/// write lock: a waiting batch is resumed the moment the one before commits, where SQLite's
-/// busy handler would poll with sleeps.
+/// A production run's batches, and every transaction on SQLite (``ServiceDatabase``), queue
+/// here rather than on the database's write lock: a waiting operation is resumed the moment
+/// the one before ends, where SQLite's busy handler would poll with sleeps.
 actor OneAtATime {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
