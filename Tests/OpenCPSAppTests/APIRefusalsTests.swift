@@ -50,7 +50,7 @@ struct APIRefusalsTests {
         }
     }
 
-    @Test("the note of a hold and of a release is recorded; a body that is not JSON is refused, none is no note")
+    @Test("the note of a hold and of a release is recorded; a body that is not JSON is refused, none is no note; revoked, it is a conflict")
     func holdNotes() async throws {
         try await withConfiguredTestApp(clock: FixedWallClock(Date()), pki: TestPKIMaterial.shared) { app, configuration in
             _ = try await DemoData(clock: FixedWallClock(Date())).load(into: app.db)
@@ -72,6 +72,17 @@ struct APIRefusalsTests {
                 .history(entityType: "certificate", entityID: "\(certificates.issuer)/\(certificates.authentication)", on: app.db)
                 .map { "\($0.action) \($0.detail ?? "-")" }
             #expect(details.suffix(2) == ["certificate.hold contrôle", "certificate.release -"], "\(details)")
+
+            // A certificate revoked already: a second revocation or a hold is a conflict (409), not invalid input.
+            try await app.testing().test(.POST, "\(base)/revocation", headers: .operatorHeaders, body: jsonBody(#"{"reason": "keyCompromise"}"#)) {
+                #expect($0.status == .ok)
+            }
+            for (action, body) in [("revocation", #"{"reason": "keyCompromise"}"#), ("hold", #"{"detail": "contrôle"}"#)] {
+                try await app.testing().test(.POST, "\(base)/\(action)", headers: .operatorHeaders, body: jsonBody(body)) { response in
+                    #expect(response.status == .conflict, "\(action)")
+                    #expect(response.body.string.contains("certificate.already-revoked"), "\(response.body.string)")
+                }
+            }
         }
     }
 }

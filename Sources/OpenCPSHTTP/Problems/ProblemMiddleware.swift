@@ -60,7 +60,7 @@ public struct ProblemMiddleware: Middleware {
         case "storage.corrupt-row": .internalServerError
         case "card.forbidden": .forbidden
         case "card.transition-refused": .conflict
-        case "certificate.hold-owned-by-card": .conflict
+        case "certificate.hold-owned-by-card", "certificate.already-revoked": .conflict
         case "token.not-found": .notFound
         case "card.letter-failed", "token.write-failed": .internalServerError
         case "card.pin-blocked", "card.puk-exhausted": .locked
