@@ -32,6 +32,32 @@ struct APIRefusalsTests {
         }
     }
 
+    @Test("a path answered under other methods only is 405 with Allow; an unknown path stays 404")
+    func methodNotAllowed() async throws {
+        try await withConfiguredTestApp(pki: TestPKIMaterial.shared) { app, _ in
+            let cases: [(HTTPMethod, String, String)] = [
+                (.PUT, "/oidc/token", "POST"),
+                (.POST, "/.well-known/openid-configuration", "GET, HEAD"),
+                (.PATCH, "/api/v1/certificates/forte-personnes/0A", "GET, HEAD"),
+                (.DELETE, "/api/v1/professionals", "GET, POST, HEAD"),
+            ]
+            for (method, path, allow) in cases {
+                try await app.testing().test(method, path) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                    let listed = Set((response.headers.first(name: .allow) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                    #expect(listed == Set(allow.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }), "\(method) \(path): \(response.headers)")
+                    #expect(response.headers.contentType == HTTPMediaType(type: "application", subType: "problem+json"))
+                    #expect(response.body.string.contains("route.method-not-allowed"), "\(response.body.string)")
+                }
+            }
+            try await app.testing().test(.GET, "/api/v1/no-such-thing") { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers.first(name: .allow) == nil)
+                #expect(response.body.string.contains("route.not-found"))
+            }
+        }
+    }
+
     @Test("a body of the wrong JSON kind is described with its kind and article")
     func typeMismatches() async throws {
         try await withTestApp { app in

@@ -11,13 +11,23 @@ public struct ProblemMiddleware: Middleware {
     /// Runs the rest of the chain and answers errors with a problem document.
     public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         next.respond(to: request).flatMapErrorThrowing { error in
-            let problem = Self.problem(for: error)
+            var problem = Self.problem(for: error)
+            // A path the routes answer under other methods: 405 with the methods it takes.
+            let allowed = error is RouteNotFound ? AllowedMethods.at(request.url.path, in: request.application.routes) : []
+            if !allowed.isEmpty {
+                problem = Problem(
+                    status: .methodNotAllowed, code: "route.method-not-allowed",
+                    detail: "\(request.method.rawValue) is not answered here; the methods answered are \(allowed.map(\.rawValue).joined(separator: ", "))")
+            }
             if problem.status >= 500 {
                 request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             } else {
                 request.logger.debug("request refused", metadata: ["code": "\(problem.code)"])
             }
             let response = Self.response(for: problem, request: request)
+            if !allowed.isEmpty {
+                response.headers.replaceOrAdd(name: .allow, value: allowed.map(\.rawValue).joined(separator: ", "))
+            }
             if let limited = error as? any RateLimitedError {
                 response.headers.replaceOrAdd(name: .retryAfter, value: String(limited.retryAfter))
             }
