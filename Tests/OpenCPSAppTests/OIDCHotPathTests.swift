@@ -35,7 +35,7 @@ struct OIDCHotPathTests {
         }
     }
 
-    @Test("the token, introspection and revocation endpoints answer a body that is not a form, or a bad one, with 400 invalid_request")
+    @Test("the token, introspection, revocation and CIBA endpoints answer a body that is not a form, or a bad one, with 400 invalid_request")
     func formRefusals() async throws {
         try await withConfiguredTestApp(pki: TestPKIMaterial.shared) { app, _ in
             let login = OIDCTestLogin(app: app)
@@ -50,7 +50,7 @@ struct OIDCHotPathTests {
                 }
                 return result
             }
-            for path in ["/oidc/token", "/oidc/introspect", "/oidc/revoke"] {
+            for path in ["/oidc/token", "/oidc/introspect", "/oidc/revoke", "/oidc/bc-authorize"] {
                 let json = try await post(path, body: #"{"token": "x"}"#, type: .json)
                 #expect(json.0 == .badRequest, "\(path)")
                 #expect(json.1["error"] as? String == "invalid_request")

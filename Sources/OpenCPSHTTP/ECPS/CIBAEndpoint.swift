@@ -11,7 +11,7 @@ public struct CIBAEndpoint: Sendable {
     private let clients: OIDCClients
 
     /// The form of `bc-authorize`.
-    struct AuthorizeForm: Content {
+    struct AuthorizeForm {
         var client_id: String?
         var client_secret: String?
         var client_assertion: String?
@@ -19,6 +19,17 @@ public struct CIBAEndpoint: Sendable {
         var login_hint: String?
         var binding_message: String?
         var scope: String?
+
+        /// The form from its parameters, by name.
+        init(fields: [String: String]) {
+            client_id = fields["client_id"]
+            client_secret = fields["client_secret"]
+            client_assertion = fields["client_assertion"]
+            client_assertion_type = fields["client_assertion_type"]
+            login_hint = fields["login_hint"]
+            binding_message = fields["binding_message"]
+            scope = fields["scope"]
+        }
     }
 
     /// Creates the endpoint.
@@ -31,7 +42,7 @@ public struct CIBAEndpoint: Sendable {
     public func register(on routes: any RoutesBuilder) {
         routes.grouped("oidc").post("bc-authorize") { request -> Response in
             try await Self.answering {
-                let form = try request.content.decode(AuthorizeForm.self)
+                let form = AuthorizeForm(fields: try OAuthForm.fields(of: request))
                 let client = try await clients.authenticate(
                     Self.credentials(
                         request, clientID: form.client_id, secret: form.client_secret, assertion: form.client_assertion,

@@ -9,7 +9,7 @@ import NIOCore
 import OpenCPSDomain
 import Vapor
 
-/// The parameters of a token, introspection or revocation request.
+/// The parameters of a token, introspection, revocation or CIBA authentication request.
 ///
 /// Stricter than a generic form decoder, as RFC 6749 §3.2 asks: the body must be
 /// `application/x-www-form-urlencoded`, a parameter may appear once only (§3.1), and a
@@ -18,12 +18,17 @@ enum OAuthForm {
     /// The body's parameters as a ``TokenForm`` (parameters it does not know are ignored).
     /// - Throws: ``OIDCError`` `invalid_request` with a stable code.
     static func decode(_ request: Request) throws -> TokenForm {
+        TokenForm(fields: try fields(of: request))
+    }
+
+    /// The body's parameters, by name.
+    /// - Throws: ``OIDCError`` `invalid_request` with a stable code.
+    static func fields(of request: Request) throws -> [String: String] {
         guard request.headers.contentType == .urlEncodedForm else {
             throw OIDCError(
                 .invalidRequest, code: "oidc.form.content-type", reason: "the body must be application/x-www-form-urlencoded")
         }
-        let fields = try request.body.data.map { buffer in try buffer.withUnsafeReadableBytes { try Self.fields($0) } } ?? [:]
-        return TokenForm(fields: fields)
+        return try request.body.data.map { buffer in try buffer.withUnsafeReadableBytes { try Self.fields($0) } } ?? [:]
     }
 
     /// The parameters of a form body, by name.
