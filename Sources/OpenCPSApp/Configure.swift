@@ -71,6 +71,7 @@ public func configure(
 
     let clock = dependencies.clock
     let database = ServiceDatabase(serializingTransactions: !configuration.database.isPostgres) { [unowned app] in app.db }
+    app.storage[ServiceDatabaseKey.self] = database
     // Inside ProblemMiddleware: refused credentials reach the audit log, rate-bounded.
     let failedAuthentications = FailedAuthentications(database: database, clock: clock)
     app.middleware.use(FailedAuthenticationMiddleware(failures: failedAuthentications))
@@ -165,6 +166,17 @@ enum CardServicesKey: StorageKey {
 extension Application {
     /// The card services the composition root built, if the data folder has a PKI.
     public var cards: CardServices? { storage[CardServicesKey.self] }
+}
+
+/// Where the composition root leaves the services' database access.
+enum ServiceDatabaseKey: StorageKey {
+    typealias Value = ServiceDatabase
+}
+
+extension Application {
+    /// The services' database access the composition root built: on SQLite its transactions
+    /// share one queue, which work started later (the card maintenance) must join.
+    var serviceDatabase: ServiceDatabase? { storage[ServiceDatabaseKey.self] }
 }
 
 /// Where the composition root leaves the registry service.

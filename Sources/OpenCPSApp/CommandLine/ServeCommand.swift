@@ -110,8 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
             // files, expiry) runs in serve only: in-process tests drive it themselves, with their
             // own clock, and a sweep firing in the middle of a test's production run would take
             // its batch for a crashed one.
-            if let cards = app.cards {
-                app.lifecycle.use(CardMaintenanceSchedule(cards: cards, database: ServiceDatabase { [unowned app] in app.db }, sweepGrace: configuration.sweepGrace))
+            if let cards = app.cards, let database = app.serviceDatabase {
+                app.lifecycle.use(CardMaintenanceSchedule(cards: cards, database: database, sweepGrace: configuration.sweepGrace))
             }
             // Signed checkpoints of the audit log, on a schedule and at shutdown (serve only).
             app.lifecycle.use(AuditCheckpointSchedule(

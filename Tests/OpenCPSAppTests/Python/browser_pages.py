@@ -10,7 +10,9 @@ from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 PIN = "246810"
@@ -73,3 +75,22 @@ def new_browser(prefix):
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.implicitly_wait(5)
     return driver
+
+
+def click_and_wait(driver, xpath):
+    """Clicks a button and waits until the browser has left the page (a form's answer can
+    land on the same address as the page it left)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.XPATH, xpath).click()
+
+    def left(_):
+        try:
+            return expected_conditions.staleness_of(page)(driver)
+        except WebDriverException as error:
+            # Chromium may answer for the old page's node, while it is being replaced, with
+            # "does not belong to the document" rather than a stale reference: it is gone too.
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+
+    WebDriverWait(driver, 15).until(left)

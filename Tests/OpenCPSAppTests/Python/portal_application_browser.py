@@ -24,15 +24,13 @@ import subprocess
 import sys
 
 import requests
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import browser_pages
-from browser_pages import FOCUSABLE, PIN, arrive, check, new_browser
+from browser_pages import FOCUSABLE, PIN, arrive, check, click_and_wait, new_browser
 
 BASE, OPENCPS, WORK, IDNAT, SERIAL, AGENT, SHOTS = sys.argv[1:8]
 
@@ -70,25 +68,6 @@ def keyboard_tour(driver):
     ActionChains(driver).send_keys(Keys.TAB).perform()
     inside = driver.execute_script("return document.getElementById('contenu').contains(document.activeElement)")
     check(inside, "the skip link, activated with Enter, takes the next Tab into the main content")
-
-
-def click_and_wait(driver, xpath):
-    """Clicks a button and waits until the browser has left the page (a form's answer can
-    land on the same address as the page it left)."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.XPATH, xpath).click()
-
-    def left(_):
-        try:
-            return expected_conditions.staleness_of(page)(driver)
-        except WebDriverException as error:
-            # Chromium may answer for the old page's node, while it is being replaced, with
-            # "does not belong to the document" rather than a stale reference: it is gone too.
-            if "does not belong to the document" in str(error):
-                return True
-            raise
-
-    WebDriverWait(driver, 15).until(left)
 
 
 def api(method, path, token, body=None):

@@ -27,11 +27,10 @@ import sys
 
 import requests
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import browser_pages
-from browser_pages import PIN, arrive, check, new_browser
+from browser_pages import PIN, arrive, check, click_and_wait, new_browser
 
 BASE, OPENCPS, WORK, SHOTS, SCENARIO = sys.argv[1:6]
 with open(SCENARIO, encoding="utf-8") as handle:
@@ -185,10 +184,8 @@ try:
             out.write(content)
         Select(driver.find_element(By.ID, "piece")).select_by_value(kind)
         driver.find_element(By.ID, "fichier").send_keys(path)
-        page = driver.find_element(By.TAG_NAME, "html")
-        driver.find_element(By.XPATH, "//button[contains(., 'Ajouter la pièce')]").click()
         # The next page, not the one before it: after the first upload the URL already says fait=piece.
-        WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+        click_and_wait(driver, "//button[contains(., 'Ajouter la pièce')]")
 
     upload(kinds[0], "notes.txt", b"pas une piece")
     arrive(driver, "Erreur")
