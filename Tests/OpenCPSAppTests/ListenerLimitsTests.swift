@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import OpenCPSApp
 @testable import OpenCPSHTTP
 import Prometheus
@@ -41,5 +42,28 @@ struct ListenerLimitsTests {
             let idle = try ExternalTool.run("python3", ["-c", Self.probe, String(port), "1", "3"])
             #expect(idle.output.split(separator: "\n") == ["closed"], "\(idle.output)")
         }
+    }
+}
+
+/// A handler that answers three seconds after the request: longer than the idle timeout.
+private final class SlowAnswerHandler: LeanHTTPHandler {
+    override func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(3)) {
+            self.write(.ok, headers: HTTPHeaders(), body: ByteBuffer(string: "late"), head: head, context: context)
+        }
+    }
+}
+
+extension ListenerLimitsTests {
+    @Test("a request answered after the idle timeout gets its answer: only a connection with no request being answered is closed")
+    func slowAnswer() async throws {
+        let server = LeanHTTPServer(name: "slow", threads: 1, limits: ListenerLimits(idleTimeout: .seconds(1))) {
+            SlowAnswerHandler(maximumBodySize: 1024)
+        }
+        let port = try await server.start(host: "127.0.0.1", port: 0)
+        let answer = try ExternalTool.run("curl", ["-s", "-m", "10", "http://127.0.0.1:\(port)/"])
+        try await server.stop()
+        #expect(answer.status == 0, "\(answer.output)")
+        #expect(answer.output == "late")
     }
 }

@@ -105,8 +105,9 @@ final class LeanHTTPServer: Sendable {
                 guard admitted else { return channel.close() }
                 channel.closeFuture.whenComplete { _ in openConnections.withLockedValue { $0 -= 1 } }
                 return channel.eventLoop.makeCompletedFuture {
+                    // The idle event reaches the connection's handler, which closes only a connection
+                    // with no request being answered (LeanHTTPHandler.userInboundEventTriggered).
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: limits.idleTimeout))
-                    try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                     if let tls { try channel.pipeline.syncOperations.addHandler(tls.handler()) }
                     // Every header these servers write is their own: constant names, and values
                     // that are constants, numbers, HTTP dates, hex or paths they built; no byte of a
@@ -173,19 +174,6 @@ public struct ListenerLimits: Sendable {
     }
 }
 
-/// Closes a connection when the idle state handler before it says it has been idle.
-private final class IdleConnectionCloser: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-}
-
 /// A connection's handler on a ``LeanHTTPServer``: reads each request whole (its body capped),
 /// hands it to ``respond(to:context:)``, which a listener's handler overrides, and writes the
 /// answers. SwiftNIO's pipelining handler gives it one request at a time: the next is read only
@@ -203,9 +191,28 @@ class LeanHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         reader = LeanHTTPRequestReader(maximumBodySize: maximumBodySize)
     }
 
+    /// Whether a request has been read and its answer not written yet.
+    private var answering = false
+    /// The idle timeouts passed while the request was being answered.
+    private var idleWhileAnswering = 0
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if let head = reader.read(unwrapInboundIn(data)) {
+            answering = true
             respond(to: head, context: context)
+        }
+    }
+
+    /// Closes the connection when it has been idle (no byte read or written for the limits'
+    /// idle timeout), unless a request is being answered: a slow answer (a loaded machine, a
+    /// database waiting for its lock) gets three more timeouts before it is cut off with an
+    /// empty reply.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
+        if answering, idleWhileAnswering < 3 {
+            idleWhileAnswering += 1
+        } else {
+            context.close(promise: nil)
         }
     }
 
@@ -218,11 +225,13 @@ class LeanHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Writes an answer; the connection ends with it after an oversized body, which was not kept.
     func write(_ status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        (answering, idleWhileAnswering) = (false, 0)
         writer.write(status, headers: headers, body: body, head: head, closing: reader.oversized, context: context)
     }
 
     /// Writes a problem document, as ``write(_:headers:body:head:context:)`` writes an answer.
     func problem(_ problem: Problem, headers: HTTPHeaders = HTTPHeaders(), head: HTTPRequestHead, context: ChannelHandlerContext) {
+        (answering, idleWhileAnswering) = (false, 0)
         writer.problem(problem, headers: headers, head: head, closing: reader.oversized, context: context)
     }
 }
