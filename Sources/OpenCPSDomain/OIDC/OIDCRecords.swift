@@ -85,6 +85,12 @@ public struct OIDCSession: Sendable, Equatable {
 
     /// Whether it still logs the professional in at `now`.
     public func isActive(at now: Date, idleTimeout: TimeInterval) -> Bool {
+        Self.isActive(endedAt: endedAt, expiresAt: expiresAt, lastUsedAt: lastUsedAt, at: now, idleTimeout: idleTimeout)
+    }
+
+    /// Whether a session with these dates is active at `now`: not ended, not expired, not idle
+    /// longer than `idleTimeout` (for a reader that has the dates without the whole session).
+    public static func isActive(endedAt: Date?, expiresAt: Date, lastUsedAt: Date, at now: Date, idleTimeout: TimeInterval) -> Bool {
         endedAt == nil && now < expiresAt && now < lastUsedAt.addingTimeInterval(idleTimeout)
     }
 }

@@ -14,10 +14,11 @@ public struct ProblemMiddleware: Middleware {
             var problem = Self.problem(for: error)
             // A path the routes answer under other methods: 405 with the methods it takes.
             let allowed = error is RouteNotFound ? AllowedMethods.at(request.url.path, in: request.application.routes) : []
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
             if !allowed.isEmpty {
                 problem = Problem(
                     status: .methodNotAllowed, code: "route.method-not-allowed",
-                    detail: "\(request.method.rawValue) is not answered here; the methods answered are \(allowed.map(\.rawValue).joined(separator: ", "))")
+                    detail: "\(request.method.rawValue) is not answered here; the methods answered are \(allow)")
             }
             if problem.status >= 500 {
                 request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
@@ -26,7 +27,7 @@ public struct ProblemMiddleware: Middleware {
             }
             let response = Self.response(for: problem, request: request)
             if !allowed.isEmpty {
-                response.headers.replaceOrAdd(name: .allow, value: allowed.map(\.rawValue).joined(separator: ", "))
+                response.headers.replaceOrAdd(name: .allow, value: allow)
             }
             if let limited = error as? any RateLimitedError {
                 response.headers.replaceOrAdd(name: .retryAfter, value: String(limited.retryAfter))

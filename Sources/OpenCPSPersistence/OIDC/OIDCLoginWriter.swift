@@ -85,9 +85,10 @@ public final class OIDCLoginWriter: Sendable {
             guard try spend.firstRow() != nil else { return .codeSpent }
             let read = try connection.statement("SELECT ended_at, expires_at, last_used_at FROM oidc_sessions WHERE id = ?")
             try read.bind(1, access.sessionID)
-            guard let row = try read.firstRow(), row.count == 3, row[0] == nil,
+            guard let row = try read.firstRow(), row.count == 3,
                   let expiresAt = row[1].flatMap(StoredTimestamp.date), let lastUsedAt = row[2].flatMap(StoredTimestamp.date),
-                  now < expiresAt, now < lastUsedAt.addingTimeInterval(idleTimeout)
+                  OIDCSession.isActive(
+                    endedAt: row[0].flatMap(StoredTimestamp.date), expiresAt: expiresAt, lastUsedAt: lastUsedAt, at: now, idleTimeout: idleTimeout)
             else { throw SessionEnded() }
             try Self.record(audit, at: now, on: connection)
             try Self.insert(.accessToken(access), on: connection)

@@ -72,12 +72,7 @@ public struct OIDCRepository: Sendable {
             LEFT JOIN oidc_attempts a ON a.attempt_key IN (\(binds: keys))
             """).all()
         let client = try rows.first.flatMap { try $0.decodeNil(column: "id") ? nil : try Self.client($0) }
-        var counted: [String: (count: Int, windowEnds: Date)] = [:]
-        for row in rows where try !row.decodeNil(column: "a_attempt_key") {
-            let ends = try Self.date(row, "a_window_start").addingTimeInterval(window)
-            if now < ends { counted[try row.decode(column: "a_attempt_key", as: String.self)] = (try row.decode(column: "a_failures", as: Int.self), ends) }
-        }
-        return (client, keys.map { counted[$0] ?? (0, now.addingTimeInterval(window)) })
+        return (client, try Self.failureCounts(rows, prefix: "a_", keys: keys, at: now, window: window))
     }
 
     /// Every client, by identifier.
@@ -361,10 +356,21 @@ public struct OIDCRepository: Sendable {
         let rows = try await sql.raw("""
             SELECT attempt_key, window_start, failures FROM oidc_attempts WHERE attempt_key IN (\(binds: keys))
             """).all()
+        return try Self.failureCounts(rows, keys: keys, at: now, window: window)
+    }
+
+    /// The failures each of `keys` counts in the window that contains `now`, in the order of
+    /// `keys`, from rows of `oidc_attempts` whose columns carry `prefix` (rows without an
+    /// attempt, from an outer join, are skipped).
+    private static func failureCounts(
+        _ rows: [any SQLRow], prefix: String = "", keys: [String], at now: Date, window: TimeInterval
+    ) throws -> [(count: Int, windowEnds: Date)] {
         var counted: [String: (count: Int, windowEnds: Date)] = [:]
-        for row in rows {
-            let ends = try Self.date(row, "window_start").addingTimeInterval(window)
-            if now < ends { counted[try row.decode(column: "attempt_key", as: String.self)] = (try row.decode(column: "failures", as: Int.self), ends) }
+        for row in rows where try !row.decodeNil(column: prefix + "attempt_key") {
+            let ends = try Self.date(row, prefix + "window_start").addingTimeInterval(window)
+            if now < ends {
+                counted[try row.decode(column: prefix + "attempt_key", as: String.self)] = (try row.decode(column: prefix + "failures", as: Int.self), ends)
+            }
         }
         return keys.map { counted[$0] ?? (0, now.addingTimeInterval(window)) }
     }

@@ -45,24 +45,26 @@ public struct OIDCClaims: Sendable {
         let scopes = Set(scope.split(separator: " ").map(String.init))
         var claims: [String: JSONValue] = ["sub": .string(Self.subject(idNat))]
         guard scopes.contains(OIDCScope.profile) || scopes.contains(OIDCScope.all) else { return claims }
-        if !scopes.contains(OIDCScope.all) {
-            // The names alone, in one narrow query: what most logins ask for.
-            guard let names = try await RegistryRepository(database: database.current, clock: clock).names(of: idNat) else {
-                throw OIDCError(.invalidToken, code: "oidc.subject.unknown", reason: "the registry has no professional \(idNat.value)")
-            }
-            claims["preferred_username"] = .string(idNat.value)
-            claims["SubjectNameID"] = .string(idNat.value)
-            claims["given_name"] = .string(names.firstName)
-            claims["family_name"] = .string(names.lastName)
-            return claims
+        let registry = RegistryRepository(database: database.current, clock: clock)
+        // `profile` needs the names alone, read in one narrow query (what most logins ask for);
+        // `scope_all` the whole professional.
+        let professional: Professional?
+        let names: RegisteredNames?
+        if scopes.contains(OIDCScope.all) {
+            professional = try await registry.professional(idNat)?.professional
+            names = professional.map { RegisteredNames(firstName: $0.firstName, lastName: $0.lastName) }
+        } else {
+            professional = nil
+            names = try await registry.names(of: idNat)
         }
-        guard let professional = try await RegistryRepository(database: database.current, clock: clock).professional(idNat)?.professional else {
+        guard let names else {
             throw OIDCError(.invalidToken, code: "oidc.subject.unknown", reason: "the registry has no professional \(idNat.value)")
         }
         claims["preferred_username"] = .string(idNat.value)
         claims["SubjectNameID"] = .string(idNat.value)
-        claims["given_name"] = .string(professional.firstName)
-        claims["family_name"] = .string(professional.lastName)
+        claims["given_name"] = .string(names.firstName)
+        claims["family_name"] = .string(names.lastName)
+        guard let professional else { return claims }
         claims["codeCivilite"] = .string(professional.civilite ?? "")
         claims["SubjectRefPro"] = .object(["exercices": .array(professional.exercises.map { Self.exercise($0, of: professional) })])
         let first = professional.exercises.first?.activities.first
